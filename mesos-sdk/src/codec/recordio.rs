@@ -1,0 +1,1 @@
+//! RecordIO framing (placeholder; filled in by the RecordIO work).
