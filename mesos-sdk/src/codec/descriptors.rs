@@ -12,6 +12,17 @@ static POOL: LazyLock<DescriptorPool> = LazyLock::new(|| {
         .expect("the descriptor set written by build.rs is valid")
 });
 
+/// The bundled Mesos v1 schema as a reflection pool (every message and enum of
+/// `mesos.v1`, `mesos.v1.scheduler`, `mesos.v1.executor` and `mesos.v1.master`).
+///
+/// ```
+/// let pool = mesos_sdk::codec::schema();
+/// assert!(pool.get_message_by_name("mesos.v1.scheduler.Call").is_some());
+/// ```
+pub fn schema() -> &'static DescriptorPool {
+    &POOL
+}
+
 /// The reflection descriptor of a generated message type.
 pub(crate) fn descriptor<M: WireMessage>() -> Result<MessageDescriptor, DecodeError> {
     let name = M::full_name();

@@ -22,6 +22,7 @@ pub mod json;
 pub mod protobuf;
 pub mod recordio;
 
+pub use descriptors::schema;
 pub use error::DecodeError;
 
 /// A message of the Mesos v1 schema: a prost message that knows its protobuf name.
