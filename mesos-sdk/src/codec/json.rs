@@ -69,11 +69,15 @@ fn parse<'de, M: WireMessage, D>(deserializer: D) -> Result<DynamicMessage, Deco
 where
     D: serde::Deserializer<'de, Error = serde_json::Error>,
 {
-    DynamicMessage::deserialize_with_options(descriptor::<M>()?, deserializer, &deserialize_options())
-        .map_err(|source| DecodeError::Json {
-            message: M::full_name(),
-            source,
-        })
+    DynamicMessage::deserialize_with_options(
+        descriptor::<M>()?,
+        deserializer,
+        &deserialize_options(),
+    )
+    .map_err(|source| DecodeError::Json {
+        message: M::full_name(),
+        source,
+    })
 }
 
 /// Decodes Mesos JSON bytes into `M`; absent required fields take their defaults.

@@ -1,0 +1,2 @@
+//! Throttler: a distributed Cassandra load tester on Mesos.
+#![warn(missing_docs)]

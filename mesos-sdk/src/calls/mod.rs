@@ -1,0 +1,1 @@
+//! Pure builders for scheduler and executor calls (no I/O).

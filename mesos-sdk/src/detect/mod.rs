@@ -1,0 +1,1 @@
+//! Master detection: which master to talk to.

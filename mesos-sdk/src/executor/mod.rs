@@ -1,0 +1,1 @@
+//! The executor runtime: the `Executor` trait, environment configuration and its handle.

@@ -1,0 +1,1 @@
+//! Agents: run tasks as real processes and deliver their status updates reliably.

@@ -1,0 +1,1 @@
+//! Hierarchical Dominant Resource Fairness allocation (pure, no I/O).

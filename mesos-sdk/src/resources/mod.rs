@@ -1,0 +1,1 @@
+//! Resource arithmetic (scalars, ranges, sets; roles and reservations) and offer fitting.

@@ -1,0 +1,1 @@
+//! The scheduler runtime: the `Scheduler` trait, its handle and the event stream.

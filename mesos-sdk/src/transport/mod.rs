@@ -1,0 +1,1 @@
+//! HTTP transport: reqwest client, authentication, TLS, API errors by status code.
