@@ -9,10 +9,6 @@ use crate::v1;
 
 /// What the master asks an agent to do.
 #[derive(Debug, Clone, PartialEq)]
-#[allow(
-    clippy::large_enum_variant,
-    reason = "messages are moved once through a channel; boxing would burden every match"
-)]
 pub enum ToAgent {
     /// Run one task: with the built-in command executor when `task.command` is set,
     /// or inside the custom executor `task.executor` (started if not yet running).
@@ -76,10 +72,6 @@ pub enum ToAgent {
 
 /// What an agent reports to the master.
 #[derive(Debug, Clone, PartialEq)]
-#[allow(
-    clippy::large_enum_variant,
-    reason = "messages are moved once through a channel; boxing would burden every match"
-)]
 pub enum FromAgent {
     /// A task's status changed. `status.uuid` is set, and the agent sends the same
     /// update again until it receives [`ToAgent::Acknowledge`] for that uuid; updates of
