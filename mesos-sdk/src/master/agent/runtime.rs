@@ -59,6 +59,7 @@ struct CommandTask {
     process: ProcessControl,
 }
 
+#[derive(Clone)]
 enum Launch {
     Task(Box<v1::TaskInfo>),
     Group(v1::TaskGroupInfo),
@@ -78,6 +79,22 @@ struct Executor {
     queued: Vec<Launch>,
     tasks: HashMap<String, ExecTask>,
     shutting_down: bool,
+}
+
+impl Executor {
+    /// Sends an event on the executor's stream; `false` when the executor is not
+    /// subscribed or its connection is gone (then it is marked unsubscribed).
+    fn send(&mut self, event: Event) -> bool {
+        let Some(stream) = &self.stream else {
+            return false;
+        };
+        if stream.send(event).is_err() {
+            tracing::info!(executor = %self.info.executor_id.value, "executor disconnected");
+            self.stream = None;
+            return false;
+        }
+        true
+    }
 }
 
 struct Framework {
@@ -503,11 +520,8 @@ impl Runtime {
                 },
             );
         }
-        match &executor.stream {
-            Some(stream) => {
-                let _ = stream.send(launch_event(launch));
-            }
-            None => executor.queued.push(launch),
+        if !executor.send(launch_event(launch.clone())) {
+            executor.queued.push(launch);
         }
     }
 
@@ -625,7 +639,7 @@ impl Runtime {
                 "Killed before the executor received the task".into(),
             );
             self.update(framework_id, status);
-        } else if let Some(stream) = &executor.stream {
+        } else {
             let event = Event {
                 r#type: Some(event::Type::Kill as i32),
                 kill: Some(event::Kill {
@@ -634,9 +648,9 @@ impl Runtime {
                 }),
                 ..Default::default()
             };
-            let _ = stream.send(event);
-        } else {
-            tracing::warn!(task = %tid, "cannot kill a task: its executor is disconnected");
+            if !executor.send(event) {
+                tracing::warn!(task = %tid, "cannot kill a task: its executor is disconnected");
+            }
         }
     }
 
@@ -660,16 +674,15 @@ impl Runtime {
             .as_ref()
             .map(status::duration)
             .unwrap_or(default_grace);
-        match &executor.stream {
-            Some(stream) => {
-                tracing::info!(executor = %eid, ?grace, "shutting executor down");
-                let _ = stream.send(Event {
-                    r#type: Some(event::Type::Shutdown as i32),
-                    ..Default::default()
-                });
-                executor.process.stop(grace, kill_after);
-            }
-            None => executor.process.stop(Duration::ZERO, kill_after),
+        let shutdown = Event {
+            r#type: Some(event::Type::Shutdown as i32),
+            ..Default::default()
+        };
+        if executor.send(shutdown) {
+            tracing::info!(executor = %eid, ?grace, "shutting executor down");
+            executor.process.stop(grace, kill_after);
+        } else {
+            executor.process.stop(Duration::ZERO, kill_after);
         }
     }
 
@@ -725,22 +738,18 @@ impl Runtime {
         executor_id: &v1::ExecutorId,
         data: Bytes,
     ) {
-        let stream = self
+        let event = Event {
+            r#type: Some(event::Type::Message as i32),
+            message: Some(event::Message { data }),
+            ..Default::default()
+        };
+        let delivered = self
             .frameworks
-            .get(&framework_id.value)
-            .and_then(|f| f.executors.get(&executor_id.value))
-            .and_then(|e| e.stream.as_ref());
-        match stream {
-            Some(stream) => {
-                let _ = stream.send(Event {
-                    r#type: Some(event::Type::Message as i32),
-                    message: Some(event::Message { data }),
-                    ..Default::default()
-                });
-            }
-            None => {
-                tracing::warn!(executor = %executor_id.value, "dropping a framework message: executor not subscribed")
-            }
+            .get_mut(&framework_id.value)
+            .and_then(|f| f.executors.get_mut(&executor_id.value))
+            .is_some_and(|e| e.send(event));
+        if !delivered {
+            tracing::warn!(executor = %executor_id.value, "dropping a framework message: executor not subscribed");
         }
     }
 
@@ -768,8 +777,9 @@ impl Runtime {
         else {
             return;
         };
-        if from_executor && let Some(stream) = &executor.stream {
-            let _ = stream.send(Event {
+        if from_executor {
+            // An executor that is not connected learns of it on re-subscribing.
+            executor.send(Event {
                 r#type: Some(event::Type::Acknowledged as i32),
                 acknowledged: Some(event::Acknowledged {
                     task_id: task_id.clone(),
