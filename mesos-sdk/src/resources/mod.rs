@@ -26,6 +26,7 @@
 
 mod error;
 pub mod fit;
+mod format;
 mod ops;
 mod resource;
 mod text;

@@ -366,12 +366,7 @@ impl Allocator {
                 };
                 agent.available -= &offer;
                 let offer = offer.allocate(&role);
-                *agent
-                    .held
-                    .entry(framework_id.clone())
-                    .or_default()
-                    .entry(role.clone())
-                    .or_default() += &offer;
+                *book::slot(book::slot(&mut agent.held, &framework_id), &role) += &offer;
                 self.book.charge(&framework_id, &role, &offer, 1);
                 out.push(Allocation {
                     framework_id,
