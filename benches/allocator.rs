@@ -3,12 +3,16 @@
 //! resources available and every framework is active, so each cycle makes one offer
 //! per agent; the allocator is cloned outside the measurement for each iteration.
 //!
+//! Time is the benchmark thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), not wall time,
+//! so that other processes on a shared machine do not inflate it.
+//!
 //! Run: `cargo bench -p mesos-benches --bench allocator`; results in docs/benchmarks.md.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::measurement::{Measurement, ValueFormatter};
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use mesos_sdk::master::allocator::Allocator;
 use mesos_sdk::resources::Resources;
 
@@ -32,7 +36,69 @@ fn cluster(agents: usize, frameworks: usize, now: Instant) -> Allocator {
     alloc
 }
 
-fn allocation_cycle(c: &mut Criterion) {
+/// CPU time of the calling thread, in nanoseconds.
+struct ThreadCpu;
+
+fn thread_cpu_ns() -> u64 {
+    let t = nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID)
+        .expect("CLOCK_THREAD_CPUTIME_ID is available on Linux");
+    t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64
+}
+
+impl Measurement for ThreadCpu {
+    type Intermediate = u64;
+    type Value = u64;
+    fn start(&self) -> u64 {
+        thread_cpu_ns()
+    }
+    fn end(&self, start: u64) -> u64 {
+        thread_cpu_ns().saturating_sub(start)
+    }
+    fn add(&self, a: &u64, b: &u64) -> u64 {
+        a + b
+    }
+    fn zero(&self) -> u64 {
+        0
+    }
+    fn to_f64(&self, v: &u64) -> f64 {
+        *v as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        &CpuFormatter
+    }
+}
+
+struct CpuFormatter;
+
+impl ValueFormatter for CpuFormatter {
+    fn scale_values(&self, typical: f64, values: &mut [f64]) -> &'static str {
+        let (div, unit) = if typical >= 1e9 {
+            (1e9, "s cpu")
+        } else if typical >= 1e6 {
+            (1e6, "ms cpu")
+        } else if typical >= 1e3 {
+            (1e3, "µs cpu")
+        } else {
+            (1.0, "ns cpu")
+        };
+        values.iter_mut().for_each(|v| *v /= div);
+        unit
+    }
+    fn scale_throughputs(
+        &self,
+        _typical: f64,
+        _t: &Throughput,
+        values: &mut [f64],
+    ) -> &'static str {
+        values.iter_mut().for_each(|v| *v = 1e9 / *v);
+        "elements/s cpu"
+    }
+    fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
+        "ns"
+    }
+}
+
+fn allocation_cycle(c: &mut Criterion<ThreadCpu>) {
     let mut group = c.benchmark_group("allocator_cycle");
     group
         .sample_size(10)
@@ -62,5 +128,9 @@ fn allocation_cycle(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, allocation_cycle);
+criterion_group! {
+    name = benches;
+    config = Criterion::default().with_measurement(ThreadCpu);
+    targets = allocation_cycle
+}
 criterion_main!(benches);

@@ -176,22 +176,25 @@ impl Book {
 
     /// The next offer on one agent: the lowest weighted-share role with something
     /// allocatable there, and its lowest-share framework that has not filtered it.
+    /// The offer is `None` when it is everything in `available`.
     pub(crate) fn pick(
         &self,
         agent_id: &str,
         available: &Resources,
         now: Instant,
-    ) -> Option<(String, String, Resources)> {
+    ) -> Option<(String, String, Option<Resources>)> {
+        let unreserved = available.iter().all(|r| r.reservations.is_empty());
         for role_key in &self.order {
             let role = &role_key.name;
-            let offer = available.allocatable_to(role);
+            let part = (!unreserved).then(|| available.allocatable_to(role));
+            let offer = part.as_ref().unwrap_or(available);
             if offer.is_empty() {
                 continue;
             }
             for fw_key in &self.roles[role].order {
                 let fw = &self.frameworks[&fw_key.name];
-                if !fw.withholds(role, agent_id, &offer, now) {
-                    return Some((role.clone(), fw_key.name.clone(), offer));
+                if !fw.withholds(role, agent_id, offer, now) {
+                    return Some((role.clone(), fw_key.name.clone(), part));
                 }
             }
         }
