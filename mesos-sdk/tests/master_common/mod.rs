@@ -162,6 +162,15 @@ impl Subscriber {
         }
     }
 
+    /// Puts an OFFERS event read directly from `events` back for [`Subscriber::offers`].
+    pub fn put_back(&mut self, offers: event::Offers) {
+        self.backlog.push_front(Event {
+            r#type: Some(event::Type::Offers as i32),
+            offers: Some(offers),
+            ..Default::default()
+        });
+    }
+
     pub async fn offers(&mut self) -> Vec<v1::Offer> {
         let event = self
             .expect("OFFERS", |e| e.r#type == Some(event::Type::Offers as i32))
