@@ -149,6 +149,12 @@ impl LocalClusterBuilder {
         self
     }
 
+    /// Gives `role` a DRF weight (default 1; Mesos's `--weights`).
+    pub fn role_weight(mut self, role: impl Into<String>, weight: f64) -> Self {
+        self.config.role_weights.insert(role.into(), weight);
+        self
+    }
+
     /// Replaces the whole master configuration.
     pub fn master_config(mut self, config: MasterConfig) -> Self {
         self.config = config;
