@@ -9,10 +9,9 @@ use std::time::Duration;
 /// use std::time::Duration;
 /// use mesos_sdk::master::MasterConfig;
 ///
-/// let config = MasterConfig {
-///     heartbeat_interval: Duration::from_millis(100),
-///     ..MasterConfig::default()
-/// };
+/// let mut config = MasterConfig::default();
+/// config.heartbeat_interval = Duration::from_millis(100);
+/// config.role_weights.insert("gold".to_string(), 2.0);
 /// assert_eq!(config.allocation_interval, Duration::from_secs(1));
 /// ```
 #[derive(Debug, Clone)]
