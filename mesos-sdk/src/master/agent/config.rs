@@ -4,6 +4,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::resources::Resources;
 use crate::v1;
 
 /// How one agent runs: identity, resources, sandbox root and timings.
@@ -16,10 +17,15 @@ use crate::v1;
 /// use std::time::Duration;
 /// use mesos_sdk::master::agent::AgentConfig;
 ///
-/// let mut config = AgentConfig::new("agent-1", Vec::new(), std::env::temp_dir());
+/// use mesos_sdk::resources::Resources;
+///
+/// let resources = Resources::parse("cpus:2;mem:1024")?;
+/// let mut config = AgentConfig::new("agent-1", resources, std::env::temp_dir());
 /// config.status_update_retry = Duration::from_millis(50);
 /// assert_eq!(config.hostname, "localhost");
+/// assert_eq!(config.resources.cpus(), 2.0);
 /// assert_eq!(config.kill_grace_period, Duration::from_secs(3));
+/// # Ok::<(), mesos_sdk::resources::ResourcesError>(())
 /// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -28,8 +34,8 @@ pub struct AgentConfig {
     pub agent_id: String,
     /// `AgentInfo.hostname`, also put into offers.
     pub hostname: String,
-    /// The resources this agent offers.
-    pub resources: Vec<v1::Resource>,
+    /// The resources this agent offers (`AgentInfo.resources`).
+    pub resources: Resources,
     /// The agent's attributes (see [`super::parse_attributes`]).
     pub attributes: Vec<v1::Attribute>,
     /// Root of the sandboxes: `<work_dir>/slaves/<agent>/frameworks/<f>/executors/<e>/runs/<c>`.
@@ -54,16 +60,17 @@ pub struct AgentConfig {
 
 impl AgentConfig {
     /// A configuration with Mesos's default timings, hostname `localhost`, no attributes
-    /// and the executor API on `127.0.0.1` with an OS-chosen port.
+    /// and the executor API on `127.0.0.1` with an OS-chosen port. `resources` is a
+    /// [`Resources`] or anything convertible into one, such as a `Vec<v1::Resource>`.
     pub fn new(
         agent_id: impl Into<String>,
-        resources: Vec<v1::Resource>,
+        resources: impl Into<Resources>,
         work_dir: PathBuf,
     ) -> Self {
         AgentConfig {
             agent_id: agent_id.into(),
             hostname: "localhost".to_owned(),
-            resources,
+            resources: resources.into(),
             attributes: Vec::new(),
             work_dir,
             status_update_retry: Duration::from_secs(10),

@@ -18,10 +18,11 @@
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
 //! use mesos_sdk::master::agent::{AgentConfig, spawn};
+//! use mesos_sdk::resources::Resources;
 //! use mesos_sdk::master::agent::protocol::ToAgent;
 //!
 //! let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
-//! let agent = spawn(AgentConfig::new("agent-1", Vec::new(), "/tmp/agent".into()), events_tx).await?;
+//! let agent = spawn(AgentConfig::new("agent-1", Resources::new(), "/tmp/agent".into()), events_tx).await?;
 //! let to_agent = agent.sender();
 //! # let _ = (&to_agent, &mut events);
 //! // ... send ToAgent::RunTask, read FromAgent::StatusUpdate, send ToAgent::Acknowledge ...
@@ -84,7 +85,7 @@ pub async fn spawn(
     let info = v1::AgentInfo {
         hostname: config.hostname.clone(),
         port: Some(i32::from(endpoint.port())),
-        resources: config.resources.clone(),
+        resources: config.resources.clone().into_vec(),
         attributes: config.attributes.clone(),
         id: Some(v1::AgentId {
             value: config.agent_id.clone(),
