@@ -11,7 +11,8 @@ use crate::v1;
 ///
 /// Defaults follow the Apache Mesos agent: status updates are retried first after 10 s,
 /// doubling up to 10 min; a command task gets 3 s between SIGTERM and SIGKILL; an executor
-/// gets 5 s to shut down; executors are sent a HEARTBEAT every 30 min.
+/// gets 5 s to shut down; executors are sent a HEARTBEAT every 30 min; a remote agent that lost its master
+/// registers again after up to 1 s, doubling up to 1 min.
 ///
 /// ```
 /// use std::time::Duration;
@@ -56,6 +57,12 @@ pub struct AgentConfig {
     pub executor_api_addr: SocketAddr,
     /// Largest executor call body accepted, in bytes (larger bodies are answered 413).
     pub max_call_body: usize,
+    /// Remote agents: the longest first delay before registering again after losing
+    /// the master; it doubles (with jitter) up to
+    /// [`AgentConfig::registration_backoff_max`].
+    pub registration_backoff: Duration,
+    /// Remote agents: upper bound of the re-registration delay.
+    pub registration_backoff_max: Duration,
 }
 
 impl AgentConfig {
@@ -80,6 +87,8 @@ impl AgentConfig {
             executor_heartbeat_interval: Duration::from_secs(30 * 60),
             executor_api_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             max_call_body: 4 * 1024 * 1024,
+            registration_backoff: Duration::from_secs(1),
+            registration_backoff_max: Duration::from_secs(60),
         }
     }
 }

@@ -34,8 +34,10 @@ mod attributes;
 mod config;
 mod error;
 mod executor_api;
+mod json_fields;
 mod process;
 pub mod protocol;
+pub mod remote;
 mod runtime;
 mod status;
 mod updates;
@@ -81,6 +83,15 @@ pub async fn spawn(
     events: mpsc::UnboundedSender<(String, FromAgent)>,
 ) -> std::io::Result<AgentHandle> {
     let listener = tokio::net::TcpListener::bind(config.executor_api_addr).await?;
+    start(config, listener, events)
+}
+
+/// Starts an agent whose executor API serves on `listener`.
+pub(crate) fn start(
+    config: AgentConfig,
+    listener: tokio::net::TcpListener,
+    events: mpsc::UnboundedSender<(String, FromAgent)>,
+) -> std::io::Result<AgentHandle> {
     let endpoint = listener.local_addr()?;
     let info = v1::AgentInfo {
         hostname: config.hostname.clone(),
