@@ -251,6 +251,8 @@ impl Master {
     }
 }
 
+// `RemoteOptions` is non-exhaustive: it is built from its default, then adjusted.
+#[allow(clippy::field_reassign_with_default)]
 fn serve(shared: Arc<Shared>, listener: TcpListener) -> (watch::Sender<bool>, JoinHandle<()>) {
     let (stop, mut stop_rx) = watch::channel(false);
     let mut remote = RemoteOptions::default();
