@@ -32,6 +32,9 @@ pub struct MasterConfig {
     /// How long a remote agent whose connection dropped may take to re-register
     /// before it is removed and its tasks are lost (Mesos: 75 s of missed pings).
     pub agent_reregister_timeout: Duration,
+    /// After a master restart ([`crate::master::Master::stop_http`]), how long every
+    /// framework has to resubscribe even when its own `failover_timeout` is shorter.
+    pub framework_reregister_grace: Duration,
     /// Role weights for DRF (Mesos's `--weights`); roles not listed weigh 1. A weight
     /// of 2 doubles a role's fair share.
     pub role_weights: HashMap<String, f64>,
@@ -46,6 +49,7 @@ impl Default for MasterConfig {
             max_body_bytes: 16 * 1024 * 1024,
             hostname: "localhost".to_string(),
             agent_reregister_timeout: Duration::from_secs(75),
+            framework_reregister_grace: Duration::from_secs(75),
             role_weights: HashMap::new(),
         }
     }

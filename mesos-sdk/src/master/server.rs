@@ -203,13 +203,16 @@ impl Master {
     }
 
     /// Stops serving HTTP: every event stream is closed (frameworks become
-    /// disconnected and their failover timeouts start) and the port is released.
+    /// disconnected; each gets at least [`MasterConfig::framework_reregister_grace`], or
+    /// its own longer failover timeout, to resubscribe) and the port is released.
     /// The books stay; [`Master::resume_http`] serves them again.
     pub async fn stop_http(&mut self) {
         let Some((stop, task)) = self.http.take() else {
             return;
         };
-        self.shared.with_core(|c| c.close_streams(Instant::now()));
+        let grace = self.shared.config.framework_reregister_grace;
+        self.shared
+            .with_core(|c| c.close_streams(Instant::now(), grace));
         let _ = stop.send(true);
         if tokio::time::timeout(std::time::Duration::from_secs(5), task)
             .await

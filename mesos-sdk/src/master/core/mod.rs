@@ -520,7 +520,7 @@ impl Core {
 
     /// Closes every event stream (the HTTP server is stopping); frameworks become
     /// disconnected and their failover timeouts start.
-    pub(crate) fn close_streams(&mut self, now: Instant) {
+    pub(crate) fn close_streams(&mut self, now: Instant, min_grace: Duration) {
         let open: Vec<(String, String)> = self
             .frameworks
             .values()
@@ -528,6 +528,11 @@ impl Core {
             .collect();
         for (fw, stream) in open {
             self.stream_closed(&fw, &stream, now);
+            // A master going away is not the framework's fault: it gets at least
+            // `min_grace` to come back, whatever its own failover timeout.
+            if let Some(f) = self.frameworks.get_mut(&fw) {
+                f.failover_deadline = f.failover_deadline.map(|d| d.max(now + min_grace));
+            }
         }
     }
 
