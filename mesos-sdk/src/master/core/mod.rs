@@ -548,3 +548,6 @@ impl Core {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
