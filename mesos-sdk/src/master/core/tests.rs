@@ -102,9 +102,10 @@ fn a_decline_without_filters_refuses_the_agent_for_five_seconds() {
 
 #[test]
 fn offers_past_the_offer_timeout_are_rescinded_and_offered_again() {
-    let mut config = MasterConfig::default();
-    config.offer_timeout = Some(Duration::from_secs(10));
-    let (mut c, _agent) = core(config);
+    let (mut c, _agent) = core(MasterConfig {
+        offer_timeout: Some(Duration::from_secs(10)),
+        ..MasterConfig::default()
+    });
     let t0 = Instant::now();
     let (_, _, mut rx) = subscribe(&mut c, 0.0, t0);
     c.tick(t0, true);
