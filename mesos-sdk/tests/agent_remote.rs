@@ -434,3 +434,70 @@ async fn master_routes_reject_bad_requests() {
     assert!(master.notices.try_recv().is_err(), "nothing was registered");
     master.stop().await;
 }
+
+#[test]
+fn agent_binary_documents_every_flag() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_mesos-agent"))
+        .arg("--help")
+        .output()
+        .expect("mesos-agent runs");
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    for flag in [
+        "--master",
+        "--resources",
+        "--attributes",
+        "--work-dir",
+        "--hostname",
+        "--agent-id",
+        "--executor-api",
+    ] {
+        assert!(
+            help.contains(flag),
+            "--help does not mention {flag}:\n{help}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn agent_binary_registers_runs_a_task_and_kills_it_on_sigterm() {
+    let scratch = Scratch::new();
+    let mut master = Master::start("127.0.0.1:0".parse().unwrap()).await;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_mesos-agent"))
+        .args(["--master", &master.url()])
+        .args(["--resources", "cpus:3;mem:512"])
+        .args(["--attributes", "rack:r9"])
+        .args(["--hostname", "bin-host"])
+        .arg("--work-dir")
+        .arg(&scratch.0)
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("mesos-agent starts");
+    let (registration, id) = master.registered().await;
+    assert_eq!(registration.hostname, "bin-host");
+    assert_eq!(registration.resources.cpus(), 3.0);
+    assert_eq!(registration.attributes[0].name, "rack");
+
+    master.send(
+        &id,
+        ToAgent::RunTask {
+            framework: framework("f1"),
+            task: shell_task("t1", "echo $$ > pid; exec sleep 60"),
+        },
+    );
+    let (fid, starting) = master.next_update(&id).await;
+    assert_eq!(state(&starting), TaskState::TaskStarting);
+    master.ack(&id, &fid, &starting);
+    let pid = wait_pid(&scratch.0, "pid").await;
+
+    let agent_pid = nix::unistd::Pid::from_raw(child.id().expect("running") as i32);
+    nix::sys::signal::kill(agent_pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let status = tokio::time::timeout(WAIT, child.wait())
+        .await
+        .expect("mesos-agent exited in time")
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    agent_support::wait_gone(pid).await;
+    master.stop().await;
+}
