@@ -326,6 +326,41 @@ async fn remote_agent_re_registers_after_the_master_restarts() {
 }
 
 #[tokio::test]
+async fn agent_re_registers_with_its_id_when_the_master_drops_its_stream() {
+    let scratch = Scratch::new();
+    let mut master = Master::start("127.0.0.1:0".parse().unwrap()).await;
+    let agent = run_agent(remote_config(&scratch), master.url());
+    let (_, id) = master.registered().await;
+
+    // The master forgets the agent's command sender: the stream ends.
+    master.registry.commands.lock().unwrap().clear();
+    let registration = loop {
+        match master.notice().await {
+            Notice::Disconnected(gone) => assert_eq!(gone, id),
+            Notice::Registered(registration, again) => {
+                assert_eq!(again, id);
+                break registration;
+            }
+        }
+    };
+    assert_eq!(registration.agent_id.as_deref(), Some(id.as_str()));
+
+    // The new stream works, and no stale disconnection follows the registration.
+    master.send(
+        &id,
+        ToAgent::RunTask {
+            framework: framework("f1"),
+            task: shell_task("t1", "true"),
+        },
+    );
+    let (_, starting) = master.next_update(&id).await;
+    assert_eq!(state(&starting), TaskState::TaskStarting);
+    assert!(master.notices.try_recv().is_err());
+    assert!(stop_agent(agent).await.is_ok());
+    master.stop().await;
+}
+
+#[tokio::test]
 async fn master_shutdown_stops_the_remote_agent_and_its_tasks() {
     let scratch = Scratch::new();
     let mut master = Master::start("127.0.0.1:0".parse().unwrap()).await;

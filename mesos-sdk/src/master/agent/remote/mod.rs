@@ -117,6 +117,8 @@ pub trait AgentRegistry: Send + Sync + 'static {
     fn events(&self) -> mpsc::UnboundedSender<(String, FromAgent)>;
 
     /// The command stream of the agent's current registration closed (agent gone).
-    /// Not called for a stream replaced by a newer registration of the same agent.
+    /// Not called for a stream replaced by a newer registration of the same agent: the
+    /// routes never run `register` and `disconnected` concurrently, so a disconnection
+    /// is never reported after the same agent's next registration.
     async fn disconnected(&self, agent_id: &str);
 }
