@@ -326,6 +326,41 @@ async fn remote_agent_re_registers_after_the_master_restarts() {
 }
 
 #[tokio::test]
+async fn agent_re_registers_with_its_id_when_the_master_drops_its_stream() {
+    let scratch = Scratch::new();
+    let mut master = Master::start("127.0.0.1:0".parse().unwrap()).await;
+    let agent = run_agent(remote_config(&scratch), master.url());
+    let (_, id) = master.registered().await;
+
+    // The master forgets the agent's command sender: the stream ends.
+    master.registry.commands.lock().unwrap().clear();
+    let registration = loop {
+        match master.notice().await {
+            Notice::Disconnected(gone) => assert_eq!(gone, id),
+            Notice::Registered(registration, again) => {
+                assert_eq!(again, id);
+                break registration;
+            }
+        }
+    };
+    assert_eq!(registration.agent_id.as_deref(), Some(id.as_str()));
+
+    // The new stream works, and no stale disconnection follows the registration.
+    master.send(
+        &id,
+        ToAgent::RunTask {
+            framework: framework("f1"),
+            task: shell_task("t1", "true"),
+        },
+    );
+    let (_, starting) = master.next_update(&id).await;
+    assert_eq!(state(&starting), TaskState::TaskStarting);
+    assert!(master.notices.try_recv().is_err());
+    assert!(stop_agent(agent).await.is_ok());
+    master.stop().await;
+}
+
+#[tokio::test]
 async fn master_shutdown_stops_the_remote_agent_and_its_tasks() {
     let scratch = Scratch::new();
     let mut master = Master::start("127.0.0.1:0".parse().unwrap()).await;
@@ -432,5 +467,72 @@ async fn master_routes_reject_bad_requests() {
         .await;
     assert_eq!(status(stale), 403);
     assert!(master.notices.try_recv().is_err(), "nothing was registered");
+    master.stop().await;
+}
+
+#[test]
+fn agent_binary_documents_every_flag() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_mesos-agent"))
+        .arg("--help")
+        .output()
+        .expect("mesos-agent runs");
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    for flag in [
+        "--master",
+        "--resources",
+        "--attributes",
+        "--work-dir",
+        "--hostname",
+        "--agent-id",
+        "--executor-api",
+    ] {
+        assert!(
+            help.contains(flag),
+            "--help does not mention {flag}:\n{help}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn agent_binary_registers_runs_a_task_and_kills_it_on_sigterm() {
+    let scratch = Scratch::new();
+    let mut master = Master::start("127.0.0.1:0".parse().unwrap()).await;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_mesos-agent"))
+        .args(["--master", &master.url()])
+        .args(["--resources", "cpus:3;mem:512"])
+        .args(["--attributes", "rack:r9"])
+        .args(["--hostname", "bin-host"])
+        .arg("--work-dir")
+        .arg(&scratch.0)
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("mesos-agent starts");
+    let (registration, id) = master.registered().await;
+    assert_eq!(registration.hostname, "bin-host");
+    assert_eq!(registration.resources.cpus(), 3.0);
+    assert_eq!(registration.attributes[0].name, "rack");
+
+    master.send(
+        &id,
+        ToAgent::RunTask {
+            framework: framework("f1"),
+            task: shell_task("t1", "echo $$ > pid; exec sleep 60"),
+        },
+    );
+    let (fid, starting) = master.next_update(&id).await;
+    assert_eq!(state(&starting), TaskState::TaskStarting);
+    master.ack(&id, &fid, &starting);
+    let pid = wait_pid(&scratch.0, "pid").await;
+
+    let agent_pid = nix::unistd::Pid::from_raw(child.id().expect("running") as i32);
+    nix::sys::signal::kill(agent_pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let status = tokio::time::timeout(WAIT, child.wait())
+        .await
+        .expect("mesos-agent exited in time")
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    agent_support::wait_gone(pid).await;
     master.stop().await;
 }

@@ -31,7 +31,9 @@ use crate::v1;
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct AgentConfig {
-    /// The agent's id (`AgentInfo.id`), unique in the cluster.
+    /// The agent's id (`AgentInfo.id`), unique in the cluster. For a remote agent
+    /// ([`super::remote::run_remote`]) it is the id to re-register with; empty lets the
+    /// master assign one.
     pub agent_id: String,
     /// `AgentInfo.hostname`, also put into offers.
     pub hostname: String,

@@ -14,6 +14,9 @@
 //! - Every status update carries a uuid and is re-sent, with capped exponential
 //!   backoff, until the master passes back [`protocol::ToAgent::Acknowledge`]; a task's
 //!   updates are delivered one at a time, in order.
+//! - Agents in their own processes register with a master over HTTP: the agent side is
+//!   [`remote::run_remote`] (and the `mesos-agent` binary), the master side
+//!   [`remote::master_routes`] with an [`remote::AgentRegistry`].
 //!
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {

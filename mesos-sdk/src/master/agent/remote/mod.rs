@@ -10,10 +10,10 @@
 //!    JSON shape, `executor_endpoint` as `ip:port`). The master answers `200` with a
 //!    RecordIO stream of JSON records: first
 //!    `{"type":"REGISTERED","agent_id":…,"stream_id":…,"heartbeat_interval_seconds":…}`,
-//!    then one [`ToAgent`](super::protocol::ToAgent) per command, and
+//!    then one [`ToAgent`] per command, and
 //!    `{"type":"HEARTBEAT"}` every heartbeat interval.
 //! 2. `POST /agent/v1/events` ([`EVENTS_PATH`]) with headers `Agent-Id` and
-//!    `Agent-Stream-Id` and one [`FromAgent`](super::protocol::FromAgent) as JSON: `202`,
+//!    `Agent-Stream-Id` and one [`FromAgent`] as JSON: `202`,
 //!    or `403` when that registration is no longer current (the agent re-registers).
 //! 3. An agent that loses its stream, or hears nothing for five heartbeat intervals,
 //!    re-registers with its id, with capped, jittered exponential backoff. Its tasks keep
@@ -117,6 +117,8 @@ pub trait AgentRegistry: Send + Sync + 'static {
     fn events(&self) -> mpsc::UnboundedSender<(String, FromAgent)>;
 
     /// The command stream of the agent's current registration closed (agent gone).
-    /// Not called for a stream replaced by a newer registration of the same agent.
+    /// Not called for a stream replaced by a newer registration of the same agent: the
+    /// routes never run `register` and `disconnected` concurrently, so a disconnection
+    /// is never reported after the same agent's next registration.
     async fn disconnected(&self, agent_id: &str);
 }

@@ -57,6 +57,9 @@ struct RoutesState {
     registry: Arc<dyn AgentRegistry>,
     /// The current registration (stream id) of each agent.
     streams: Arc<Mutex<HashMap<String, String>>>,
+    /// Orders registrations and disconnections, so that an old stream's disconnection
+    /// is never reported after the same agent registered again.
+    registering: Arc<tokio::sync::Mutex<()>>,
     options: RemoteOptions,
 }
 
@@ -90,6 +93,7 @@ pub fn master_routes_with(registry: Arc<dyn AgentRegistry>, options: RemoteOptio
         .with_state(RoutesState {
             registry,
             streams: Arc::new(Mutex::new(HashMap::new())),
+            registering: Arc::new(tokio::sync::Mutex::new(())),
             options,
         })
 }
@@ -143,6 +147,7 @@ async fn register(State(state): State<RoutesState>, headers: HeaderMap, body: By
     };
     let (commands, rx) = mpsc::unbounded_channel();
     let hostname = registration.hostname.clone();
+    let registering = state.registering.lock().await;
     let agent_id = match state.registry.register(registration, commands).await {
         Ok(agent_id) => agent_id,
         Err(e) => {
@@ -156,6 +161,7 @@ async fn register(State(state): State<RoutesState>, headers: HeaderMap, body: By
     };
     let stream_id = uuid::Uuid::new_v4().to_string();
     state.streams().insert(agent_id.clone(), stream_id.clone());
+    drop(registering);
     tracing::info!(agent = %agent_id, %hostname, "remote agent registered");
     let registered = Control::Registered {
         agent_id: agent_id.clone(),
@@ -177,25 +183,35 @@ struct StreamGuard {
     stream_id: String,
 }
 
+impl StreamGuard {
+    /// Forgets the stream if it is still the agent's current one; `true` if it was.
+    fn forget(state: &RoutesState, agent_id: &str, stream_id: &str) -> bool {
+        let mut streams = state.streams();
+        let current = streams.get(agent_id).map(String::as_str) == Some(stream_id);
+        if current {
+            streams.remove(agent_id);
+        }
+        current
+    }
+}
+
 impl Drop for StreamGuard {
     fn drop(&mut self) {
-        let current = {
-            let mut streams = self.state.streams();
-            let current = streams.get(&self.agent_id) == Some(&self.stream_id);
-            if current {
-                streams.remove(&self.agent_id);
-            }
-            current
-        };
-        if !current {
-            return;
-        }
-        tracing::info!(agent = %self.agent_id, "remote agent stream closed");
-        let registry = self.state.registry.clone();
+        let state = self.state.clone();
         let agent_id = std::mem::take(&mut self.agent_id);
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move { registry.disconnected(&agent_id).await });
-        }
+        let stream_id = std::mem::take(&mut self.stream_id);
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            // The server's runtime is gone: nobody is left to tell.
+            Self::forget(&state, &agent_id, &stream_id);
+            return;
+        };
+        runtime.spawn(async move {
+            let _registering = state.registering.lock().await;
+            if Self::forget(&state, &agent_id, &stream_id) {
+                tracing::info!(agent = %agent_id, "remote agent stream closed");
+                state.registry.disconnected(&agent_id).await;
+            }
+        });
     }
 }
 
