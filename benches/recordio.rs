@@ -59,6 +59,13 @@ fn bench_offers(c: &mut Criterion) {
         let records = encoded_records(&events, encoding);
         let body = recordio_stream(&events, encoding);
         assert_eq!(decode_framed(&body, encoding), EVENTS);
+        eprintln!(
+            "{name}: {EVENTS} events x {OFFERS_PER_EVENT} offers, stream {} bytes, \
+             {} bytes/event, {} bytes/offer",
+            body.len(),
+            body.len() / EVENTS,
+            body.len() / (EVENTS * OFFERS_PER_EVENT)
+        );
         let mut group = c.benchmark_group(format!("recordio_offers/{name}"));
         group.throughput(Throughput::ElementsAndBytes {
             elements: EVENTS as u64,
