@@ -34,7 +34,11 @@ fn decode<'a>(
         loop {
             match decoder.decode_next() {
                 Ok(Some(record)) => {
-                    assert!(record.len() <= max, "record of {} > limit {max}", record.len());
+                    assert!(
+                        record.len() <= max,
+                        "record of {} > limit {max}",
+                        record.len()
+                    );
                     records.push(record.to_vec());
                 }
                 Ok(None) => break,
