@@ -150,7 +150,7 @@ impl ExecutorDriver {
             let delay = backoff.next_delay().min(budget - elapsed);
             tracing::info!(?delay, error = %error, "resubscribing to the agent after a delay");
             tokio::select! {
-                _ = stop.wait_for(|s| *s) => return Ok(()),
+                _ = stopped(&mut stop) => return Ok(()),
                 _ = tokio::time::sleep(delay) => {}
             }
         }
@@ -195,7 +195,7 @@ async fn session(
     loop {
         let record = tokio::select! {
             biased;
-            _ = stop.wait_for(|s| *s) => return (SessionEnd::Stopped, got_subscribed),
+            _ = stopped(&mut stop) => return (SessionEnd::Stopped, got_subscribed),
             record = events.next() => record,
         };
         let record = match record {
@@ -326,4 +326,10 @@ pub async fn run_if_executor<E: Executor>(
         Err(e) => return Some(Err(e.into())),
     };
     Some(ExecutorDriver::new(config).run(make()).await)
+}
+
+/// Resolves once the stop flag is set. (A helper so that no `watch::Ref` is held
+/// inside `select!`, which would make the driver's future `!Send`.)
+async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
 }

@@ -205,7 +205,7 @@ impl<S: Scheduler> Runtime<S> {
             let delay = backoff.next_delay();
             tracing::info!(?delay, attempt = failures, error = %error, "resubscribing after a delay");
             tokio::select! {
-                _ = stop.wait_for(|stopped| *stopped) => return Ok(()),
+                _ = stopped(&mut stop) => return Ok(()),
                 _ = tokio::time::sleep(delay) => {}
             }
         }
@@ -223,7 +223,7 @@ impl<S: Scheduler> Runtime<S> {
             let reconcile_at = self.reconciler.due_at(Instant::now());
             tokio::select! {
                 biased;
-                _ = stop.wait_for(|stopped| *stopped) => return SessionEnd::Stopped,
+                _ = stopped(&mut stop) => return SessionEnd::Stopped,
                 _ = sleep_until(deadline) => {
                     return SessionEnd::Lost(SchedulerError::HeartbeatTimeout(silence));
                 }
@@ -399,4 +399,10 @@ impl<S: Scheduler> Runtime<S> {
 fn missing(event: &str, field: &str) -> Result<(), SchedulerError> {
     tracing::warn!(event, field, "ignoring an event without its payload");
     Ok(())
+}
+
+/// Resolves once the stop flag is set. (A helper so that no `watch::Ref` is held
+/// inside `select!`, which would make the driver's future `!Send`.)
+async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
 }
