@@ -58,9 +58,10 @@ pub enum TransportError {
     /// The response body broke off or could not be read.
     #[error("reading the response body failed: {0}")]
     Body(#[source] reqwest::Error),
-    /// The response's record framing is invalid or a record is larger than allowed.
-    #[error("invalid RecordIO stream: {0}")]
-    Framing(String),
+    /// The response's record framing is invalid, a record is larger than allowed, or
+    /// the stream was cut inside a record.
+    #[error("invalid event stream: {0}")]
+    Framing(#[from] crate::codec::recordio::RecordIoError),
     /// The HTTP client could not be built (TLS backend or invalid credentials).
     #[error("could not build the HTTP client: {0}")]
     Client(String),
