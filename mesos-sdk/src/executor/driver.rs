@@ -10,7 +10,7 @@ use crate::backoff::{Backoff, BackoffConfig};
 use crate::codec::Encoding;
 use crate::transport::{Auth, HttpTransport, RecordStream, TransportError, Url, records};
 use crate::v1;
-use crate::v1::executor::{Event, call, event};
+use crate::v1::executor::{Event, event};
 
 /// Largest accepted event from the agent (a LAUNCH_GROUP of big tasks): 16 MiB.
 const MAX_EVENT_SIZE: usize = 16 * 1024 * 1024;
@@ -162,19 +162,20 @@ fn retryable(error: &TransportError) -> bool {
 }
 
 async fn subscribe(client: &ExecutorClient) -> Result<RecordStream, ExecutorError> {
-    let mut c = client.call(call::Type::Subscribe);
-    {
+    let c = {
         let unacked = client.shared.unacked();
-        c.subscribe = Some(call::Subscribe {
-            unacknowledged_tasks: unacked.tasks.values().cloned().collect(),
-            unacknowledged_updates: unacked.updates.clone(),
-        });
         tracing::debug!(
             tasks = unacked.tasks.len(),
             updates = unacked.updates.len(),
             "subscribing to the agent"
         );
-    }
+        crate::calls::executor::subscribe(
+            &client.shared.framework_id,
+            &client.shared.executor_id,
+            unacked.tasks.values().cloned().collect(),
+            unacked.updates.clone(),
+        )
+    };
     let body = client.shared.http.encoding().encode(&c);
     let response = client
         .shared
