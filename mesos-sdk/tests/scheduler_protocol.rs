@@ -577,3 +577,27 @@ async fn launch_is_an_accept_with_one_launch_and_teardown_ends_the_run() {
         .unwrap();
     assert!(client.is_stopped());
 }
+
+#[tokio::test]
+async fn tries_the_next_master_of_a_list_when_one_is_down() {
+    // A port nothing listens on any more.
+    let dead = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dead_addr = dead.local_addr().unwrap();
+    drop(dead);
+    let mut master = ScriptedServer::start(master_script()).await;
+    let list = format!("http://{dead_addr}, {}", master.url());
+    let driver = builder(&list).build().unwrap();
+    let client = driver.client();
+    let (sched, mut seen) = Recorder::new();
+    let run = tokio::spawn(driver.run(sched));
+    let stream = master.next_stream().await;
+    stream.send(Encoding::Protobuf, &subscribed("fw-list", 15.0));
+    expect(&mut seen, Seen::Subscribed("fw-list".into())).await;
+    assert_eq!(client.leader().unwrap().port(), Some(master.addr.port()));
+    client.stop();
+    tokio::time::timeout(WAIT, run)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
