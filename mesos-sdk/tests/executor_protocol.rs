@@ -269,3 +269,26 @@ async fn a_refused_subscription_is_reported_with_the_agents_message() {
     let api = err.api().expect("the agent's answer");
     assert_eq!((api.status, api.message.as_str()), (401, "invalid token"));
 }
+
+/// Stops itself from `subscribed`.
+struct Stopper;
+
+#[async_trait::async_trait]
+impl Executor for Stopper {
+    async fn subscribed(&mut self, client: &ExecutorClient, _s: event::Subscribed) {
+        client.stop();
+    }
+}
+
+#[tokio::test]
+async fn stop_ends_the_run_cleanly() {
+    let mut agent = ScriptedServer::start(agent_script()).await;
+    let run = tokio::spawn(ExecutorDriver::new(config(&agent, true, "10secs")).run(Stopper));
+    let stream = agent.next_stream().await;
+    stream.send(Encoding::Protobuf, &subscribed());
+    tokio::time::timeout(WAIT, run)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}

@@ -86,3 +86,49 @@ impl TransportError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16, message: &str) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+            location: None,
+            endpoint: "http://m:5050/api/v1/scheduler".into(),
+        }
+    }
+
+    #[test]
+    fn status_table() {
+        for (status, retryable, redirect) in [
+            (307, false, true),
+            (400, false, false),
+            (401, false, false),
+            (403, false, false),
+            (429, true, false),
+            (501, false, false),
+            (503, true, false),
+        ] {
+            let e = api(status, "");
+            assert_eq!(e.is_retryable(), retryable, "{status}");
+            assert_eq!(e.is_redirect(), redirect, "{status}");
+            assert_eq!(
+                TransportError::from(e).is_retryable(),
+                retryable,
+                "{status}"
+            );
+        }
+    }
+
+    #[test]
+    fn message_names_endpoint_status_and_body() {
+        let text = api(400, "Framework has been removed").to_string();
+        assert_eq!(
+            text,
+            "http://m:5050/api/v1/scheduler answered HTTP 400: Framework has been removed"
+        );
+        assert!(api(503, "").to_string().ends_with("(no message)"));
+    }
+}
