@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use mesos_sdk::master::allocator::Allocator;
+use mesos_sdk::master::allocator::{Allocator, AllocatorConfig};
 use mesos_sdk::resources::Resources;
 
 const ROLES: [&str; 4] = ["analytics", "batch", "services", "web"];
@@ -21,7 +21,8 @@ const ROLES: [&str; 4] = ["analytics", "batch", "services", "web"];
 /// A cluster in steady state: one cycle has run and everything was declined back
 /// without filters, so shares and allocation counts have history but all is free.
 fn cluster(agents: usize, frameworks: usize, now: Instant) -> Allocator {
-    let mut alloc = Allocator::new();
+    // A fixed seed: every run visits the agents in the same (shuffled) order.
+    let mut alloc = Allocator::with_config(AllocatorConfig::default().seed(1));
     let agent = Resources::parse("cpus:16;mem:65536;disk:1048576;ports:[31000-32000]")
         .expect("valid agent resources");
     for i in 0..agents {

@@ -1,6 +1,7 @@
 //! Sort keys for DRF: lowest share first, then fewest allocations, then name.
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 /// A client's position in a DRF ordering.
 #[derive(Clone, Debug)]
@@ -9,8 +10,10 @@ pub(crate) struct Key {
     pub(crate) share: f64,
     /// How many allocations the client has received.
     pub(crate) count: u64,
-    /// Role name or framework id.
-    pub(crate) name: String,
+    /// Role name or framework id (unique within one ordering).
+    pub(crate) name: Arc<str>,
+    /// The role's or framework's slot in the book (not part of the order).
+    pub(crate) id: u32,
 }
 
 impl PartialEq for Key {
