@@ -225,18 +225,30 @@ impl Master {
     /// Serves HTTP again on the same address after [`Master::stop_http`], keeping
     /// every framework, task and agent (a master failover under subscribed schedulers).
     ///
+    /// The old server's sockets may hold the port for a moment after it stopped; the
+    /// bind is retried for up to [`REBIND_PATIENCE`] while the address is in use.
+    ///
     /// # Errors
     /// [`MasterError::Bind`] when the port was taken meanwhile.
     pub async fn resume_http(&mut self) -> Result<(), MasterError> {
         if self.http.is_some() {
             return Ok(());
         }
-        let listener = TcpListener::bind(self.addr)
-            .await
-            .map_err(|source| MasterError::Bind {
-                addr: self.addr,
-                source,
-            })?;
+        let give_up = Instant::now() + REBIND_PATIENCE;
+        let listener = loop {
+            match TcpListener::bind(self.addr).await {
+                Ok(listener) => break listener,
+                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && Instant::now() < give_up => {
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+                Err(source) => {
+                    return Err(MasterError::Bind {
+                        addr: self.addr,
+                        source,
+                    });
+                }
+            }
+        };
         self.http = Some(serve(self.shared.clone(), listener));
         info!(addr = %self.addr, "master serving again");
         Ok(())
@@ -253,6 +265,9 @@ impl Master {
         }
     }
 }
+
+/// How long [`Master::resume_http`] retries binding an address still in use.
+pub const REBIND_PATIENCE: std::time::Duration = std::time::Duration::from_secs(3);
 
 // `RemoteOptions` is non-exhaustive: it is built from its default, then adjusted.
 #[allow(clippy::field_reassign_with_default)]

@@ -39,6 +39,7 @@
 //! ```
 
 mod book;
+pub mod convert;
 mod filter;
 mod order;
 mod quantities;

@@ -9,7 +9,6 @@ use thiserror::Error;
 use tracing::warn;
 
 use crate::master::agent::{AgentConfig, AgentHandle, spawn};
-use crate::master::core::pool;
 use crate::master::state::MasterState;
 use crate::master::{Master, MasterConfig, MasterError};
 use crate::v1;
@@ -176,10 +175,12 @@ impl LocalClusterBuilder {
     /// [`ClusterError`] for bad resources or attributes, an unusable work directory,
     /// or an address that cannot be bound.
     pub async fn start(self) -> Result<LocalCluster, ClusterError> {
-        let resources = pool::parse(&self.resources).map_err(|reason| ClusterError::Resources {
-            text: self.resources.clone(),
-            reason,
-        })?;
+        let resources = crate::resources::Resources::parse(&self.resources)
+            .map_err(|e| ClusterError::Resources {
+                text: self.resources.clone(),
+                reason: e.to_string(),
+            })?
+            .into_vec();
         let attributes = parse_attributes(&self.attributes)?;
         let work_dir = self.work_dir.clone().unwrap_or_else(|| {
             std::env::temp_dir().join(format!("mesos-local-{}", uuid::Uuid::new_v4()))

@@ -6,9 +6,9 @@ use std::collections::HashSet;
 use tokio::time::Instant;
 use tracing::{info, warn};
 
-use super::pool::{Pool, strip_allocation};
 use super::{Core, Task, events, is_terminal};
 use crate::master::agent::protocol::ToAgent;
+use crate::resources::Resources;
 use crate::v1;
 use crate::v1::scheduler::call;
 
@@ -42,32 +42,14 @@ fn validate_task(task: &v1::TaskInfo, known: &HashSet<String>) -> Result<(), Str
 }
 
 fn validate_resources(resources: &[v1::Resource]) -> Result<(), String> {
-    for r in resources {
-        if r.name.is_empty() {
-            return Err("Resource has an empty name".into());
-        }
-        let scalar = v1::value::Type::Scalar as i32;
-        if r.r#type == scalar {
-            match r.scalar.as_ref() {
-                Some(s) if s.value.is_finite() && s.value >= 0.0 => {}
-                _ => return Err(format!("Invalid scalar resource '{}'", r.name)),
-            }
-        } else if r.r#type == v1::value::Type::Ranges as i32 {
-            if r.ranges
-                .as_ref()
-                .is_none_or(|x| x.range.iter().any(|g| g.begin > g.end))
-            {
-                return Err(format!("Invalid ranges resource '{}'", r.name));
-            }
-        } else if r.r#type == v1::value::Type::Set as i32 {
-            if r.set.is_none() {
-                return Err(format!("Invalid set resource '{}'", r.name));
-            }
-        } else {
-            return Err(format!("Resource '{}' has an unsupported type", r.name));
-        }
-    }
-    Ok(())
+    Resources::validate(resources).map_err(|e| format!("Invalid resources: {e}"))
+}
+
+/// A copy without the allocation role.
+fn strip_allocation(r: &v1::Resource) -> v1::Resource {
+    let mut r = r.clone();
+    r.allocation_info = None;
+    r
 }
 
 /// The resource without its newest reservation (what UNRESERVE yields).
@@ -91,23 +73,9 @@ fn without_volume(r: &v1::Resource) -> v1::Resource {
     r
 }
 
-/// Replaces `from` by `to` in both pools, or `Err` when `from` is not available.
-fn convert(
-    offered: &mut Pool,
-    total: &mut Pool,
-    from: &[v1::Resource],
-    to: &[v1::Resource],
-) -> Result<(), String> {
-    let from = Pool::from_resources(from);
-    let to = Pool::from_resources(to);
-    if !offered.contains(&from) {
-        return Err("Operation uses resources that are not in the offer".into());
-    }
-    offered.subtract(&from);
-    offered.add_all(to.resources());
-    total.subtract(&from);
-    total.add_all(to.resources());
-    Ok(())
+/// Unallocated resources from a wire list (after validation: nothing is dropped).
+fn unallocated(resources: &[v1::Resource]) -> Resources {
+    Resources::from(resources.to_vec()).unallocate()
 }
 
 impl Core {
@@ -160,17 +128,26 @@ impl Core {
                 return;
             }
         };
-        let mut offered = Pool::new();
+        // What the offers hold, in unallocated form: the framework keeps holding it
+        // in the allocator until launched tasks end or the rest is recovered below.
+        let mut offered = Resources::new();
         let mut role = None;
         for id in owned {
             if let Some(entry) = self.offers.remove(&id) {
                 role = entry.offer.allocation_info.and_then(|a| a.role);
-                offered.add_all(entry.resources.resources());
+                offered += entry.resources.unallocate();
             }
         }
         let role = role.unwrap_or_else(|| "*".to_string());
         let Some(fw) = self.frameworks.get(fw_id) else {
-            self.give_back(Some(agent_id), &offered);
+            self.alloc.recover(
+                fw_id,
+                &agent_id,
+                &offered.allocate(&role),
+                None,
+                now.into_std(),
+            );
+            self.allocation_wanted = true;
             return;
         };
         let framework_info = fw.info.clone();
@@ -207,35 +184,10 @@ impl Core {
                     &mut offered,
                     &mut known,
                 ));
-            } else {
-                let Some(agent) = self.agents.get_mut(&agent_id) else {
-                    continue;
-                };
-                let result = if let Some(reserve) = op.reserve {
-                    let from: Vec<v1::Resource> = if reserve.source.is_empty() {
-                        reserve.resources.iter().map(pop_reservation).collect()
-                    } else {
-                        reserve.source.clone()
-                    };
-                    convert(&mut offered, &mut agent.total, &from, &reserve.resources)
-                } else if let Some(unreserve) = op.unreserve {
-                    let to: Vec<v1::Resource> =
-                        unreserve.resources.iter().map(pop_reservation).collect();
-                    convert(&mut offered, &mut agent.total, &unreserve.resources, &to)
-                } else if let Some(create) = op.create {
-                    let from: Vec<v1::Resource> =
-                        create.volumes.iter().map(without_volume).collect();
-                    convert(&mut offered, &mut agent.total, &from, &create.volumes)
-                } else if let Some(destroy) = op.destroy {
-                    let to: Vec<v1::Resource> =
-                        destroy.volumes.iter().map(without_volume).collect();
-                    convert(&mut offered, &mut agent.total, &destroy.volumes, &to)
-                } else {
-                    Err("Unsupported offer operation".into())
-                };
-                if let Err(message) = result {
-                    warn!(framework = %fw_id, %message, "offer operation refused");
-                }
+            } else if let Err(message) =
+                self.apply_operation(fw_id, &agent_id, &role, op, &mut offered)
+            {
+                warn!(framework = %fw_id, %message, "offer operation refused");
             }
         }
         if let Some(fw) = self.frameworks.get(fw_id) {
@@ -243,17 +195,68 @@ impl Core {
                 fw.send(events::update(status));
             }
         }
-        self.give_back(Some(agent_id.clone()), &offered);
         if !offered.is_empty() {
-            self.add_filter(fw_id, &agent_id, accept.filters.as_ref(), now);
+            self.recover_filtered(
+                fw_id,
+                &agent_id,
+                &offered.allocate(&role),
+                accept.filters.as_ref(),
+                now,
+            );
         }
     }
 
-    fn give_back(&mut self, agent_id: Option<String>, pool: &Pool) {
-        if let Some(agent) = agent_id.and_then(|a| self.agents.get_mut(&a)) {
-            agent.free.add_all(pool.resources());
+    /// RESERVE, UNRESERVE, CREATE or DESTROY on offered resources: converts them in
+    /// `offered`, in what the allocator holds for the framework, and in the agent's
+    /// total.
+    fn apply_operation(
+        &mut self,
+        fw_id: &str,
+        agent_id: &str,
+        role: &str,
+        op: v1::offer::Operation,
+        offered: &mut Resources,
+    ) -> Result<(), String> {
+        let (from, to): (Vec<v1::Resource>, Vec<v1::Resource>) = if let Some(reserve) = op.reserve {
+            let from = if reserve.source.is_empty() {
+                reserve.resources.iter().map(pop_reservation).collect()
+            } else {
+                reserve.source
+            };
+            (from, reserve.resources)
+        } else if let Some(unreserve) = op.unreserve {
+            let to = unreserve.resources.iter().map(pop_reservation).collect();
+            (unreserve.resources, to)
+        } else if let Some(create) = op.create {
+            let from = create.volumes.iter().map(without_volume).collect();
+            (from, create.volumes)
+        } else if let Some(destroy) = op.destroy {
+            let to = destroy.volumes.iter().map(without_volume).collect();
+            (destroy.volumes, to)
+        } else {
+            return Err("Unsupported offer operation".into());
+        };
+        validate_resources(&from)?;
+        validate_resources(&to)?;
+        let (from, to) = (unallocated(&from), unallocated(&to));
+        if from.is_empty() || !offered.contains(&from) {
+            return Err("Operation uses resources that are not in the offer".into());
         }
-        self.allocation_wanted = true;
+        self.alloc
+            .update_allocation(
+                fw_id,
+                agent_id,
+                &from.clone().allocate(role),
+                &to.clone().allocate(role),
+            )
+            .map_err(|e| e.to_string())?;
+        *offered -= &from;
+        *offered += &to;
+        if let Some(agent) = self.agents.get_mut(agent_id) {
+            agent.total -= &from;
+            agent.total += &to;
+        }
+        Ok(())
     }
 
     fn drop_launches(&mut self, fw_id: &str, operations: &[v1::offer::Operation], message: &str) {
@@ -287,15 +290,15 @@ impl Core {
 
     /// Resources a task needs from the offer: its own, plus its executor's when that
     /// executor is not running yet.
-    fn needs(&self, fw_id: &str, agent_id: &str, task: &v1::TaskInfo) -> Pool {
-        let mut need = Pool::from_resources(&task.resources);
+    fn needs(&self, fw_id: &str, agent_id: &str, task: &v1::TaskInfo) -> Resources {
+        let mut need = unallocated(&task.resources);
         if let Some(executor) = &task.executor {
             let running = self.frameworks.get(fw_id).is_some_and(|f| {
                 f.executors
                     .contains_key(&(agent_id.to_string(), executor.executor_id.value.clone()))
             });
             if !running {
-                need.add_all(&executor.resources);
+                need += unallocated(&executor.resources);
             }
         }
         need
@@ -308,7 +311,7 @@ impl Core {
         if let Some(executor) = &task.executor {
             fw.executors
                 .entry((agent_id.to_string(), executor.executor_id.value.clone()))
-                .or_insert_with(|| Pool::from_resources(&executor.resources));
+                .or_insert_with(|| Resources::from(executor.resources.clone()));
         }
         fw.tasks.insert(
             task.task_id.value.clone(),
@@ -345,7 +348,7 @@ impl Core {
         role: &str,
         framework: &v1::FrameworkInfo,
         mut task: v1::TaskInfo,
-        offered: &mut Pool,
+        offered: &mut Resources,
         known: &mut HashSet<String>,
     ) -> Result<(), Box<v1::TaskStatus>> {
         let invalid = |task: &v1::TaskInfo, message: String| {
@@ -365,7 +368,7 @@ impl Core {
                 "Task uses more resources than available in the offer".into(),
             ));
         }
-        offered.subtract(&need);
+        *offered -= &need;
         known.insert(task.task_id.value.clone());
         task.agent_id = v1::AgentId {
             value: agent_id.to_string(),
@@ -390,18 +393,18 @@ impl Core {
         role: &str,
         framework: &v1::FrameworkInfo,
         group: v1::offer::operation::LaunchGroup,
-        offered: &mut Pool,
+        offered: &mut Resources,
         known: &mut HashSet<String>,
     ) -> Vec<v1::TaskStatus> {
         let mut executor = group.executor;
         let mut tasks = group.task_group.tasks;
-        let check = || -> Result<Pool, String> {
+        let check = || -> Result<Resources, String> {
             if tasks.is_empty() {
                 return Err("Task group is empty".into());
             }
             validate_resources(&executor.resources)?;
             let mut ids = known.clone();
-            let mut need = Pool::new();
+            let mut need = Resources::new();
             for task in &tasks {
                 if task.executor.is_some() {
                     return Err("'TaskInfo.executor' must not be set in a task group".into());
@@ -410,14 +413,14 @@ impl Core {
                 as_launched.executor = Some(executor.clone());
                 validate_task(&as_launched, &ids)?;
                 ids.insert(task.task_id.value.clone());
-                need.add_all(&task.resources);
+                need += unallocated(&task.resources);
             }
             let running = self.frameworks.get(fw_id).is_some_and(|f| {
                 f.executors
                     .contains_key(&(agent_id.to_string(), executor.executor_id.value.clone()))
             });
             if !running {
-                need.add_all(&executor.resources);
+                need += unallocated(&executor.resources);
             }
             if !offered.contains(&need) {
                 return Err("Task group uses more resources than available in the offer".into());
@@ -438,7 +441,8 @@ impl Core {
                 })
                 .collect(),
             Ok(need) => {
-                offered.subtract(&need);
+                *offered -= &need;
+                tag_resources(&mut executor.resources, role);
                 executor.framework_id = Some(v1::FrameworkId {
                     value: fw_id.to_string(),
                 });
@@ -467,15 +471,17 @@ impl Core {
 
 /// Sets `allocation_info` on a task's resources, as Mesos does for the offer's role.
 fn tag_role(task: &mut v1::TaskInfo, role: &str) {
+    tag_resources(&mut task.resources, role);
+    if let Some(executor) = task.executor.as_mut() {
+        tag_resources(&mut executor.resources, role);
+    }
+}
+
+fn tag_resources(resources: &mut [v1::Resource], role: &str) {
     let info = Some(v1::resource::AllocationInfo {
         role: Some(role.to_string()),
     });
-    for r in &mut task.resources {
+    for r in resources {
         r.allocation_info = info.clone();
-    }
-    if let Some(executor) = task.executor.as_mut() {
-        for r in &mut executor.resources {
-            r.allocation_info = info.clone();
-        }
     }
 }

@@ -4,9 +4,9 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 use tracing::{info, warn};
 
-use super::pool::Pool;
 use super::{Agent, Core, events, is_terminal};
 use crate::master::agent::protocol::{FromAgent, ToAgent};
+use crate::resources::Resources;
 use crate::v1;
 
 impl Core {
@@ -43,14 +43,14 @@ impl Core {
             .as_ref()
             .map(|i| i.value.clone())
             .unwrap_or_else(|| self.new_agent_id());
-        let total = Pool::from_resources(&info.resources);
+        let total = Resources::from(info.resources.clone()).unallocate();
         info!(agent = %id, hostname = %info.hostname, "agent registered");
+        self.alloc.add_agent(&id, total.clone());
         self.agents.insert(
             id.clone(),
             Agent {
                 info,
                 id: id.clone(),
-                free: total.clone(),
                 total,
                 sender,
                 remote,
@@ -76,6 +76,7 @@ impl Core {
         if self.agents.remove(agent_id).is_none() {
             return;
         }
+        self.alloc.remove_agent(agent_id);
         warn!(agent = %agent_id, "agent removed; its tasks are lost");
         for fw in self.frameworks.values_mut() {
             fw.executors.retain(|(a, _), _| a != agent_id);
@@ -104,12 +105,12 @@ impl Core {
     }
 
     /// Handles one report of an agent.
-    pub(crate) fn on_agent_event(&mut self, agent_id: &str, event: FromAgent, _now: Instant) {
+    pub(crate) fn on_agent_event(&mut self, agent_id: &str, event: FromAgent, now: Instant) {
         match event {
             FromAgent::StatusUpdate {
                 framework_id,
                 status,
-            } => self.on_status(agent_id, framework_id, status),
+            } => self.on_status(agent_id, framework_id, status, now),
             FromAgent::ExecutorMessage {
                 framework_id,
                 executor_id,
@@ -127,16 +128,15 @@ impl Core {
                 let Some(fw) = self.frameworks.get_mut(&framework_id.value) else {
                     return;
                 };
+                fw.send(events::failure(agent_id, Some(executor_id.clone()), status));
                 if let Some(held) = fw
                     .executors
-                    .remove(&(agent_id.to_string(), executor_id.value.clone()))
+                    .remove(&(agent_id.to_string(), executor_id.value))
                 {
-                    if let Some(agent) = self.agents.get_mut(agent_id) {
-                        agent.free.add_all(held.resources());
-                    }
+                    self.alloc
+                        .recover(&framework_id.value, agent_id, &held, None, now.into_std());
                     self.allocation_wanted = true;
                 }
-                fw.send(events::failure(agent_id, Some(executor_id), status));
             }
         }
     }
@@ -146,6 +146,7 @@ impl Core {
         agent_id: &str,
         framework_id: v1::FrameworkId,
         mut status: v1::TaskStatus,
+        now: Instant,
     ) {
         if status.agent_id.is_none() {
             status.agent_id = Some(v1::AgentId {
@@ -170,9 +171,13 @@ impl Core {
             task.task.status_update_uuid = status.uuid.clone();
             task.latest = Some(status.clone());
             if is_terminal(status.state) && !was_terminal {
-                if let Some(agent) = self.agents.get_mut(agent_id) {
-                    agent.free.add_all(&task.task.resources);
-                }
+                self.alloc.recover(
+                    &framework_id.value,
+                    agent_id,
+                    &Resources::from(task.task.resources.clone()),
+                    None,
+                    now.into_std(),
+                );
                 self.allocation_wanted = true;
                 use v1::TaskState::*;
                 let c = &mut self.counters;

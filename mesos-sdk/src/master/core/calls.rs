@@ -51,11 +51,12 @@ impl Core {
                         debug!(offer = %offer_id.value, "decline of an unknown offer ignored");
                         continue;
                     }
-                    if let Some(entry) = self.remove_offer(&offer_id.value, false, now) {
+                    if let Some(entry) = self.offers.remove(&offer_id.value) {
                         self.counters.offers_declined += 1;
-                        self.add_filter(
+                        self.recover_filtered(
                             fw_id,
                             &entry.offer.agent_id.value,
+                            &entry.resources,
                             decline.filters.as_ref(),
                             now,
                         );
@@ -72,24 +73,14 @@ impl Core {
             }
             Type::Revive => {
                 let roles = call.revive.map(|r| r.roles).unwrap_or_default();
-                if let Some(fw) = self.frameworks.get_mut(fw_id) {
-                    fw.filters.clear();
-                    if roles.is_empty() {
-                        fw.suppressed.clear();
-                    } else {
-                        for role in &roles {
-                            fw.suppressed.remove(role);
-                        }
-                    }
-                }
+                let roles = (!roles.is_empty()).then_some(roles.as_slice());
+                self.alloc.revive(fw_id, roles);
                 self.allocation_wanted = true;
             }
             Type::Suppress => {
                 let roles = call.suppress.map(|r| r.roles).unwrap_or_default();
-                if let Some(fw) = self.frameworks.get_mut(fw_id) {
-                    let roles = if roles.is_empty() { fw.roles() } else { roles };
-                    fw.suppressed.extend(roles);
-                }
+                let roles = (!roles.is_empty()).then_some(roles.as_slice());
+                self.alloc.suppress(fw_id, roles);
             }
             Type::Kill => self.kill(fw_id, call.kill.ok_or_else(|| missing("kill"))?),
             Type::Shutdown => {
@@ -291,8 +282,9 @@ impl Core {
         };
         let roles = roles_of(&update.framework_info);
         fw.info = update.framework_info;
-        fw.suppressed = update.suppressed_roles.into_iter().collect();
-        fw.suppressed.retain(|r| roles.contains(r));
+        self.alloc.update_framework_roles(fw_id, &roles);
+        self.alloc
+            .set_suppressed_roles(fw_id, &update.suppressed_roles);
         let stale: Vec<String> = self
             .offers
             .iter()

@@ -3,10 +3,9 @@
 
 mod accept;
 mod agents;
-mod alloc;
 mod calls;
 pub(crate) mod events;
-pub(crate) mod pool;
+mod offers;
 mod snapshot;
 
 use std::collections::{HashMap, HashSet};
@@ -17,10 +16,11 @@ use tracing::{debug, info};
 
 use crate::master::MasterConfig;
 use crate::master::agent::protocol::ToAgent;
+use crate::master::allocator::{Allocator, AllocatorConfig};
 use crate::master::http::ApiError;
+use crate::resources::Resources;
 use crate::v1;
 use crate::v1::scheduler::Event;
-use pool::Pool;
 
 pub(crate) use calls::Answer;
 pub use snapshot::{AgentState, FrameworkState, MasterState, ResourceSummary, TaskState};
@@ -39,17 +39,11 @@ pub(crate) struct Framework {
     pub(crate) id: String,
     pub(crate) info: v1::FrameworkInfo,
     pub(crate) stream: Option<Stream>,
-    /// Roles whose offers are suppressed.
-    pub(crate) suppressed: HashSet<String>,
-    /// Decline filters: agent id → refused until.
-    pub(crate) filters: HashMap<String, Instant>,
     pub(crate) tasks: HashMap<String, Task>,
-    /// Custom executors: (agent id, executor id) → resources they hold.
-    pub(crate) executors: HashMap<(String, String), Pool>,
+    /// Custom executors: (agent id, executor id) → resources they hold (allocated form).
+    pub(crate) executors: HashMap<(String, String), Resources>,
     /// When the failover timeout expires (set while disconnected).
     pub(crate) failover_deadline: Option<Instant>,
-    /// Offers made so far (DRF tie break).
-    pub(crate) allocations: u64,
 }
 
 impl Framework {
@@ -76,13 +70,13 @@ impl Framework {
     }
 
     /// Resources held by tasks and executors.
-    pub(crate) fn used(&self) -> Pool {
-        let mut used = Pool::new();
+    pub(crate) fn used(&self) -> Resources {
+        let mut used = Resources::new();
         for task in self.tasks.values().filter(|t| !is_terminal(t.task.state)) {
-            used.add_all(&task.task.resources);
+            used += Resources::from(task.task.resources.clone());
         }
         for held in self.executors.values() {
-            used.add_all(held.resources());
+            used += held;
         }
         used
     }
@@ -108,9 +102,8 @@ pub(crate) struct Task {
 pub(crate) struct Agent {
     pub(crate) info: v1::AgentInfo,
     pub(crate) id: String,
-    pub(crate) total: Pool,
-    /// Neither offered nor used.
-    pub(crate) free: Pool,
+    /// Everything on the agent (unallocated form); RESERVE/CREATE etc. reshape it.
+    pub(crate) total: Resources,
     pub(crate) sender: UnboundedSender<ToAgent>,
     /// A remote agent may re-register after its stream drops; in-process agents are
     /// removed as soon as their channel closes.
@@ -129,7 +122,8 @@ impl Agent {
 /// An outstanding offer.
 pub(crate) struct OfferEntry {
     pub(crate) offer: v1::Offer,
-    pub(crate) resources: Pool,
+    /// The offered resources (allocated form, as in the offer).
+    pub(crate) resources: Resources,
     pub(crate) made: Instant,
 }
 
@@ -149,9 +143,11 @@ pub(crate) struct Counters {
     pub(crate) calls: u64,
 }
 
-/// The books.
+/// The books. Every allocation decision is the allocator's: it holds what each
+/// framework is offered or uses on each agent, and what is free.
 pub(crate) struct Core {
     pub(crate) config: MasterConfig,
+    pub(crate) alloc: Allocator,
     pub(crate) master_info: v1::MasterInfo,
     pub(crate) frameworks: HashMap<String, Framework>,
     pub(crate) agents: HashMap<String, Agent>,
@@ -191,7 +187,14 @@ pub(crate) struct Subscription {
 
 impl Core {
     pub(crate) fn new(config: MasterConfig, master_info: v1::MasterInfo) -> Self {
+        let mut alloc = Allocator::with_config(
+            AllocatorConfig::default().allocation_interval(config.allocation_interval),
+        );
+        for (role, weight) in &config.role_weights {
+            alloc.set_weight(role, *weight);
+        }
         Self {
+            alloc,
             config,
             master_info,
             frameworks: HashMap::new(),
@@ -257,7 +260,6 @@ impl Core {
                 fw.info = info;
                 fw.failover_deadline = None;
                 fw.stream = Some(stream);
-                fw.suppressed = subscribe.suppressed_roles.into_iter().collect();
                 // Offers made to the old stream are rescinded (the scheduler cannot
                 // know them any more).
                 rescind = self
@@ -275,16 +277,18 @@ impl Core {
                         id: id.clone(),
                         info,
                         stream: Some(stream),
-                        suppressed: subscribe.suppressed_roles.into_iter().collect(),
-                        filters: HashMap::new(),
                         tasks: HashMap::new(),
                         executors: HashMap::new(),
                         failover_deadline: None,
-                        allocations: 0,
                     },
                 );
             }
         }
+        // Registers the framework, or updates its roles and activates it again.
+        let roles = self.frameworks[&id].roles();
+        self.alloc.add_framework(&id, &roles);
+        self.alloc
+            .set_suppressed_roles(&id, &subscribe.suppressed_roles);
         for offer in rescind {
             self.remove_offer(&offer, false, now);
         }
@@ -341,6 +345,7 @@ impl Core {
             .unwrap_or(Duration::ZERO);
         fw.failover_deadline = Some(now + timeout);
         info!(framework = %framework_id, ?timeout, "framework disconnected; failover timeout started");
+        self.alloc.deactivate_framework(framework_id);
         let offers: Vec<String> = self
             .offers
             .iter()
@@ -384,32 +389,33 @@ impl Core {
                 });
             }
         }
-        for task in fw.tasks.values().filter(|t| !is_terminal(t.task.state)) {
-            self.counters.tasks_killed += 1;
-            if let Some(agent) = self.agents.get_mut(&task.task.agent_id.value) {
-                agent.free.add_all(&task.task.resources);
-            }
-        }
-        for ((agent_id, _), held) in &fw.executors {
-            if let Some(agent) = self.agents.get_mut(agent_id) {
-                agent.free.add_all(held.resources());
-            }
-        }
+        let killed = fw
+            .tasks
+            .values()
+            .filter(|t| !is_terminal(t.task.state))
+            .count();
+        self.counters.tasks_killed += killed as u64;
+        // Everything it held (tasks, executors) goes back to the agents.
+        self.alloc.remove_framework(framework_id);
         self.allocation_wanted = true;
     }
 
-    /// Takes an offer off the books and gives its resources back to the agent. With
-    /// `rescind`, the framework is told (RESCIND).
+    /// Takes an offer off the books and gives its resources back to the allocator (no
+    /// filter). With `rescind`, the framework is told (RESCIND).
     pub(crate) fn remove_offer(
         &mut self,
         offer_id: &str,
         rescind: bool,
-        _now: Instant,
+        now: Instant,
     ) -> Option<OfferEntry> {
         let entry = self.offers.remove(offer_id)?;
-        if let Some(agent) = self.agents.get_mut(&entry.offer.agent_id.value) {
-            agent.free.add_all(entry.resources.resources());
-        }
+        self.alloc.recover(
+            &entry.offer.framework_id.value,
+            &entry.offer.agent_id.value,
+            &entry.resources,
+            None,
+            now.into_std(),
+        );
         if rescind {
             self.counters.offers_rescinded += 1;
             if let Some(fw) = self.frameworks.get(&entry.offer.framework_id.value) {
@@ -420,11 +426,14 @@ impl Core {
         Some(entry)
     }
 
-    /// Adds a decline filter for `refuse` (Mesos default 5 s when `None`).
-    pub(crate) fn add_filter(
+    /// Gives resources a framework held on an agent back to the allocator, refusing
+    /// them to that framework there for `filters.refuse_seconds` (Mesos's default 5 s
+    /// when absent; 0 sets no filter).
+    pub(crate) fn recover_filtered(
         &mut self,
         framework_id: &str,
         agent_id: &str,
+        resources: &Resources,
         filters: Option<&v1::Filters>,
         now: Instant,
     ) {
@@ -433,12 +442,14 @@ impl Core {
             .filter(|s| s.is_finite())
             .map(|s| Duration::from_secs_f64(s.clamp(0.0, 1e9)))
             .unwrap_or(DEFAULT_REFUSE);
-        if refuse.is_zero() {
-            return;
-        }
-        if let Some(fw) = self.frameworks.get_mut(framework_id) {
-            fw.filters.insert(agent_id.to_string(), now + refuse);
-        }
+        self.alloc.recover(
+            framework_id,
+            agent_id,
+            resources,
+            Some(refuse),
+            now.into_std(),
+        );
+        self.allocation_wanted = true;
     }
 
     /// Periodic work: failover timeouts, offer timeouts, lost agents, allocation.

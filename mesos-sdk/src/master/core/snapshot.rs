@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
-use super::pool::Pool;
 use super::{Core, is_terminal};
+use crate::resources::Resources;
 use crate::v1;
 
 /// Scalar totals of a resource list, as `/state` reports them.
@@ -23,19 +23,17 @@ pub struct ResourceSummary {
 }
 
 impl ResourceSummary {
-    pub(crate) fn of(pool: &Pool) -> Self {
-        let ports: Vec<String> = pool
-            .resources()
+    pub(crate) fn of(resources: &Resources) -> Self {
+        let ports: Vec<String> = resources
+            .ports()
             .iter()
-            .filter(|r| r.name == "ports")
-            .flat_map(|r| r.ranges.iter().flat_map(|x| x.range.iter()))
-            .map(|g| format!("{}-{}", g.begin, g.end))
+            .map(|(b, e)| format!("{b}-{e}"))
             .collect();
         Self {
-            cpus: pool.scalar("cpus"),
-            mem: pool.scalar("mem"),
-            disk: pool.scalar("disk"),
-            gpus: pool.scalar("gpus"),
+            cpus: resources.cpus(),
+            mem: resources.mem(),
+            disk: resources.disk(),
+            gpus: resources.scalar("gpus"),
             ports: (!ports.is_empty()).then(|| format!("[{}]", ports.join(", "))),
         }
     }
@@ -186,20 +184,20 @@ impl Core {
             slave_id: t.task.agent_id.value.clone(),
             agent_id: t.task.agent_id.value.clone(),
             executor_id: t.task.executor_id.as_ref().map(|e| e.value.clone()),
-            resources: ResourceSummary::of(&Pool::from_resources(&t.task.resources)),
+            resources: ResourceSummary::of(&Resources::from(t.task.resources.clone())),
         };
         let mut frameworks: Vec<FrameworkState> = self
             .frameworks
             .values()
             .map(|f| {
-                let mut offered = Pool::new();
+                let mut offered = Resources::new();
                 let mut offers = 0;
                 for o in self
                     .offers
                     .values()
                     .filter(|o| o.offer.framework_id.value == f.id)
                 {
-                    offered.add_all(o.resources.resources());
+                    offered += &o.resources;
                     offers += 1;
                 }
                 let mut tasks: Vec<TaskState> = f
@@ -237,24 +235,23 @@ impl Core {
             .agents
             .values()
             .map(|a| {
-                let mut offered = Pool::new();
+                let mut offered = Resources::new();
                 for o in self
                     .offers
                     .values()
                     .filter(|o| o.offer.agent_id.value == a.id)
                 {
-                    offered.add_all(o.resources.resources());
+                    offered += o.resources.clone().unallocate();
                 }
-                let mut used = a.total.clone();
-                used.subtract(&a.free);
-                used.subtract(&offered);
+                let free = self.alloc.available(&a.id);
+                let used = &(&a.total - &free) - &offered;
                 AgentState {
                     id: a.id.clone(),
                     hostname: a.info.hostname.clone(),
                     resources: ResourceSummary::of(&a.total),
                     used_resources: ResourceSummary::of(&used),
                     offered_resources: ResourceSummary::of(&offered),
-                    unreserved_resources: ResourceSummary::of(&a.free),
+                    unreserved_resources: ResourceSummary::of(&free),
                     active: a.connected(),
                     attributes: a
                         .info
@@ -301,19 +298,17 @@ impl Core {
                 .filter(|t| t.task.state == s as i32)
                 .count()
         };
-        let mut total = Pool::new();
-        let mut free = Pool::new();
+        let mut total = Resources::new();
+        let mut free = Resources::new();
         for a in self.agents.values() {
-            total.add_all(a.total.resources());
-            free.add_all(a.free.resources());
+            total += &a.total;
+            free += self.alloc.available(&a.id);
         }
-        let mut offered = Pool::new();
+        let mut offered = Resources::new();
         for o in self.offers.values() {
-            offered.add_all(o.resources.resources());
+            offered += o.resources.clone().unallocate();
         }
-        let mut used = total.clone();
-        used.subtract(&free);
-        used.subtract(&offered);
+        let used = &(&total - &free) - &offered;
         let c = &self.counters;
         m.insert("master/elected".into(), json!(1));
         m.insert(

@@ -5,7 +5,6 @@ use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 use tokio::time::{Duration, Instant};
 
 use super::Core;
-use super::pool::parse;
 use crate::master::MasterConfig;
 use crate::master::agent::protocol::ToAgent;
 use crate::v1;
@@ -23,7 +22,9 @@ fn core(config: MasterConfig) -> (Core, UnboundedReceiver<ToAgent>) {
     core.add_agent(
         v1::AgentInfo {
             hostname: "h".into(),
-            resources: parse("cpus:4;mem:1024").unwrap(),
+            resources: crate::resources::Resources::parse("cpus:4;mem:1024")
+                .unwrap()
+                .into_vec(),
             id: Some(v1::AgentId { value: "a1".into() }),
             ..Default::default()
         },
