@@ -16,7 +16,7 @@ pub struct FrameworkAllocation {
     pub name: String,
     /// Its role (`*` when none is reported).
     pub role: String,
-    /// Tasks that are staging, starting or running.
+    /// Tasks that are staging, starting, running or being killed.
     pub tasks: u64,
     /// CPUs in use.
     pub cpus: f64,
@@ -90,7 +90,12 @@ pub enum StateError {
     Shape(&'static str),
 }
 
-const ACTIVE_STATES: [&str; 3] = ["TASK_STAGING", "TASK_STARTING", "TASK_RUNNING"];
+const ACTIVE_STATES: [&str; 4] = [
+    "TASK_STAGING",
+    "TASK_STARTING",
+    "TASK_RUNNING",
+    "TASK_KILLING",
+];
 
 impl ClusterState {
     /// Reads the parts of a Mesos `/state` document the demo needs:
