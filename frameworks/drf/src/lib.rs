@@ -18,5 +18,6 @@ pub mod policy;
 pub mod report;
 pub mod scenario;
 pub mod share;
+pub mod simulate;
 pub mod state;
 pub mod timeline;
