@@ -2,7 +2,6 @@
 //! at a time, to compare with what the master actually does.
 
 use crate::scenario::Scenario;
-use crate::share::Amount;
 
 /// One framework's predicted steady state.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,6 +81,7 @@ pub fn summary(predictions: &[Prediction]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::share::Amount;
 
     fn tasks(s: &Scenario) -> Vec<u64> {
         progressive_filling(s).iter().map(|p| p.tasks).collect()
