@@ -17,6 +17,7 @@ pub mod chart;
 pub mod policy;
 pub mod report;
 pub mod scenario;
+pub mod scheduler;
 pub mod share;
 pub mod simulate;
 pub mod state;

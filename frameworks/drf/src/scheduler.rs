@@ -1,0 +1,145 @@
+//! The DRF demo framework as a [`mesos_sdk::scheduler::Scheduler`].
+
+use async_trait::async_trait;
+use mesos_sdk::calls;
+use mesos_sdk::scheduler::{Scheduler, SchedulerClient, SchedulerDriver, SchedulerError};
+use mesos_sdk::v1;
+use tracing::{info, warn};
+
+use crate::policy::{FrameworkConfig, FrameworkPolicy, OfferDecision};
+use crate::share::Amount;
+
+/// A scheduler that keeps launching `sleep` tasks of one size (see
+/// [`FrameworkPolicy`]) and logs its task count and dominant share whenever they
+/// change. It stops its driver once a `max_tasks` limit is used up and every task
+/// has ended.
+///
+/// ```no_run
+/// use drf_demo::policy::FrameworkConfig;
+/// use drf_demo::scheduler::DrfScheduler;
+/// use drf_demo::share::Amount;
+/// # async fn demo() -> Result<(), mesos_sdk::scheduler::SchedulerError> {
+/// let config = FrameworkConfig::new("A", "a", Amount::new(1.0, 4096.0));
+/// let scheduler = DrfScheduler::new(config, Some(Amount::new(9.0, 18432.0)));
+/// let driver = scheduler.driver("http://127.0.0.1:5050")?;
+/// let client = driver.client(); // client.teardown().await ends it
+/// driver.run(scheduler).await?;
+/// # Ok(()) }
+/// ```
+pub struct DrfScheduler {
+    policy: FrameworkPolicy,
+}
+
+impl DrfScheduler {
+    /// A scheduler with `config`. With `cluster_total` it can log its dominant share.
+    pub fn new(config: FrameworkConfig, cluster_total: Option<Amount>) -> Self {
+        let mut policy = FrameworkPolicy::new(config);
+        if let Some(total) = cluster_total {
+            policy.set_cluster_total(total);
+        }
+        Self { policy }
+    }
+
+    /// The `FrameworkInfo` this scheduler subscribes with: its name and its role.
+    pub fn framework_info(&self) -> v1::FrameworkInfo {
+        let config = self.policy.config();
+        calls::framework_info(config.name.clone(), String::new())
+            .roles([config.role.clone()])
+            .build()
+    }
+
+    /// A driver that subscribes this framework to the master at `master_url`; run it
+    /// with `driver.run(scheduler)`, and keep `driver.client()` to tear down.
+    ///
+    /// # Errors
+    /// [`SchedulerError`] if the URL is unusable.
+    pub fn driver(&self, master_url: &str) -> Result<SchedulerDriver, SchedulerError> {
+        SchedulerDriver::builder(master_url, self.framework_info()).build()
+    }
+
+    fn log_allocation(&self, why: &str) {
+        let config = self.policy.config();
+        let held = self.policy.allocated();
+        match self.policy.dominant_share() {
+            Some(share) => info!(
+                framework = %config.name,
+                tasks = self.policy.active_tasks(),
+                cpus = held.cpus,
+                mem = held.mem,
+                dominant_share = format_args!("{share:.3}"),
+                "{why}"
+            ),
+            None => info!(
+                framework = %config.name,
+                tasks = self.policy.active_tasks(),
+                cpus = held.cpus,
+                mem = held.mem,
+                "{why}"
+            ),
+        }
+    }
+}
+
+#[async_trait]
+impl Scheduler for DrfScheduler {
+    async fn subscribed(
+        &mut self,
+        _client: &SchedulerClient,
+        subscribed: v1::scheduler::event::Subscribed,
+    ) {
+        info!(
+            framework = %self.policy.config().name,
+            framework_id = %subscribed.framework_id.value,
+            role = %self.policy.config().role,
+            "subscribed"
+        );
+    }
+
+    async fn offers(&mut self, client: &SchedulerClient, offers: Vec<v1::Offer>) {
+        let mut launched = 0;
+        for decision in self.policy.on_offers(&offers) {
+            let result = match decision {
+                OfferDecision::Launch {
+                    offer_id,
+                    tasks,
+                    filters,
+                } => {
+                    launched += tasks.len();
+                    client
+                        .accept(
+                            vec![offer_id],
+                            vec![calls::operations::launch(tasks)],
+                            Some(filters),
+                        )
+                        .await
+                }
+                OfferDecision::Decline { offer_id, filters } => {
+                    client.decline(vec![offer_id], Some(filters)).await
+                }
+            };
+            if let Err(error) = result {
+                warn!(framework = %self.policy.config().name, %error, "answering an offer failed");
+            }
+        }
+        if launched > 0 {
+            self.log_allocation("launched");
+        }
+    }
+
+    async fn update(&mut self, client: &SchedulerClient, status: v1::TaskStatus) {
+        if self.policy.on_update(&status) {
+            let state = v1::TaskState::try_from(status.state)
+                .map(|s| s.as_str_name())
+                .unwrap_or("UNKNOWN_STATE");
+            self.log_allocation(&format!("task {} ended: {state}", status.task_id.value));
+        }
+        if self.policy.is_done() {
+            info!(framework = %self.policy.config().name, "all tasks done; stopping");
+            client.stop();
+        }
+    }
+
+    async fn error(&mut self, _client: &SchedulerClient, message: String) {
+        warn!(framework = %self.policy.config().name, %message, "master reported an error");
+    }
+}
