@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod chart;
+pub mod demo;
 pub mod policy;
 pub mod report;
 pub mod scenario;

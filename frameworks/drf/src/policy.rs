@@ -182,7 +182,11 @@ impl FrameworkPolicy {
                 offer.agent_id.clone(),
             )
             .resources(resources)
-            .shell(format!("sleep {}", self.config.task_duration.as_secs_f64()))
+            // `exec`: the shell becomes the sleep, so killing the task kills it.
+            .shell(format!(
+                "exec sleep {}",
+                self.config.task_duration.as_secs_f64()
+            ))
             .build();
             self.active.insert(id, self.config.task);
             tasks.push(task);
@@ -338,7 +342,7 @@ mod tests {
                 assert_eq!(tasks[0].agent_id.value, "agent-1");
                 assert_eq!(task_scalars(&tasks[0]), Amount::new(1.0, 4096.0));
                 let cmd = tasks[0].command.as_ref().unwrap();
-                assert_eq!(cmd.value.as_deref(), Some("sleep 3600"));
+                assert_eq!(cmd.value.as_deref(), Some("exec sleep 3600"));
                 assert_eq!(filters.refuse_seconds, Some(0.2));
             }
             other => panic!("expected a launch, got {other:?}"),

@@ -267,6 +267,8 @@ fn amount_of(v: Option<&Value>) -> Amount {
                 x.as_f64()
                     .or_else(|| x.as_str().and_then(|s| s.parse().ok()))
             })
+            // Negative, -0.0 or non-finite amounts mean nothing is held.
+            .filter(|x| x.is_finite() && *x > 0.0)
             .unwrap_or(0.0)
     };
     Amount::new(get("cpus"), get("mem"))
@@ -282,7 +284,7 @@ mod tests {
             "slaves": [{"id": "s1", "resources": {"cpus": 9.0, "mem": 18432.0, "disk": 0.0}}],
             "frameworks": [
                 {"id": "f2", "name": "B", "role": "b",
-                 "used_resources": {"cpus": 6.0, "mem": 2048.0},
+                 "used_resources": {"cpus": 6.0, "mem": 2048.0, "gpus": -0.0},
                  "tasks": [
                     {"state": "TASK_RUNNING", "slave_id": "s1", "resources": {"cpus": 3.0, "mem": 1024.0}},
                     {"state": "TASK_STAGING", "slave_id": "s1", "resources": {"cpus": 3.0, "mem": 1024.0}}
