@@ -21,6 +21,7 @@ use drf_demo::chart::render_svg;
 use drf_demo::demo::{DemoOptions, run_scenario};
 use drf_demo::report::render_table;
 use drf_demo::scenario::Scenario;
+use drf_demo::simulate::{progressive_filling, summary};
 
 /// Runs a DRF scenario on the embedded master and reports the allocation.
 #[derive(Debug, Parser)]
@@ -128,6 +129,10 @@ async fn main() -> ExitCode {
             }
         }
     } else {
+        println!(
+            "\nideal DRF (progressive filling, one task at a time) predicts: {}",
+            summary(&progressive_filling(&scenario))
+        );
         let state = if report.steady {
             "steady"
         } else {

@@ -88,7 +88,26 @@ pub struct FrameworkPolicy {
     config: FrameworkConfig,
     cluster_total: Option<Amount>,
     launched: u64,
+    finished: u64,
+    failed: u64,
     active: BTreeMap<String, Amount>,
+}
+
+/// A framework's task counts and share at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Progress {
+    /// Tasks launched so far.
+    pub launched: u64,
+    /// Tasks launched and not yet ended.
+    pub active: u64,
+    /// Tasks that ended TASK_FINISHED.
+    pub finished: u64,
+    /// Tasks that ended in any other terminal state (failed, killed, lost, ...).
+    pub failed: u64,
+    /// CPUs and memory held by active tasks.
+    pub allocated: Amount,
+    /// Dominant share of `allocated`, once the cluster size is known.
+    pub dominant_share: Option<f64>,
 }
 
 impl FrameworkPolicy {
@@ -98,6 +117,8 @@ impl FrameworkPolicy {
             config,
             cluster_total: None,
             launched: 0,
+            finished: 0,
+            failed: 0,
             active: BTreeMap::new(),
         }
     }
@@ -120,6 +141,18 @@ impl FrameworkPolicy {
     /// Tasks launched so far.
     pub fn launched(&self) -> u64 {
         self.launched
+    }
+
+    /// Task counts and share now.
+    pub fn progress(&self) -> Progress {
+        Progress {
+            launched: self.launched,
+            active: self.active_tasks(),
+            finished: self.finished,
+            failed: self.failed,
+            allocated: self.allocated(),
+            dominant_share: self.dominant_share(),
+        }
     }
 
     /// Resources held by active tasks.
@@ -146,11 +179,28 @@ impl FrameworkPolicy {
             .map(|max| max.saturating_sub(self.launched))
     }
 
-    /// Decides, offer by offer, what to launch: one task per offer that can hold
-    /// one (as many as fit with `pack`), up to `max_tasks`; offers that hold none
-    /// are declined.
+    /// Decides, offer by offer, what to launch, up to `max_tasks`. By default one
+    /// task per batch of offers (an OFFERS event), on the first offer that holds
+    /// one: the other offers are declined, so that the allocator hands them to
+    /// whoever now has the lowest dominant share, a task at a time. With `pack`,
+    /// as many tasks as each offer holds. Offers that hold no task are declined.
     pub fn on_offers(&mut self, offers: &[v1::Offer]) -> Vec<OfferDecision> {
-        offers.iter().map(|offer| self.on_offer(offer)).collect()
+        let mut launched_in_batch = false;
+        offers
+            .iter()
+            .map(|offer| {
+                let decision = if launched_in_batch && !self.config.pack {
+                    OfferDecision::Decline {
+                        offer_id: offer.id.clone(),
+                        filters: calls::filters(self.config.refuse_seconds),
+                    }
+                } else {
+                    self.on_offer(offer)
+                };
+                launched_in_batch |= matches!(decision, OfferDecision::Launch { .. });
+                decision
+            })
+            .collect()
     }
 
     fn on_offer(&mut self, offer: &v1::Offer) -> OfferDecision {
@@ -218,7 +268,15 @@ impl FrameworkPolicy {
                 | S::TaskGoneByOperator
                 | S::TaskUnknown)
         );
-        ended && self.active.remove(&status.task_id.value).is_some()
+        if !ended || self.active.remove(&status.task_id.value).is_none() {
+            return false;
+        }
+        if status.state == S::TaskFinished as i32 {
+            self.finished += 1;
+        } else {
+            self.failed += 1;
+        }
+        true
     }
 }
 
@@ -322,15 +380,23 @@ mod tests {
     }
 
     #[test]
-    fn one_task_per_offer_by_default() {
+    fn one_task_per_batch_by_default() {
         let mut p = FrameworkPolicy::new(FrameworkConfig::new(
             "Framework A",
             "a",
             Amount::new(1.0, 4096.0),
         ));
         p.set_cluster_total(Amount::new(9.0, 18432.0));
-        let decisions = p.on_offers(&[offer("o1", 9.0, 18432.0), offer("o2", 0.5, 18432.0)]);
-        match &decisions[0] {
+        let decisions = p.on_offers(&[
+            offer("o0", 0.5, 18432.0),
+            offer("o1", 9.0, 18432.0),
+            offer("o2", 9.0, 18432.0),
+        ]);
+        assert!(
+            matches!(&decisions[0], OfferDecision::Decline { offer_id, .. } if offer_id.value == "o0"),
+            "too small for a task"
+        );
+        match &decisions[1] {
             OfferDecision::Launch {
                 offer_id,
                 tasks,
@@ -348,7 +414,8 @@ mod tests {
             other => panic!("expected a launch, got {other:?}"),
         }
         assert!(
-            matches!(&decisions[1], OfferDecision::Decline { offer_id, .. } if offer_id.value == "o2")
+            matches!(&decisions[2], OfferDecision::Decline { offer_id, .. } if offer_id.value == "o2"),
+            "one task per batch: the rest goes back to the allocator"
         );
         assert_eq!(p.active_tasks(), 1);
         assert!((p.dominant_share().unwrap() - 4096.0 / 18432.0).abs() < 1e-9);
@@ -416,5 +483,8 @@ mod tests {
         assert!(!p.on_update(&status), "a repeated update changes nothing");
         assert!(p.is_done());
         assert_eq!((p.active_tasks(), p.launched()), (0, 1));
+        let progress = p.progress();
+        assert_eq!((progress.finished, progress.failed), (1, 0));
+        assert_eq!(progress.allocated, Amount::default());
     }
 }

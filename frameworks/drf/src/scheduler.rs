@@ -4,9 +4,10 @@ use async_trait::async_trait;
 use mesos_sdk::calls;
 use mesos_sdk::scheduler::{Scheduler, SchedulerClient, SchedulerDriver, SchedulerError};
 use mesos_sdk::v1;
+use tokio::sync::watch;
 use tracing::{info, warn};
 
-use crate::policy::{FrameworkConfig, FrameworkPolicy, OfferDecision};
+use crate::policy::{FrameworkConfig, FrameworkPolicy, OfferDecision, Progress};
 use crate::share::Amount;
 
 /// A scheduler that keeps launching `sleep` tasks of one size (see
@@ -28,6 +29,7 @@ use crate::share::Amount;
 /// ```
 pub struct DrfScheduler {
     policy: FrameworkPolicy,
+    progress: watch::Sender<Progress>,
 }
 
 impl DrfScheduler {
@@ -37,7 +39,14 @@ impl DrfScheduler {
         if let Some(total) = cluster_total {
             policy.set_cluster_total(total);
         }
-        Self { policy }
+        let (progress, _) = watch::channel(policy.progress());
+        Self { policy, progress }
+    }
+
+    /// Follows the framework's task counts and share as they change (also after
+    /// the scheduler has been moved into its driver).
+    pub fn progress(&self) -> watch::Receiver<Progress> {
+        self.progress.subscribe()
     }
 
     /// The `FrameworkInfo` this scheduler subscribes with: its name and its role.
@@ -58,6 +67,7 @@ impl DrfScheduler {
     }
 
     fn log_allocation(&self, why: &str) {
+        self.progress.send_replace(self.policy.progress());
         let config = self.policy.config();
         let held = self.policy.allocated();
         match self.policy.dominant_share() {
