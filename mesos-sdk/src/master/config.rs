@@ -1,5 +1,6 @@
 //! Settings of the reference master.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// How the reference master behaves: timers and limits.
@@ -29,6 +30,9 @@ pub struct MasterConfig {
     pub max_body_bytes: usize,
     /// Hostname reported in `/state` and in `MasterInfo`.
     pub hostname: String,
+    /// Role weights for DRF (Mesos's `--weights`); roles not listed weigh 1. A weight
+    /// of 2 doubles a role's fair share.
+    pub role_weights: HashMap<String, f64>,
 }
 
 impl Default for MasterConfig {
@@ -39,6 +43,7 @@ impl Default for MasterConfig {
             offer_timeout: None,
             max_body_bytes: 16 * 1024 * 1024,
             hostname: "localhost".to_string(),
+            role_weights: HashMap::new(),
         }
     }
 }

@@ -1,11 +1,13 @@
 //! The allocation cycle: every agent's free resources go, as one offer, to the
-//! eligible (framework, role) with the lowest dominant share (DRF); ties go to the
-//! framework with fewer allocations so far.
+//! eligible (framework, role) chosen by hierarchical DRF: the role with the lowest
+//! weighted dominant share, then the framework in it with the lowest dominant share;
+//! ties go to the framework with fewer allocations so far.
 
 use tokio::time::Instant;
 use tracing::debug;
 
-use super::{Core, OfferEntry, events};
+use super::pool::Pool;
+use super::{Core, OfferEntry, events, is_terminal};
 use crate::v1;
 
 impl Core {
@@ -36,6 +38,46 @@ impl Core {
             .fold(0.0, f64::max)
     }
 
+    /// A role's weighted dominant share: what every framework holds in that role
+    /// (tasks, executors and offers allocated to it), over the cluster total, divided
+    /// by the role's weight (default 1).
+    pub(crate) fn role_share(&self, role: &str) -> f64 {
+        let in_role = |r: &&v1::Resource| {
+            r.allocation_info
+                .as_ref()
+                .and_then(|a| a.role.as_deref())
+                .is_some_and(|x| x == role)
+        };
+        let mut held = Pool::new();
+        for fw in self.frameworks.values() {
+            for task in fw.tasks.values().filter(|t| !is_terminal(t.task.state)) {
+                held.add_all(task.task.resources.iter().filter(in_role));
+            }
+        }
+        for o in self.offers.values() {
+            held.add_all(o.offer.resources.iter().filter(in_role));
+        }
+        let weight = self
+            .config
+            .role_weights
+            .get(role)
+            .copied()
+            .filter(|w| *w > 0.0)
+            .unwrap_or(1.0);
+        let share = ["cpus", "mem", "disk", "gpus"]
+            .iter()
+            .map(|name| {
+                let total: f64 = self.agents.values().map(|a| a.total.scalar(name)).sum();
+                if total > 0.0 {
+                    held.scalar(name) / total
+                } else {
+                    0.0
+                }
+            })
+            .fold(0.0, f64::max);
+        share / weight
+    }
+
     pub(super) fn allocate(&mut self, now: Instant) {
         let mut agent_ids: Vec<String> = self
             .agents
@@ -48,7 +90,9 @@ impl Core {
         for agent_id in agent_ids {
             // Candidates: connected frameworks, per unsuppressed role, not filtered
             // for this agent, that can use some of the agent's free resources.
-            let mut candidates: Vec<(f64, u64, String, String)> = Vec::new();
+            // Ordered as hierarchical DRF: the role with the lowest weighted share
+            // first, then the framework with the lowest share within it.
+            let mut candidates: Vec<(f64, f64, u64, String, String)> = Vec::new();
             for fw in self.frameworks.values().filter(|f| f.connected()) {
                 if fw.filters.get(&agent_id).is_some_and(|until| *until > now) {
                     continue;
@@ -58,16 +102,22 @@ impl Core {
                     if fw.suppressed.contains(&role) {
                         continue;
                     }
-                    candidates.push((share, fw.allocations, fw.id.clone(), role));
+                    candidates.push((
+                        self.role_share(&role),
+                        share,
+                        fw.allocations,
+                        fw.id.clone(),
+                        role,
+                    ));
                 }
             }
             candidates.sort_by(|a, b| {
-                a.0.partial_cmp(&b.0)
-                    .unwrap_or(std::cmp::Ordering::Equal)
-                    .then(a.1.cmp(&b.1))
+                a.0.total_cmp(&b.0)
+                    .then(a.1.total_cmp(&b.1))
                     .then(a.2.cmp(&b.2))
+                    .then(a.3.cmp(&b.3))
             });
-            for (_, _, fw_id, role) in candidates {
+            for (_, _, _, fw_id, role) in candidates {
                 let Some(agent) = self.agents.get(&agent_id) else {
                     break;
                 };
