@@ -46,9 +46,12 @@ struct Args {
     /// Give up waiting for a steady allocation after this many seconds.
     #[arg(long, default_value_t = 30)]
     max_secs: u64,
-    /// refuse_seconds of the frameworks' offer filters.
+    /// refuse_seconds when a framework declines an offer too small for a task.
     #[arg(long, default_value_t = 0.2)]
     refuse_seconds: f64,
+    /// refuse_seconds for the rest of an offer a framework launched on.
+    #[arg(long, default_value_t = 0.0)]
+    remainder_refuse_seconds: f64,
     /// The embedded master's allocation interval, in milliseconds.
     #[arg(long, default_value_t = 100)]
     allocation_ms: u64,
@@ -75,6 +78,7 @@ async fn main() -> ExitCode {
         stable_samples: args.stable_samples,
         max_duration: Duration::from_secs(args.max_secs),
         refuse_seconds: args.refuse_seconds,
+        remainder_refuse_seconds: args.remainder_refuse_seconds,
         allocation_interval: Duration::from_millis(args.allocation_ms.max(10)),
     };
     if !args.json {

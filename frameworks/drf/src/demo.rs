@@ -25,21 +25,25 @@ pub struct DemoOptions {
     pub stable_samples: usize,
     /// Stop sampling after this long even if the allocation is not steady.
     pub max_duration: Duration,
-    /// `refuse_seconds` of every framework's offer filters.
+    /// Every framework's `refuse_seconds` for offers that hold no task.
     pub refuse_seconds: f64,
+    /// Every framework's `refuse_seconds` for offer remainders (see
+    /// [`FrameworkConfig::remainder_refuse_seconds`]).
+    pub remainder_refuse_seconds: f64,
     /// The embedded master's allocation interval.
     pub allocation_interval: Duration,
 }
 
 impl Default for DemoOptions {
-    /// 100 ms samples, 5 stable samples, at most 30 s, 0.2 s filters, allocation
-    /// every 100 ms.
+    /// 100 ms samples, 5 stable samples, at most 30 s, 0.2 s filters on unusable
+    /// offers and none on remainders, allocation every 100 ms.
     fn default() -> Self {
         Self {
             sample_interval: Duration::from_millis(100),
             stable_samples: 5,
             max_duration: Duration::from_secs(30),
             refuse_seconds: 0.2,
+            remainder_refuse_seconds: 0.0,
             allocation_interval: Duration::from_millis(100),
         }
     }
@@ -52,13 +56,6 @@ pub enum DemoError {
     /// The scenario is invalid.
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
-    /// The scenario sets a role weight, which the embedded master cannot apply yet.
-    #[error(
-        "scenario sets a weight for role {0:?}, but the embedded master has no role \
-         weights yet; remove `weights` or run the frameworks against a Mesos master \
-         started with --weights"
-    )]
-    WeightsUnsupported(String),
     /// The embedded master did not start.
     #[error("the embedded master did not start: {0}")]
     Cluster(String),
@@ -71,13 +68,16 @@ pub enum DemoError {
         #[source]
         source: SchedulerError,
     },
+    /// A framework did not subscribe in time.
+    #[error("framework {0} did not subscribe within {1:?}; is the master up?")]
+    NotSubscribed(String, Duration),
     /// The master's `/state` could not be read.
     #[error(transparent)]
     State(#[from] StateError),
 }
 
 /// The configuration of the scheduler for one scenario framework.
-pub fn framework_config(spec: &FrameworkSpec, refuse_seconds: f64) -> FrameworkConfig {
+pub fn framework_config(spec: &FrameworkSpec, options: &DemoOptions) -> FrameworkConfig {
     FrameworkConfig {
         name: spec.name.clone(),
         role: spec.role.clone(),
@@ -85,7 +85,8 @@ pub fn framework_config(spec: &FrameworkSpec, refuse_seconds: f64) -> FrameworkC
         task_duration: Duration::from_secs_f64(spec.task_duration_secs),
         max_tasks: spec.max_tasks,
         pack: spec.pack,
-        refuse_seconds,
+        refuse_seconds: options.refuse_seconds,
+        remainder_refuse_seconds: options.remainder_refuse_seconds,
     }
 }
 
@@ -103,13 +104,14 @@ pub async fn run_scenario(
     mut on_sample: impl FnMut(&Sample) + Send,
 ) -> Result<Report, DemoError> {
     scenario.validate()?;
-    if let Some((role, _)) = scenario.weights.iter().find(|(_, w)| **w != 1.0) {
-        return Err(DemoError::WeightsUnsupported(role.clone()));
-    }
-    let cluster = LocalCluster::builder()
+    let mut builder = LocalCluster::builder()
         .agents(scenario.cluster.agents)
         .resources(scenario.cluster.resources.clone())
-        .allocation_interval(options.allocation_interval)
+        .allocation_interval(options.allocation_interval);
+    for (role, weight) in &scenario.weights {
+        builder = builder.role_weight(role.clone(), *weight);
+    }
+    let cluster = builder
         .start()
         .await
         .map_err(|e| DemoError::Cluster(e.to_string()))?;
@@ -130,10 +132,17 @@ async fn run_frameworks(
     let total = scenario.cluster_total();
     let mut drivers = JoinSet::new();
     let mut clients: Vec<SchedulerClient> = Vec::new();
+    let mut waiting = Vec::new();
+    // Every framework subscribes with its role suppressed, and all are revived
+    // together once all have subscribed: otherwise the first to subscribe could take
+    // the whole cluster before the others exist (DRF does not preempt).
     for spec in &scenario.frameworks {
-        let scheduler =
-            DrfScheduler::new(framework_config(spec, options.refuse_seconds), Some(total));
-        let driver = match scheduler.driver(url) {
+        let scheduler = DrfScheduler::new(framework_config(spec, options), Some(total));
+        let driver = match scheduler
+            .driver_builder(url)
+            .suppressed_roles(vec![spec.role.clone()])
+            .build()
+        {
             Ok(d) => d,
             Err(source) => {
                 teardown(&clients, drivers).await;
@@ -144,8 +153,34 @@ async fn run_frameworks(
             }
         };
         clients.push(driver.client());
+        waiting.push((spec, scheduler.progress(), driver.client()));
         let name = spec.name.clone();
         drivers.spawn(async move { (name, driver.run(scheduler).await) });
+    }
+    for (spec, progress, _) in &mut waiting {
+        let subscribed =
+            tokio::time::timeout(options.max_duration, progress.wait_for(|p| p.subscribed)).await;
+        if !matches!(subscribed, Ok(Ok(_))) {
+            let failure = first_failure(&mut drivers);
+            teardown(&clients, drivers).await;
+            return Err(failure.unwrap_or(DemoError::NotSubscribed(
+                spec.name.clone(),
+                options.max_duration,
+            )));
+        }
+    }
+    // Revive all at once: sent one after another, the first revived framework
+    // could take several tasks before the next revive reached the master.
+    let mut revives = JoinSet::new();
+    for (spec, _, client) in &waiting {
+        let (name, role, client) = (spec.name.clone(), spec.role.clone(), client.clone());
+        revives.spawn(async move { (name, client.revive(vec![role]).await) });
+    }
+    while let Some(done) = revives.join_next().await {
+        if let Ok((name, Err(source))) = done {
+            teardown(&clients, drivers).await;
+            return Err(DemoError::Framework { name, source });
+        }
     }
 
     let sampled = sample(scenario, options, url, &mut drivers, on_sample).await;

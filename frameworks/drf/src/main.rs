@@ -48,9 +48,13 @@ struct Args {
     /// Launch as many tasks as each offer holds (default: one per offer).
     #[arg(long)]
     pack: bool,
-    /// refuse_seconds of the filter sent with accepts and declines.
+    /// refuse_seconds when declining an offer too small for a task.
     #[arg(long, default_value_t = 0.2)]
     refuse_seconds: f64,
+    /// refuse_seconds for the rest of an offer the framework launched on (0: the
+    /// master re-offers it at once to the lowest dominant share).
+    #[arg(long, default_value_t = 0.0)]
+    remainder_refuse_seconds: f64,
     /// Agents of the embedded master (without --mesos-master).
     #[arg(long, default_value_t = 1)]
     agents: usize,
@@ -86,9 +90,14 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    if !(args.refuse_seconds.is_finite() && args.refuse_seconds >= 0.0) {
-        error!("--refuse-seconds must be zero or more");
-        return ExitCode::from(2);
+    for (name, v) in [
+        ("refuse-seconds", args.refuse_seconds),
+        ("remainder-refuse-seconds", args.remainder_refuse_seconds),
+    ] {
+        if !(v.is_finite() && v >= 0.0) {
+            error!("--{name} must be zero or more (got {v})");
+            return ExitCode::from(2);
+        }
     }
 
     let mut cluster = None;
@@ -128,6 +137,7 @@ async fn main() -> ExitCode {
         max_tasks: args.max_tasks,
         pack: args.pack,
         refuse_seconds: args.refuse_seconds,
+        remainder_refuse_seconds: args.remainder_refuse_seconds,
     };
     let scheduler = DrfScheduler::new(config, total);
     let driver = match scheduler.driver(&master) {

@@ -31,14 +31,21 @@ pub struct FrameworkConfig {
     pub max_tasks: Option<u64>,
     /// Launch as many tasks as an offer holds, instead of one per offer.
     pub pack: bool,
-    /// `refuse_seconds` of the filter sent with every accept and decline; short, so
-    /// the allocator soon offers the rest to whoever has the lowest share.
+    /// `refuse_seconds` of the filter sent when declining an offer that holds no
+    /// task: short, since resources may free up soon, but above zero, so that the
+    /// master does not offer the same unusable resources straight back.
     pub refuse_seconds: f64,
+    /// `refuse_seconds` for what is left of an offer the framework launched on
+    /// (the ACCEPT's filter) and for offers set aside by one-task-per-batch. 0 by
+    /// default: the allocator re-offers them at once to whoever now has the lowest
+    /// (weighted) dominant share, which may be this framework again. A longer
+    /// filter skips the framework meanwhile and so bends the order DRF would give.
+    pub remainder_refuse_seconds: f64,
 }
 
 impl FrameworkConfig {
-    /// A configuration with one task per offer, one-hour tasks, no task limit and a
-    /// 0.2 s filter.
+    /// A configuration with one task per offer batch, one-hour tasks, no task
+    /// limit, a 0.2 s filter on unusable offers and none on remainders.
     pub fn new(name: &str, role: &str, task: Amount) -> Self {
         Self {
             name: name.to_owned(),
@@ -48,6 +55,7 @@ impl FrameworkConfig {
             max_tasks: None,
             pack: false,
             refuse_seconds: 0.2,
+            remainder_refuse_seconds: 0.0,
         }
     }
 }
@@ -96,6 +104,8 @@ pub struct FrameworkPolicy {
 /// A framework's task counts and share at one moment.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Progress {
+    /// The master has accepted the framework's subscription.
+    pub subscribed: bool,
     /// Tasks launched so far.
     pub launched: u64,
     /// Tasks launched and not yet ended.
@@ -146,6 +156,7 @@ impl FrameworkPolicy {
     /// Task counts and share now.
     pub fn progress(&self) -> Progress {
         Progress {
+            subscribed: false,
             launched: self.launched,
             active: self.active_tasks(),
             finished: self.finished,
@@ -192,7 +203,7 @@ impl FrameworkPolicy {
                 let decision = if launched_in_batch && !self.config.pack {
                     OfferDecision::Decline {
                         offer_id: offer.id.clone(),
-                        filters: calls::filters(self.config.refuse_seconds),
+                        filters: calls::filters(self.config.remainder_refuse_seconds),
                     }
                 } else {
                     self.on_offer(offer)
@@ -247,7 +258,7 @@ impl FrameworkPolicy {
         OfferDecision::Launch {
             offer_id: offer.id.clone(),
             tasks,
-            filters: calls::filters(self.config.refuse_seconds),
+            filters: calls::filters(self.config.remainder_refuse_seconds),
         }
     }
 
@@ -393,8 +404,9 @@ mod tests {
             offer("o2", 9.0, 18432.0),
         ]);
         assert!(
-            matches!(&decisions[0], OfferDecision::Decline { offer_id, .. } if offer_id.value == "o0"),
-            "too small for a task"
+            matches!(&decisions[0], OfferDecision::Decline { offer_id, filters }
+                if offer_id.value == "o0" && filters.refuse_seconds == Some(0.2)),
+            "too small for a task: refused for a while"
         );
         match &decisions[1] {
             OfferDecision::Launch {
@@ -409,7 +421,11 @@ mod tests {
                 assert_eq!(task_scalars(&tasks[0]), Amount::new(1.0, 4096.0));
                 let cmd = tasks[0].command.as_ref().unwrap();
                 assert_eq!(cmd.value.as_deref(), Some("exec sleep 3600"));
-                assert_eq!(filters.refuse_seconds, Some(0.2));
+                assert_eq!(
+                    filters.refuse_seconds,
+                    Some(0.0),
+                    "remainder goes straight back"
+                );
             }
             other => panic!("expected a launch, got {other:?}"),
         }

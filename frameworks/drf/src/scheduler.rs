@@ -2,7 +2,9 @@
 
 use async_trait::async_trait;
 use mesos_sdk::calls;
-use mesos_sdk::scheduler::{Scheduler, SchedulerClient, SchedulerDriver, SchedulerError};
+use mesos_sdk::scheduler::{
+    Scheduler, SchedulerBuilder, SchedulerClient, SchedulerDriver, SchedulerError,
+};
 use mesos_sdk::v1;
 use tokio::sync::watch;
 use tracing::{info, warn};
@@ -63,11 +65,26 @@ impl DrfScheduler {
     /// # Errors
     /// [`SchedulerError`] if the URL is unusable.
     pub fn driver(&self, master_url: &str) -> Result<SchedulerDriver, SchedulerError> {
-        SchedulerDriver::builder(master_url, self.framework_info()).build()
+        self.driver_builder(master_url).build()
+    }
+
+    /// The driver's builder, for settings beyond the defaults: e.g.
+    /// `.suppressed_roles(..)` to subscribe without offers until
+    /// [`SchedulerClient::revive`], so that several frameworks can start together.
+    pub fn driver_builder(&self, master_url: &str) -> SchedulerBuilder {
+        SchedulerDriver::builder(master_url, self.framework_info())
+    }
+
+    fn publish(&self) {
+        let subscribed = self.progress.borrow().subscribed;
+        self.progress.send_replace(Progress {
+            subscribed,
+            ..self.policy.progress()
+        });
     }
 
     fn log_allocation(&self, why: &str) {
-        self.progress.send_replace(self.policy.progress());
+        self.publish();
         let config = self.policy.config();
         let held = self.policy.allocated();
         match self.policy.dominant_share() {
@@ -103,6 +120,7 @@ impl Scheduler for DrfScheduler {
             role = %self.policy.config().role,
             "subscribed"
         );
+        self.progress.send_modify(|p| p.subscribed = true);
     }
 
     async fn offers(&mut self, client: &SchedulerClient, offers: Vec<v1::Offer>) {

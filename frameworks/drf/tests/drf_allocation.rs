@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use drf_demo::demo::{DemoError, DemoOptions, run_scenario};
+use drf_demo::demo::{DemoOptions, run_scenario};
 use drf_demo::report::Report;
 use drf_demo::scenario::Scenario;
 
@@ -15,6 +15,7 @@ fn options() -> DemoOptions {
         // A deadline, not a pace: the run ends as soon as the allocation is steady.
         max_duration: Duration::from_secs(20),
         refuse_seconds: 0.1,
+        remainder_refuse_seconds: 0.0,
         allocation_interval: Duration::from_millis(50),
     }
 }
@@ -50,14 +51,18 @@ async fn paper_example_ends_with_three_a_tasks_and_two_b_tasks() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn weighted_scenarios_are_refused_while_the_embedded_master_has_no_weights() {
-    // The embedded master cannot set role weights yet; a weighted scenario must say
-    // so rather than run unweighted and show the wrong shares.
-    let err = run_scenario(&Scenario::weighted(), &options(), |_| {})
-        .await
-        .unwrap_err();
+async fn a_role_with_weight_two_gets_twice_the_dominant_share() {
+    let report = run(Scenario::weighted()).await;
+    assert!(report.steady, "not steady: {:?}", report.frameworks);
+    let (heavy_tasks, heavy) = tasks_and_share(&report, "Heavy");
+    let (light_tasks, light) = tasks_and_share(&report, "Light");
+    assert_eq!(heavy_tasks + light_tasks, 9, "the agent is full");
+    // Within one task of 2:1 (a task is 1/9 of the cluster's CPUs); on 9 slots
+    // that leaves only 6 + 3.
+    let one_task = 1.0 / 9.0;
     assert!(
-        matches!(err, DemoError::WeightsUnsupported(ref role) if role == "heavy"),
-        "{err}"
+        (heavy - 2.0 * light).abs() <= 2.0 * one_task + 1e-6,
+        "heavy {heavy} ({heavy_tasks} tasks), light {light} ({light_tasks} tasks)"
     );
+    assert!(heavy > light);
 }
