@@ -45,7 +45,7 @@ struct Args {
     /// Launch at most this many tasks in total, then exit once they have ended.
     #[arg(long)]
     max_tasks: Option<u64>,
-    /// Launch as many tasks as each offer holds (default: one per offer).
+    /// Launch as many tasks as each offer holds (default: one per batch of offers).
     #[arg(long)]
     pack: bool,
     /// refuse_seconds when declining an offer too small for a task.

@@ -29,7 +29,7 @@ pub struct FrameworkConfig {
     /// Launch at most this many tasks in total, then finish (`None`: keep
     /// replacing finished tasks forever).
     pub max_tasks: Option<u64>,
-    /// Launch as many tasks as an offer holds, instead of one per offer.
+    /// Launch as many tasks as each offer holds, instead of one per offer batch.
     pub pack: bool,
     /// `refuse_seconds` of the filter sent when declining an offer that holds no
     /// task: short, since resources may free up soon, but above zero, so that the

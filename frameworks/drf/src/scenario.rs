@@ -76,7 +76,7 @@ pub struct FrameworkSpec {
     /// Stop launching after this many tasks in total (default: no limit).
     #[serde(default)]
     pub max_tasks: Option<u64>,
-    /// Launch as many tasks as each offer holds instead of one per offer.
+    /// Launch as many tasks as each offer holds instead of one per offer batch.
     #[serde(default)]
     pub pack: bool,
 }
@@ -91,7 +91,7 @@ fn default_duration() -> f64 {
 
 impl FrameworkSpec {
     /// A framework named `name` in `role` whose tasks need `cpus` CPUs and `mem` MB,
-    /// with the default duration, no task limit and one task per offer.
+    /// with the default duration, no task limit and one task per offer batch.
     pub fn new(name: &str, role: &str, cpus: f64, mem: f64) -> Self {
         Self {
             name: name.to_owned(),
