@@ -52,6 +52,10 @@ struct Args {
     /// refuse_seconds for the rest of an offer a framework launched on.
     #[arg(long, default_value_t = 0.0)]
     remainder_refuse_seconds: f64,
+    /// Milliseconds each framework holds offers before answering, so that the
+    /// samples (and the chart) show every step of progressive filling; 0 is full speed.
+    #[arg(long, default_value_t = 200)]
+    offer_delay_ms: u64,
     /// The embedded master's allocation interval, in milliseconds.
     #[arg(long, default_value_t = 100)]
     allocation_ms: u64,
@@ -79,6 +83,7 @@ async fn main() -> ExitCode {
         max_duration: Duration::from_secs(args.max_secs),
         refuse_seconds: args.refuse_seconds,
         remainder_refuse_seconds: args.remainder_refuse_seconds,
+        offer_delay: Duration::from_millis(args.offer_delay_ms),
         allocation_interval: Duration::from_millis(args.allocation_ms.max(10)),
     };
     if !args.json {

@@ -32,11 +32,14 @@ pub struct DemoOptions {
     pub remainder_refuse_seconds: f64,
     /// The embedded master's allocation interval.
     pub allocation_interval: Duration,
+    /// How long each framework holds offers before answering (see
+    /// [`FrameworkConfig::offer_delay`]); 0 runs at full speed.
+    pub offer_delay: Duration,
 }
 
 impl Default for DemoOptions {
     /// 100 ms samples, 5 stable samples, at most 30 s, 0.2 s filters on unusable
-    /// offers and none on remainders, allocation every 100 ms.
+    /// offers and none on remainders, allocation every 100 ms, no offer delay.
     fn default() -> Self {
         Self {
             sample_interval: Duration::from_millis(100),
@@ -45,6 +48,7 @@ impl Default for DemoOptions {
             refuse_seconds: 0.2,
             remainder_refuse_seconds: 0.0,
             allocation_interval: Duration::from_millis(100),
+            offer_delay: Duration::ZERO,
         }
     }
 }
@@ -87,6 +91,7 @@ pub fn framework_config(spec: &FrameworkSpec, options: &DemoOptions) -> Framewor
         pack: spec.pack,
         refuse_seconds: options.refuse_seconds,
         remainder_refuse_seconds: options.remainder_refuse_seconds,
+        offer_delay: options.offer_delay,
     }
 }
 

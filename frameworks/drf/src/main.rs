@@ -55,6 +55,9 @@ struct Args {
     /// master re-offers it at once to the lowest dominant share).
     #[arg(long, default_value_t = 0.0)]
     remainder_refuse_seconds: f64,
+    /// Milliseconds to hold each batch of offers before answering (paces the demo).
+    #[arg(long, default_value_t = 0)]
+    offer_delay_ms: u64,
     /// Agents of the embedded master (without --mesos-master).
     #[arg(long, default_value_t = 1)]
     agents: usize,
@@ -138,6 +141,7 @@ async fn main() -> ExitCode {
         pack: args.pack,
         refuse_seconds: args.refuse_seconds,
         remainder_refuse_seconds: args.remainder_refuse_seconds,
+        offer_delay: Duration::from_millis(args.offer_delay_ms),
     };
     let scheduler = DrfScheduler::new(config, total);
     let driver = match scheduler.driver(&master) {

@@ -41,6 +41,11 @@ pub struct FrameworkConfig {
     /// (weighted) dominant share, which may be this framework again. A longer
     /// filter skips the framework meanwhile and so bends the order DRF would give.
     pub remainder_refuse_seconds: f64,
+    /// How long the framework holds each batch of offers before answering (0 by
+    /// default). Only for watching: it paces progressive filling so that samples
+    /// of the master's state see each step. Held offers count in the framework's
+    /// share, as in Mesos.
+    pub offer_delay: Duration,
 }
 
 impl FrameworkConfig {
@@ -56,6 +61,7 @@ impl FrameworkConfig {
             pack: false,
             refuse_seconds: 0.2,
             remainder_refuse_seconds: 0.0,
+            offer_delay: Duration::ZERO,
         }
     }
 }

@@ -124,6 +124,10 @@ impl Scheduler for DrfScheduler {
     }
 
     async fn offers(&mut self, client: &SchedulerClient, offers: Vec<v1::Offer>) {
+        let delay = self.policy.config().offer_delay;
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
         let mut launched = 0;
         for decision in self.policy.on_offers(&offers) {
             let result = match decision {

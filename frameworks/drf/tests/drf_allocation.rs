@@ -16,6 +16,7 @@ fn options() -> DemoOptions {
         max_duration: Duration::from_secs(20),
         refuse_seconds: 0.1,
         remainder_refuse_seconds: 0.0,
+        offer_delay: Duration::ZERO,
         allocation_interval: Duration::from_millis(50),
     }
 }
