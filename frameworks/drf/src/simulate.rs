@@ -20,8 +20,10 @@ pub struct Prediction {
 /// placing the task on the first agent with room. Stops when no framework can
 /// grow. Task durations are ignored (every task is assumed to outlive the run).
 ///
-/// Exact for one agent; with several agents the master may place tasks differently
-/// and so end slightly differently.
+/// Exact for one agent when every framework has a role of its own. With several
+/// agents the master offers whole agents and may place tasks differently; and when
+/// frameworks share a role the master first compares roles (their summed shares),
+/// which this framework-level model does not.
 ///
 /// ```
 /// use drf_demo::scenario::Scenario;

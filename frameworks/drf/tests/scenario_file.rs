@@ -115,3 +115,12 @@ fn bad_scenarios_say_what_is_wrong() {
     .unwrap_err();
     assert!(dup.to_string().contains("weight"), "{dup}");
 }
+
+#[test]
+fn the_shipped_example_scenario_is_valid() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/two-teams.json");
+    let s = Scenario::load(std::path::Path::new(path)).unwrap();
+    assert_eq!(s.frameworks.len(), 3);
+    assert_eq!(s.weight("prod"), 2.0);
+    assert_eq!(s.frameworks[2].max_tasks, Some(4));
+}
