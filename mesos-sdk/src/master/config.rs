@@ -9,10 +9,9 @@ use std::time::Duration;
 /// use std::time::Duration;
 /// use mesos_sdk::master::MasterConfig;
 ///
-/// let config = MasterConfig {
-///     heartbeat_interval: Duration::from_millis(100),
-///     ..MasterConfig::default()
-/// };
+/// let mut config = MasterConfig::default();
+/// config.heartbeat_interval = Duration::from_millis(100);
+/// config.role_weights.insert("gold".to_string(), 2.0);
 /// assert_eq!(config.allocation_interval, Duration::from_secs(1));
 /// ```
 #[derive(Debug, Clone)]
@@ -30,6 +29,9 @@ pub struct MasterConfig {
     pub max_body_bytes: usize,
     /// Hostname reported in `/state` and in `MasterInfo`.
     pub hostname: String,
+    /// How long a remote agent whose connection dropped may take to re-register
+    /// before it is removed and its tasks are lost (Mesos: 75 s of missed pings).
+    pub agent_reregister_timeout: Duration,
     /// Role weights for DRF (Mesos's `--weights`); roles not listed weigh 1. A weight
     /// of 2 doubles a role's fair share.
     pub role_weights: HashMap<String, f64>,
@@ -43,6 +45,7 @@ impl Default for MasterConfig {
             offer_timeout: None,
             max_body_bytes: 16 * 1024 * 1024,
             hostname: "localhost".to_string(),
+            agent_reregister_timeout: Duration::from_secs(75),
             role_weights: HashMap::new(),
         }
     }

@@ -82,7 +82,7 @@ impl Core {
         let mut agent_ids: Vec<String> = self
             .agents
             .values()
-            .filter(|a| !a.free.is_empty())
+            .filter(|a| !a.free.is_empty() && a.connected())
             .map(|a| a.id.clone())
             .collect();
         agent_ids.sort();

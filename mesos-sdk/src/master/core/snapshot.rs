@@ -251,7 +251,7 @@ impl Core {
                     used_resources: ResourceSummary::of(&used),
                     offered_resources: ResourceSummary::of(&offered),
                     unreserved_resources: ResourceSummary::of(&a.free),
-                    active: !a.sender.is_closed(),
+                    active: a.connected(),
                     attributes: a
                         .info
                         .attributes
