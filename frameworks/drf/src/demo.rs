@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use mesos_sdk::master::LocalCluster;
 use mesos_sdk::scheduler::{SchedulerClient, SchedulerError};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::{Instant, MissedTickBehavior};
 use tracing::{debug, info, warn};
@@ -138,16 +139,13 @@ async fn run_frameworks(
     let mut drivers = JoinSet::new();
     let mut clients: Vec<SchedulerClient> = Vec::new();
     let mut waiting = Vec::new();
-    // Every framework subscribes with its role suppressed, and all are revived
-    // together once all have subscribed: otherwise the first to subscribe could take
-    // the whole cluster before the others exist (DRF does not preempt).
+    // One start gate for all: each framework holds its first offers until every
+    // framework has subscribed (see `DrfScheduler::with_start_gate`).
+    let (gate, gate_rx) = watch::channel(false);
     for spec in &scenario.frameworks {
-        let scheduler = DrfScheduler::new(framework_config(spec, options), Some(total));
-        let driver = match scheduler
-            .driver_builder(url)
-            .suppressed_roles(vec![spec.role.clone()])
-            .build()
-        {
+        let scheduler = DrfScheduler::new(framework_config(spec, options), Some(total))
+            .with_start_gate(gate_rx.clone());
+        let driver = match scheduler.driver(url) {
             Ok(d) => d,
             Err(source) => {
                 teardown(&clients, drivers).await;
@@ -158,11 +156,11 @@ async fn run_frameworks(
             }
         };
         clients.push(driver.client());
-        waiting.push((spec, scheduler.progress(), driver.client()));
+        waiting.push((spec, scheduler.progress()));
         let name = spec.name.clone();
         drivers.spawn(async move { (name, driver.run(scheduler).await) });
     }
-    for (spec, progress, _) in &mut waiting {
+    for (spec, progress) in &mut waiting {
         let subscribed =
             tokio::time::timeout(options.max_duration, progress.wait_for(|p| p.subscribed)).await;
         if !matches!(subscribed, Ok(Ok(_))) {
@@ -174,19 +172,7 @@ async fn run_frameworks(
             )));
         }
     }
-    // Revive all at once: sent one after another, the first revived framework
-    // could take several tasks before the next revive reached the master.
-    let mut revives = JoinSet::new();
-    for (spec, _, client) in &waiting {
-        let (name, role, client) = (spec.name.clone(), spec.role.clone(), client.clone());
-        revives.spawn(async move { (name, client.revive(vec![role]).await) });
-    }
-    while let Some(done) = revives.join_next().await {
-        if let Ok((name, Err(source))) = done {
-            teardown(&clients, drivers).await;
-            return Err(DemoError::Framework { name, source });
-        }
-    }
+    gate.send_replace(true);
 
     let sampled = sample(scenario, options, url, &mut drivers, on_sample).await;
     teardown(&clients, drivers).await;

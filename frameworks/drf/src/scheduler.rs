@@ -6,6 +6,8 @@ use mesos_sdk::scheduler::{
     Scheduler, SchedulerBuilder, SchedulerClient, SchedulerDriver, SchedulerError,
 };
 use mesos_sdk::v1;
+use std::time::Duration;
+
 use tokio::sync::watch;
 use tracing::{info, warn};
 
@@ -32,7 +34,11 @@ use crate::share::Amount;
 pub struct DrfScheduler {
     policy: FrameworkPolicy,
     progress: watch::Sender<Progress>,
+    start_gate: Option<watch::Receiver<bool>>,
 }
+
+/// The longest a gated scheduler holds offers waiting for its start gate.
+pub const START_GATE_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl DrfScheduler {
     /// A scheduler with `config`. With `cluster_total` it can log its dominant share.
@@ -42,7 +48,20 @@ impl DrfScheduler {
             policy.set_cluster_total(total);
         }
         let (progress, _) = watch::channel(policy.progress());
-        Self { policy, progress }
+        Self {
+            policy,
+            progress,
+            start_gate: None,
+        }
+    }
+
+    /// Holds offers, unanswered, until `gate` turns `true` (at most
+    /// [`START_GATE_TIMEOUT`]). Several frameworks given one gate, opened once all
+    /// have subscribed, start competing together: otherwise the first to subscribe
+    /// could fill the cluster before the others exist (DRF does not preempt).
+    pub fn with_start_gate(mut self, gate: watch::Receiver<bool>) -> Self {
+        self.start_gate = Some(gate);
+        self
     }
 
     /// Follows the framework's task counts and share as they change (also after
@@ -124,6 +143,13 @@ impl Scheduler for DrfScheduler {
     }
 
     async fn offers(&mut self, client: &SchedulerClient, offers: Vec<v1::Offer>) {
+        if let Some(gate) = &mut self.start_gate {
+            let opened = tokio::time::timeout(START_GATE_TIMEOUT, gate.wait_for(|open| *open));
+            if !matches!(opened.await, Ok(Ok(_))) {
+                warn!(framework = %self.policy.config().name, "start gate did not open; starting anyway");
+            }
+            self.start_gate = None;
+        }
         let delay = self.policy.config().offer_delay;
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
