@@ -7,10 +7,13 @@
 //! scheduler merges into a [`report`].
 #![warn(missing_docs)]
 
+pub mod app;
 pub mod assignment;
+pub mod cli;
 pub mod config;
 pub mod coordinator;
 pub mod cpu;
+pub mod embedded;
 pub mod executor;
 pub mod offer;
 pub mod plan;

@@ -169,7 +169,7 @@ impl Report {
         for r in &self.per_task {
             let _ = writeln!(
                 out,
-                "  {:>5}  {:<22} {:>3} {:<8} {:>9} {:>7} {:>8.3} {:>9.3}",
+                "  {:>5}  {:<22} {:>3} {:<8} {:>9} {:>7} {:>8.4} {:>9.3}",
                 r.index,
                 r.task_id,
                 r.attempts,

@@ -332,9 +332,32 @@ impl Scheduler for ThrottlerScheduler {
     }
 
     async fn update(&mut self, client: &SchedulerClient, status: v1::TaskStatus) {
-        let Some(outcome) = outcome_of(&status) else {
-            return;
-        };
+        // Acknowledged here, after the update is applied and before a possible teardown
+        // (the driver runs with auto-acknowledgement off, see `app`).
+        let outcome = outcome_of(&status);
+        if let Some(outcome) = outcome {
+            self.apply(client, &status, outcome).await;
+        }
+        if let (Some(uuid), Some(agent_id)) = (status.uuid.clone(), status.agent_id.clone()) {
+            if let Err(e) = client
+                .acknowledge(agent_id, status.task_id.clone(), uuid)
+                .await
+            {
+                tracing::warn!(error = %e, task_id = %status.task_id.value, "acknowledgement failed; the agent will resend the update");
+            }
+        }
+        self.finish_if_done(client).await;
+    }
+
+    async fn error(&mut self, client: &SchedulerClient, message: String) {
+        tracing::error!(%message, "the master reported an error; stopping");
+        let _ = self.phase.send(Phase::Done);
+        client.stop();
+    }
+}
+
+impl ThrottlerScheduler {
+    async fn apply(&mut self, client: &SchedulerClient, status: &v1::TaskStatus, outcome: Outcome) {
         self.close_if_past_deadline();
         let (applied, accounted, running) = {
             let mut state = self.run.lock();
@@ -356,13 +379,6 @@ impl Scheduler for ThrottlerScheduler {
                 tracing::warn!(error = %e, "revive failed");
             }
         }
-        self.finish_if_done(client).await;
-    }
-
-    async fn error(&mut self, client: &SchedulerClient, message: String) {
-        tracing::error!(%message, "the master reported an error; stopping");
-        let _ = self.phase.send(Phase::Done);
-        client.stop();
     }
 }
 
