@@ -249,10 +249,13 @@ impl Scheduler for ThrottlerScheduler {
     ) {
         tracing::info!(framework_id = %subscribed.framework_id.value, "subscribed");
         self.framework_id = Some(subscribed.framework_id.clone());
-        if self.deadline.is_none() {
-            self.deadline = self.config.duration.map(|d| Instant::now() + d);
-        }
         let _ = self.phase.send(Phase::Subscribed);
+        // On a resubscription the deadline (and its timer) already exist.
+        if self.deadline.is_some() {
+            self.finish_if_done(client).await;
+            return;
+        }
+        self.deadline = self.config.duration.map(|d| Instant::now() + d);
         if let Some(deadline) = self.deadline {
             // Nothing else may arrive at the deadline when no task is running: check then.
             let (client, run) = (client.clone(), self.run.clone());
