@@ -208,8 +208,7 @@ impl Allocator {
             self.remove_agent(agent_id);
         }
         let total = total.unallocate();
-        self.book.total.apply(&total, 1);
-        self.book.dirty = true;
+        self.book.add_total(&total, 1);
         let id: Arc<str> = Arc::from(agent_id);
         self.agent_ids.insert(id.clone(), self.agents.len());
         self.agents.push(Agent {
@@ -239,8 +238,7 @@ impl Allocator {
                 by_agent.remove(agent_id);
             }
         }
-        self.book.total.apply(&agent.total, -1);
-        self.book.dirty = true;
+        self.book.add_total(&agent.total, -1);
     }
 
     /// Adds an active framework subscribed to `roles`. Adding a known framework updates
