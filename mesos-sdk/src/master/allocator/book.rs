@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use super::filter::OfferFilter;
 use super::order::Key;
-use super::quantities::Quantities;
+use super::quantities::{Names, Quantities};
 use crate::resources::Resources;
 
 /// A framework's slot in [`Book`].
@@ -112,7 +112,11 @@ pub(crate) struct Book {
     roles: Vec<Role>,
     role_ids: HashMap<Arc<str>, RoleId>,
     /// Scalars of all agents.
-    pub(crate) total: Quantities,
+    total: Quantities,
+    /// Numbers for scalar resource names.
+    names: Names,
+    /// Scratch space for [`Book::charge`].
+    delta: Vec<(usize, i64)>,
     /// Roles with eligible frameworks, lowest weighted share first.
     order: BTreeSet<Key>,
     /// Set when `total` changed, so every share must be recomputed.
@@ -202,6 +206,14 @@ impl Book {
         self.reindex_role(role);
     }
 
+    /// Adds (`sign = 1`) or removes (`sign = -1`) an agent's scalars to the cluster
+    /// total; shares are recomputed at the next [`Book::rebuild`].
+    pub(crate) fn add_total(&mut self, resources: &Resources, sign: i64) {
+        self.names.scalars(resources, sign, &mut self.delta);
+        self.total.apply(&self.delta);
+        self.dirty = true;
+    }
+
     /// A framework's dominant share over all its roles.
     pub(crate) fn framework_share(&self, id: &str) -> f64 {
         self.framework_id(id)
@@ -234,12 +246,7 @@ impl Book {
             r.order.remove(&old);
         }
         if eligible {
-            let key = Key {
-                share: entry.allocated.share(&self.total),
-                count: entry.count,
-                name,
-                id: fw,
-            };
+            let key = Key::new(entry.allocated.share(&self.total), entry.count, name, fw);
             r.order.insert(key.clone());
             entry.key = Some(key);
         }
@@ -253,12 +260,12 @@ impl Book {
             self.order.remove(&old);
         }
         if !r.order.is_empty() {
-            let key = Key {
-                share: r.allocated.share(&self.total) / r.weight,
-                count: r.count,
-                name: r.name.clone(),
-                id: role,
-            };
+            let key = Key::new(
+                r.allocated.share(&self.total) / r.weight,
+                r.count,
+                r.name.clone(),
+                role,
+            );
             self.order.insert(key.clone());
             r.key = Some(key);
         }
@@ -297,15 +304,20 @@ impl Book {
     /// Records that framework `fw` received (`sign = 1`) or returned (`sign = -1`)
     /// `resources` in `role`.
     pub(crate) fn charge(&mut self, fw: FwId, role: RoleId, resources: &Resources, sign: i64) {
+        self.names.scalars(resources, sign, &mut self.delta);
         let r = &mut self.roles[role as usize];
-        r.allocated.apply(resources, sign);
+        r.allocated.apply(&self.delta);
         if sign > 0 {
             r.count += 1;
         }
-        if let Some(f) = self.framework_mut(fw) {
-            f.allocated.apply(resources, sign);
+        if let Some(f) = self
+            .frameworks
+            .get_mut(fw as usize)
+            .and_then(Option::as_mut)
+        {
+            f.allocated.apply(&self.delta);
             let entry = f.role_mut(role);
-            entry.allocated.apply(resources, sign);
+            entry.allocated.apply(&self.delta);
             if sign > 0 {
                 entry.count += 1;
             }

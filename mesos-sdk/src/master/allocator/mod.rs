@@ -119,7 +119,9 @@ pub struct Allocation {
 struct Held {
     fw: FwId,
     role: RoleId,
-    resources: Resources,
+    /// `None` stands for the agent's whole total: an idle agent offered in one piece
+    /// (the common case) costs no copy of its resources.
+    resources: Option<Resources>,
 }
 
 #[derive(Clone, Debug)]
@@ -135,14 +137,25 @@ struct Agent {
 impl Agent {
     /// Records that `fw` now also holds `resources` (unallocated form) here in `role`.
     fn hold(&mut self, fw: FwId, role: RoleId, resources: Resources) {
-        match self.held.iter_mut().find(|h| h.fw == fw && h.role == role) {
-            Some(h) => h.resources += resources,
+        match self.held.iter().position(|h| h.fw == fw && h.role == role) {
+            Some(i) => *self.held_mut(i) += resources,
             None => self.held.push(Held {
                 fw,
                 role,
-                resources,
+                resources: Some(resources),
             }),
         }
+    }
+
+    /// What `h` (one of this agent's holdings) stands for.
+    fn resources_of<'a>(&'a self, h: &'a Held) -> &'a Resources {
+        h.resources.as_ref().unwrap_or(&self.total)
+    }
+
+    /// Holding `i`, spelled out so that it can be changed.
+    fn held_mut(&mut self, i: usize) -> &mut Resources {
+        let total = &self.total;
+        self.held[i].resources.get_or_insert_with(|| total.clone())
     }
 }
 
@@ -196,8 +209,7 @@ impl Allocator {
             self.remove_agent(agent_id);
         }
         let total = total.unallocate();
-        self.book.total.apply(&total, 1);
-        self.book.dirty = true;
+        self.book.add_total(&total, 1);
         let id: Arc<str> = Arc::from(agent_id);
         self.agent_ids.insert(id.clone(), self.agents.len());
         self.agents.push(Agent {
@@ -220,15 +232,14 @@ impl Allocator {
             }
         }
         for h in &agent.held {
-            self.book.charge(h.fw, h.role, &h.resources, -1);
+            self.book.charge(h.fw, h.role, agent.resources_of(h), -1);
         }
         for fw in self.book.frameworks_mut() {
             for by_agent in fw.filters.values_mut() {
                 by_agent.remove(agent_id);
             }
         }
-        self.book.total.apply(&agent.total, -1);
-        self.book.dirty = true;
+        self.book.add_total(&agent.total, -1);
     }
 
     /// Adds an active framework subscribed to `roles`. Adding a known framework updates
@@ -258,8 +269,9 @@ impl Allocator {
                     continue;
                 }
                 let h = agent.held.swap_remove(i);
-                self.book.charge(fw, h.role, &h.resources, -1);
-                agent.available += h.resources;
+                let resources = h.resources.unwrap_or_else(|| agent.total.clone());
+                self.book.charge(fw, h.role, &resources, -1);
+                agent.available += resources;
             }
         }
         self.book.remove_framework(fw);
@@ -362,7 +374,7 @@ impl Allocator {
         for i in mine {
             let role_id = agent.held[i].role;
             let role = book.role_name(role_id).clone();
-            let held = &mut agent.held[i].resources;
+            let held = agent.held_mut(i);
             // Everything below is in unallocated form, as `held` is.
             let tagged = resources.filter(|r| {
                 r.allocation_info.as_ref().and_then(|a| a.role.as_deref()) == Some(&*role)
@@ -376,7 +388,9 @@ impl Allocator {
             *held -= &actual;
             returned.push((role_id, role, asked, actual));
         }
-        agent.held.retain(|h| !h.resources.is_empty());
+        agent
+            .held
+            .retain(|h| h.resources.as_ref().is_none_or(|r| !r.is_empty()));
         let refuse = refuse.filter(|d| !d.is_zero());
         for (role_id, role, asked, actual) in returned {
             self.book.charge(fw, role_id, &actual, -1);
@@ -453,6 +467,8 @@ impl Allocator {
                 else {
                     break;
                 };
+                // Nothing held and everything offered: the holding is the agent's total.
+                let whole = part.is_none() && agent.held.is_empty();
                 let offer = match part {
                     Some(part) => {
                         agent.available -= &part;
@@ -462,9 +478,19 @@ impl Allocator {
                 };
                 self.book.charge(fw, role, &offer, 1);
                 let role_name = self.book.role_name(role);
-                let resources = offer.clone().allocate(role_name);
+                let resources = if whole {
+                    agent.held.push(Held {
+                        fw,
+                        role,
+                        resources: None,
+                    });
+                    offer.allocate(role_name)
+                } else {
+                    let resources = offer.clone().allocate(role_name);
+                    agent.hold(fw, role, offer);
+                    resources
+                };
                 let role_name = String::from(&**role_name);
-                agent.hold(fw, role, offer);
                 let framework_id = self
                     .book
                     .framework(fw)
@@ -501,7 +527,10 @@ impl Allocator {
         if let Some(fw) = self.book.framework_id(framework_id) {
             for agent in &self.agents {
                 for h in agent.held.iter().filter(|h| h.fw == fw) {
-                    out += h.resources.clone().allocate(self.book.role_name(h.role));
+                    out += agent
+                        .resources_of(h)
+                        .clone()
+                        .allocate(self.book.role_name(h.role));
                 }
             }
         }
@@ -515,8 +544,12 @@ impl Allocator {
             self.book.framework_id(framework_id),
             self.agent_ids.get(agent_id),
         ) {
-            for h in self.agents[ai].held.iter().filter(|h| h.fw == fw) {
-                out += h.resources.clone().allocate(self.book.role_name(h.role));
+            let agent = &self.agents[ai];
+            for h in agent.held.iter().filter(|h| h.fw == fw) {
+                out += agent
+                    .resources_of(h)
+                    .clone()
+                    .allocate(self.book.role_name(h.role));
             }
         }
         out
