@@ -29,7 +29,6 @@
 use std::collections::HashSet;
 
 use super::Allocator;
-use super::quantities::Quantities;
 use crate::resources::Resources;
 
 /// Why [`Allocator::update_allocation`] refused a conversion (nothing was changed).
@@ -117,6 +116,11 @@ impl Allocator {
         let to_u = to.clone().unallocate();
         let book = &self.book;
         let agent = &mut self.agents[ai];
+        // A holding may stand for the agent's whole total; spell every one out before
+        // the total changes.
+        for i in 0..agent.held.len() {
+            agent.held_mut(i);
+        }
         let held = agent
             .held
             .iter()
@@ -127,7 +131,7 @@ impl Allocator {
                     .as_deref()
                     .is_none_or(|role| &**book.role_name(h.role) == role)
             })
-            .filter(|(_, h)| h.resources.contains(&from_u))
+            .filter(|(_, h)| h.resources.as_ref().is_some_and(|r| r.contains(&from_u)))
             .min_by(|(_, a), (_, b)| book.role_name(a.role).cmp(book.role_name(b.role)))
             .map(|(i, _)| i);
         let Some(i) = held else {
@@ -137,23 +141,24 @@ impl Allocator {
                 from: from_u.to_string(),
             });
         };
-        let h = &mut agent.held[i];
-        h.resources -= &from_u;
-        h.resources += &to_u;
-        let role = h.role;
-        agent.held.retain(|h| !h.resources.is_empty());
+        let role = agent.held[i].role;
+        let held = agent.held_mut(i);
+        *held -= &from_u;
+        *held += &to_u;
+        agent
+            .held
+            .retain(|h| h.resources.as_ref().is_none_or(|r| !r.is_empty()));
         agent.total -= &from_u;
         agent.total += &to_u;
-        let mut before = Quantities::default();
-        before.apply(&from_u, 1);
-        let mut after = Quantities::default();
-        after.apply(&to_u, 1);
-        if before != after {
-            self.book.total.apply(&from_u, -1);
-            self.book.total.apply(&to_u, 1);
+        let same_quantities = from_u
+            .names()
+            .union(&to_u.names())
+            .all(|name| from_u.scalar(name) == to_u.scalar(name));
+        if !same_quantities {
+            self.book.add_total(&from_u, -1);
+            self.book.add_total(&to_u, 1);
             self.book.charge(fw, role, &from_u, -1);
             self.book.charge(fw, role, &to_u, 1);
-            self.book.dirty = true;
         }
         tracing::debug!(framework_id, agent_id, from = %from_u, to = %to_u, "allocation converted");
         Ok(())
