@@ -163,3 +163,76 @@ fn a_closed_agent_channel_removes_the_agent_and_rescinds_its_offers() {
             .any(|e| e.r#type == Some(event::Type::Failure as i32))
     );
 }
+
+fn launch(core: &mut Core, fw: &str, offer: &v1::Offer, task: &str, spec: &str, now: Instant) {
+    let task = crate::calls::task_info(task, task, offer.agent_id.clone())
+        .shell("true")
+        .resources(crate::resources::Resources::parse(spec).unwrap().into_vec())
+        .build();
+    let call = crate::calls::scheduler::accept(
+        &v1::FrameworkId { value: fw.into() },
+        vec![offer.id.clone()],
+        vec![crate::calls::operations::launch(vec![task])],
+        Some(crate::calls::filters(3600.0)),
+    );
+    core.handle_call(fw, call, now).unwrap();
+}
+
+fn finish(core: &mut Core, fw: &str, task: &str, now: Instant) {
+    core.on_agent_event(
+        "a1",
+        crate::master::agent::protocol::FromAgent::StatusUpdate {
+            framework_id: v1::FrameworkId { value: fw.into() },
+            status: v1::TaskStatus {
+                task_id: v1::TaskId { value: task.into() },
+                state: v1::TaskState::TaskFinished as i32,
+                ..Default::default()
+            },
+        },
+        now,
+    );
+}
+
+#[test]
+fn a_refused_remainder_is_offered_again_once_a_task_frees_more() {
+    let (mut c, mut agent) = core(MasterConfig::default());
+    let t0 = Instant::now();
+    let (fw, _, mut rx) = subscribe(&mut c, 0.0, t0);
+    c.tick(t0, true);
+    let offer = offers(&mut rx).remove(0);
+    launch(&mut c, &fw, &offer, "t1", "cpus:1;mem:128", t0);
+    assert!(matches!(agent.try_recv(), Ok(ToAgent::RunTask { .. })));
+    // The unused cpus:3;mem:896 is refused for an hour: not offered again...
+    c.tick(t0 + Duration::from_secs(1), true);
+    assert!(offers(&mut rx).is_empty());
+    assert_eq!(c.dominant_share(&fw), 0.25);
+    // ...until the task ends: then everything (more than was refused) is offered.
+    finish(&mut c, &fw, "t1", t0 + Duration::from_secs(2));
+    c.tick(t0 + Duration::from_secs(2), true);
+    let again = offers(&mut rx);
+    assert_eq!(again.len(), 1);
+    let offered = crate::resources::Resources::from(again[0].resources.clone());
+    assert_eq!((offered.cpus(), offered.mem()), (4.0, 1024.0));
+    assert_eq!(c.dominant_share(&fw), 1.0);
+}
+
+#[test]
+fn state_reports_used_offered_and_free_from_the_allocator() {
+    let (mut c, _agent) = core(MasterConfig::default());
+    let t0 = Instant::now();
+    let (fw, _, mut rx) = subscribe(&mut c, 0.0, t0);
+    c.tick(t0, true);
+    let offer = offers(&mut rx).remove(0);
+    launch(&mut c, &fw, &offer, "t1", "cpus:1;mem:256", t0);
+    let state = c.snapshot();
+    let agent = &state.slaves[0];
+    assert_eq!(
+        (agent.used_resources.cpus, agent.used_resources.mem),
+        (1.0, 256.0)
+    );
+    assert_eq!(agent.offered_resources.cpus, 0.0);
+    assert_eq!(agent.unreserved_resources.cpus, 3.0);
+    let f = state.framework(&fw).unwrap();
+    assert_eq!(f.used_resources.cpus, 1.0);
+    assert_eq!(f.dominant_share, 0.25);
+}
