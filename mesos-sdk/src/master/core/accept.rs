@@ -13,11 +13,13 @@ use crate::v1;
 use crate::v1::scheduler::call;
 
 /// Why a task is refused.
-fn validate_task(task: &v1::TaskInfo, known: &HashSet<String>) -> Result<(), String> {
+/// `known` tells whether a task id is taken (a live task, or one launched earlier in
+/// the same ACCEPT).
+fn validate_task(task: &v1::TaskInfo, known: impl Fn(&str) -> bool) -> Result<(), String> {
     if task.task_id.value.is_empty() {
         return Err("Task ID must not be empty".into());
     }
-    if known.contains(&task.task_id.value) {
+    if known(&task.task_id.value) {
         return Err(format!("Task has duplicate ID: {}", task.task_id.value));
     }
     match (&task.command, &task.executor) {
@@ -151,12 +153,8 @@ impl Core {
             return;
         };
         let framework_info = fw.info.clone();
-        let mut known: HashSet<String> = fw
-            .tasks
-            .iter()
-            .filter(|(_, t)| !is_terminal(t.task.state))
-            .map(|(k, _)| k.clone())
-            .collect();
+        // Ids launched by this ACCEPT so far (live tasks are looked up in the books).
+        let mut known: HashSet<String> = HashSet::new();
         let mut updates = Vec::new();
         for op in accept.operations {
             if let Some(launch) = op.launch {
@@ -288,6 +286,14 @@ impl Core {
         }
     }
 
+    /// Whether the framework has a non-terminal task with this id.
+    fn is_live(&self, fw_id: &str, task_id: &str) -> bool {
+        self.frameworks
+            .get(fw_id)
+            .and_then(|f| f.tasks.get(task_id))
+            .is_some_and(|t| !is_terminal(t.task.state))
+    }
+
     /// Resources a task needs from the offer: its own, plus its executor's when that
     /// executor is not running yet.
     fn needs(&self, fw_id: &str, agent_id: &str, task: &v1::TaskInfo) -> Resources {
@@ -360,7 +366,8 @@ impl Core {
                 Some(agent_id),
             ))
         };
-        validate_task(&task, known).map_err(|m| invalid(&task, m))?;
+        validate_task(&task, |id| known.contains(id) || self.is_live(fw_id, id))
+            .map_err(|m| invalid(&task, m))?;
         let need = self.needs(fw_id, agent_id, &task);
         if !offered.contains(&need) {
             return Err(invalid(
@@ -403,7 +410,7 @@ impl Core {
                 return Err("Task group is empty".into());
             }
             validate_resources(&executor.resources)?;
-            let mut ids = known.clone();
+            let mut ids: HashSet<&str> = HashSet::new();
             let mut need = Resources::new();
             for task in &tasks {
                 if task.executor.is_some() {
@@ -411,8 +418,10 @@ impl Core {
                 }
                 let mut as_launched = task.clone();
                 as_launched.executor = Some(executor.clone());
-                validate_task(&as_launched, &ids)?;
-                ids.insert(task.task_id.value.clone());
+                validate_task(&as_launched, |id| {
+                    ids.contains(id) || known.contains(id) || self.is_live(fw_id, id)
+                })?;
+                ids.insert(&task.task_id.value);
                 need += unallocated(&task.resources);
             }
             let running = self.frameworks.get(fw_id).is_some_and(|f| {
