@@ -1,0 +1,321 @@
+//! End-to-end task throughput: tasks launched through the real HTTP scheduler API of a
+//! [`LocalCluster`], run by a custom executor that finishes each task at once, every
+//! status update acknowledged by the scheduler.
+//!
+//! `cargo bench -p mesos-benches --bench task_throughput`
+//!
+//! One iteration launches [`TASKS`] tasks and waits until the scheduler has received
+//! (and acknowledged) TASK_FINISHED for each. Each task goes:
+//! scheduler ACCEPT (HTTP, many tasks per offer) → master → agent → executor LAUNCH
+//! event (HTTP stream) → executor UPDATE (HTTP POST) → agent → master → scheduler
+//! UPDATE event (HTTP stream) → scheduler ACKNOWLEDGE (HTTP POST) → master → agent →
+//! executor ACKNOWLEDGED event.
+//!
+//! The executor is this very binary, re-run by the agent (it sees `MESOS_EXECUTOR_ID`
+//! and becomes the SDK's [`ExecutorDriver`]); one executor per agent runs every task
+//! launched there. A Mesos executor may report TASK_FINISHED without TASK_RUNNING
+//! first; the `finished_only` case does that (one update per task), the
+//! `running_then_finished` case sends both (two updates and two acknowledgements per
+//! task), as most real executors do.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use criterion::{Criterion, Throughput};
+use futures::StreamExt;
+use mesos_sdk::calls;
+use mesos_sdk::codec::Encoding;
+use mesos_sdk::codec::recordio::decode_stream;
+use mesos_sdk::executor::{Executor, ExecutorClient, ExecutorConfig, ExecutorDriver};
+use mesos_sdk::master::LocalCluster;
+use mesos_sdk::resources::{self, Resources};
+use mesos_sdk::v1;
+use mesos_sdk::v1::scheduler::{Call, Event, event};
+use tokio::sync::mpsc;
+
+/// Tasks per measured iteration.
+const TASKS: usize = 2_000;
+/// Agents in the cluster (one executor each).
+const AGENTS: usize = 4;
+/// At most this many tasks per offer, so that every agent gets a share.
+const PER_OFFER: usize = TASKS / AGENTS;
+/// Unused offered resources are refused for this long; resources freed by a finished
+/// task lift the filter at once (the offer then grows), so this only stops the
+/// master and the scheduler from bouncing an offer nobody needs.
+const REFUSE_SECONDS: f64 = 1.0;
+const TASK_CPUS: f64 = 0.01;
+const TASK_MEM: f64 = 1.0;
+const EXECUTOR_CPUS: f64 = 0.1;
+const EXECUTOR_MEM: f64 = 32.0;
+/// No iteration may take longer than this (a hang is a failure, not a slow result).
+const ITERATION_LIMIT: Duration = Duration::from_secs(120);
+/// Task `data` asking the executor to send TASK_RUNNING before TASK_FINISHED.
+const RUNNING_FIRST: &[u8] = b"running-first";
+
+// ---------------------------------------------------------------------------------
+// The executor process.
+
+/// Finishes every task as soon as it is launched.
+struct FinishAtOnce;
+
+#[async_trait::async_trait]
+impl Executor for FinishAtOnce {
+    async fn launch(&mut self, client: &ExecutorClient, task: v1::TaskInfo) {
+        // Updates are sent concurrently: the driver handles the next LAUNCH meanwhile.
+        let client = client.clone();
+        tokio::spawn(async move {
+            if task.data.as_deref() == Some(RUNNING_FIRST) {
+                let _ = client
+                    .send_status(task.task_id.clone(), v1::TaskState::TaskRunning, None, None)
+                    .await;
+            }
+            let _ = client
+                .send_status(task.task_id, v1::TaskState::TaskFinished, None, None)
+                .await;
+        });
+    }
+}
+
+fn run_executor() -> ! {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("executor runtime");
+    let result = runtime.block_on(async {
+        let config = ExecutorConfig::from_env()?;
+        ExecutorDriver::new(config).run(FinishAtOnce).await
+    });
+    std::process::exit(if result.is_ok() { 0 } else { 1 })
+}
+
+// ---------------------------------------------------------------------------------
+// The scheduler.
+
+struct Scheduler {
+    http: reqwest::Client,
+    url: String,
+    stream_id: String,
+    framework_id: v1::FrameworkId,
+    events: mpsc::UnboundedReceiver<Event>,
+    executor: v1::ExecutorInfo,
+    next_task: u64,
+}
+
+fn executor_info() -> v1::ExecutorInfo {
+    let exe = std::env::current_exe().expect("bench binary path");
+    let exe = exe.display().to_string();
+    v1::ExecutorInfo {
+        executor_id: v1::ExecutorId {
+            value: "finish-at-once".into(),
+        },
+        command: Some(v1::CommandInfo {
+            shell: Some(false),
+            value: Some(exe.clone()),
+            arguments: vec![exe],
+            ..Default::default()
+        }),
+        resources: vec![
+            resources::scalar("cpus", EXECUTOR_CPUS),
+            resources::scalar("mem", EXECUTOR_MEM),
+        ],
+        ..Default::default()
+    }
+}
+
+impl Scheduler {
+    async fn subscribe(url: &str) -> Self {
+        let http = reqwest::Client::new();
+        let url = format!("{url}/api/v1/scheduler");
+        let info = calls::framework_info("throughput", "bench").build();
+        let response = http
+            .post(&url)
+            .header("Content-Type", Encoding::Protobuf.content_type())
+            .header("Accept", Encoding::Protobuf.content_type())
+            .body(Encoding::Protobuf.encode(&calls::scheduler::subscribe(info)))
+            .send()
+            .await
+            .expect("SUBSCRIBE sent");
+        assert_eq!(response.status(), 200, "SUBSCRIBE accepted");
+        let stream_id = response.headers()["Mesos-Stream-Id"]
+            .to_str()
+            .expect("stream id")
+            .to_owned();
+        let (tx, mut events) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut records = decode_stream(response.bytes_stream(), 16 << 20);
+            while let Some(Ok(record)) = records.next().await {
+                let event: Event = Encoding::Protobuf.decode(&record).expect("event");
+                if tx.send(event).is_err() {
+                    return;
+                }
+            }
+        });
+        let subscribed = events.recv().await.expect("SUBSCRIBED");
+        let framework_id = subscribed
+            .subscribed
+            .expect("SUBSCRIBED first")
+            .framework_id;
+        Self {
+            http,
+            url,
+            stream_id,
+            framework_id,
+            events,
+            executor: executor_info(),
+            next_task: 0,
+        }
+    }
+
+    /// Posts a call without waiting for the answer (the caller's loop keeps going).
+    fn post(&self, call: &Call) {
+        let request = self
+            .http
+            .post(&self.url)
+            .header("Content-Type", Encoding::Protobuf.content_type())
+            .header("Mesos-Stream-Id", &self.stream_id)
+            .body(Encoding::Protobuf.encode(call));
+        tokio::spawn(async move {
+            match request.send().await {
+                Ok(r) if r.status() == 202 => {}
+                Ok(r) => panic!("call refused: {}", r.status()),
+                Err(e) => panic!("call failed: {e}"),
+            }
+        });
+    }
+
+    /// Launches as many of `wanted` tasks as fit in `offer`; returns how many.
+    fn launch(&mut self, offer: &v1::Offer, wanted: usize, data: &Bytes) -> usize {
+        let mut left = Resources::from(offer.resources.clone());
+        let executor = Resources::from(self.executor.resources.clone());
+        left = left
+            .checked_sub(&executor.allocate(offer_role(offer)))
+            .unwrap_or_default();
+        let fit = ((left.cpus() / TASK_CPUS).floor() as usize)
+            .min((left.mem() / TASK_MEM).floor() as usize)
+            .min(wanted)
+            .min(PER_OFFER);
+        let tasks: Vec<v1::TaskInfo> = (0..fit)
+            .map(|_| {
+                self.next_task += 1;
+                calls::task_info(
+                    format!("t{}", self.next_task),
+                    "finish",
+                    offer.agent_id.clone(),
+                )
+                .executor(self.executor.clone())
+                .resources([
+                    resources::scalar("cpus", TASK_CPUS),
+                    resources::scalar("mem", TASK_MEM),
+                ])
+                .data(data.clone())
+                .build()
+            })
+            .collect();
+        let operations = if tasks.is_empty() {
+            Vec::new()
+        } else {
+            vec![calls::operations::launch(tasks)]
+        };
+        self.post(&calls::scheduler::accept(
+            &self.framework_id,
+            vec![offer.id.clone()],
+            operations,
+            Some(calls::filters(REFUSE_SECONDS)),
+        ));
+        fit
+    }
+
+    /// Launches `n` tasks and returns once each has finished (every update acked).
+    async fn run_tasks(&mut self, n: usize, data: &Bytes) {
+        let (mut launched, mut finished) = (0, 0);
+        while finished < n {
+            let event = self.events.recv().await.expect("event stream open");
+            match event.r#type() {
+                event::Type::Offers => {
+                    for offer in event.offers.map(|o| o.offers).unwrap_or_default() {
+                        launched += self.launch(&offer, n - launched, data);
+                    }
+                }
+                event::Type::Update => {
+                    let status = event.update.expect("update").status;
+                    if let Some(ack) =
+                        calls::scheduler::acknowledge_status(&self.framework_id, &status)
+                    {
+                        self.post(&ack);
+                    }
+                    match status.state() {
+                        v1::TaskState::TaskFinished => finished += 1,
+                        v1::TaskState::TaskRunning => {}
+                        other => panic!("task {} ended {other:?}", status.task_id.value),
+                    }
+                }
+                event::Type::Error => panic!("ERROR event: {:?}", event.error),
+                _ => {}
+            }
+        }
+    }
+}
+
+fn offer_role(offer: &v1::Offer) -> &str {
+    offer
+        .allocation_info
+        .as_ref()
+        .and_then(|a| a.role.as_deref())
+        .unwrap_or("*")
+}
+
+// ---------------------------------------------------------------------------------
+// The benchmark.
+
+fn bench(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (cluster, mut scheduler) = runtime.block_on(async {
+        let cluster = LocalCluster::builder()
+            .agents(AGENTS)
+            .resources("cpus:1000;mem:1000000")
+            .allocation_interval(Duration::from_millis(100))
+            .executor_shutdown_grace_period(Duration::from_millis(100))
+            .start()
+            .await
+            .expect("cluster");
+        let scheduler = Scheduler::subscribe(&cluster.url()).await;
+        (cluster, scheduler)
+    });
+    let mut group = c.benchmark_group("task_throughput");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(15));
+    group.throughput(Throughput::Elements(TASKS as u64));
+    for (name, data) in [
+        ("finished_only", Bytes::new()),
+        ("running_then_finished", Bytes::from_static(RUNNING_FIRST)),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                runtime.block_on(async {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        tokio::time::timeout(ITERATION_LIMIT, scheduler.run_tasks(TASKS, &data))
+                            .await
+                            .expect("an iteration finished in time");
+                    }
+                    start.elapsed()
+                })
+            })
+        });
+    }
+    group.finish();
+    runtime.block_on(cluster.shutdown());
+}
+
+fn main() {
+    if mesos_sdk::executor::is_executor_env() {
+        run_executor();
+    }
+    let mut c = Criterion::default().configure_from_args();
+    bench(&mut c);
+    c.final_summary();
+}
