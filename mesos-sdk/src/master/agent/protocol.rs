@@ -8,6 +8,9 @@ use bytes::Bytes;
 use crate::v1;
 
 /// What the master asks an agent to do.
+// Messages are moved through channels once each; boxing the large variants would
+// only add indirection.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ToAgent {
     /// Run one task: with the built-in command executor when `task.command` is set,
@@ -71,6 +74,7 @@ pub enum ToAgent {
 }
 
 /// What an agent reports to the master.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum FromAgent {
     /// A task's status changed. `status.uuid` is set, and the agent sends the same

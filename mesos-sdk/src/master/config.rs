@@ -1,0 +1,44 @@
+//! Settings of the reference master.
+
+use std::time::Duration;
+
+/// How the reference master behaves: timers and limits.
+///
+/// ```
+/// use std::time::Duration;
+/// use mesos_sdk::master::MasterConfig;
+///
+/// let config = MasterConfig {
+///     heartbeat_interval: Duration::from_millis(100),
+///     ..MasterConfig::default()
+/// };
+/// assert_eq!(config.allocation_interval, Duration::from_secs(1));
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct MasterConfig {
+    /// Interval of HEARTBEAT events on every subscription (Mesos default 15 s).
+    pub heartbeat_interval: Duration,
+    /// Interval of the periodic allocation cycle (Mesos default 1 s). Allocation also
+    /// runs at once when resources are freed or a framework arrives or revives.
+    pub allocation_interval: Duration,
+    /// Offers left unanswered this long are rescinded; `None` keeps them forever
+    /// (Mesos's default).
+    pub offer_timeout: Option<Duration>,
+    /// Largest request body accepted on `/api/v1/scheduler` (larger: 413).
+    pub max_body_bytes: usize,
+    /// Hostname reported in `/state` and in `MasterInfo`.
+    pub hostname: String,
+}
+
+impl Default for MasterConfig {
+    fn default() -> Self {
+        Self {
+            heartbeat_interval: Duration::from_secs(15),
+            allocation_interval: Duration::from_secs(1),
+            offer_timeout: None,
+            max_body_bytes: 16 * 1024 * 1024,
+            hostname: "localhost".to_string(),
+        }
+    }
+}
