@@ -107,9 +107,8 @@ async fn failover_within_the_timeout_keeps_tasks() {
     let offer = s.offers().await.remove(0);
     s.launch(&offer, vec![command_task("sleeper", &offer, "sleep 30")])
         .await;
-    let running = s.update("sleeper").await;
-    assert_eq!(running.state, mesos_sdk::v1::TaskState::TaskRunning as i32);
-    s.acknowledge(&running).await;
+    s.until_state("sleeper", mesos_sdk::v1::TaskState::TaskRunning)
+        .await;
     let fw = s.framework_id.clone();
     drop(s);
     wait_until("framework disconnected", || {
@@ -142,7 +141,8 @@ async fn failover_past_the_timeout_removes_the_framework_and_kills_its_tasks() {
     let offer = s.offers().await.remove(0);
     s.launch(&offer, vec![command_task("sleeper", &offer, "sleep 30")])
         .await;
-    s.update("sleeper").await;
+    s.until_state("sleeper", mesos_sdk::v1::TaskState::TaskRunning)
+        .await;
     let fw = s.framework_id.clone();
     drop(s);
     wait_until("framework removed", || {
@@ -165,7 +165,8 @@ async fn teardown_removes_the_framework() {
     let offer = s.offers().await.remove(0);
     s.launch(&offer, vec![command_task("t", &offer, "sleep 30")])
         .await;
-    s.update("t").await;
+    s.until_state("t", mesos_sdk::v1::TaskState::TaskRunning)
+        .await;
     s.send_ok(&s.call(call::Type::Teardown), 202).await;
     assert!(c.state().framework(&s.framework_id.value).is_none());
     assert!(
@@ -186,7 +187,8 @@ async fn restarted_master_takes_the_framework_back() {
     let offer = s.offers().await.remove(0);
     s.launch(&offer, vec![command_task("t", &offer, "sleep 30")])
         .await;
-    s.update("t").await;
+    s.until_state("t", mesos_sdk::v1::TaskState::TaskRunning)
+        .await;
     c.restart_master().await.expect("restarted");
     assert!(
         tokio::time::timeout(WAIT, async { while s.events.recv().await.is_some() {} })

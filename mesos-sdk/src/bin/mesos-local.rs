@@ -18,7 +18,14 @@ use tracing::{error, info};
 
 /// A Mesos master with in-process agents, speaking the v1 scheduler HTTP API.
 #[derive(Debug, Parser)]
-#[command(name = "mesos-local", version, about)]
+#[command(
+    name = "mesos-local",
+    version,
+    about = "A Mesos master with in-process agents on one machine, speaking the v1 scheduler HTTP API.",
+    long_about = "A Mesos master with in-process agents on one machine, speaking the v1 scheduler HTTP API \
+                  (POST /api/v1/scheduler), with /state, /metrics/snapshot and /health. Tasks run as real \
+                  processes. Ctrl-C or SIGTERM kills every task and stops the cluster."
+)]
 struct Args {
     /// IP address to listen on.
     #[arg(long, default_value = "127.0.0.1")]

@@ -65,6 +65,8 @@ pub struct Subscriber {
     pub framework_id: v1::FrameworkId,
     pub heartbeat_interval: f64,
     pub events: mpsc::UnboundedReceiver<Event>,
+    /// Events skipped by [`Subscriber::expect`], searched first next time.
+    backlog: std::collections::VecDeque<Event>,
     reader: tokio::task::JoinHandle<()>,
 }
 
@@ -134,6 +136,7 @@ pub async fn stream(url: &str, encoding: Encoding, response: reqwest::Response) 
         framework_id: subscribed.framework_id,
         heartbeat_interval: subscribed.heartbeat_interval_seconds.unwrap_or_default(),
         events: rx,
+        backlog: Default::default(),
         reader,
     }
 }
@@ -141,6 +144,9 @@ pub async fn stream(url: &str, encoding: Encoding, response: reqwest::Response) 
 impl Subscriber {
     /// The next event matching `want`, skipping others; panics after [`WAIT`].
     pub async fn expect(&mut self, what: &str, want: impl Fn(&Event) -> bool) -> Event {
+        if let Some(pos) = self.backlog.iter().position(&want) {
+            return self.backlog.remove(pos).unwrap();
+        }
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
             let event = tokio::time::timeout_at(deadline, self.events.recv())
@@ -150,7 +156,19 @@ impl Subscriber {
             if want(&event) {
                 return event;
             }
+            if event.r#type != Some(event::Type::Heartbeat as i32) {
+                self.backlog.push_back(event);
+            }
         }
+    }
+
+    /// Puts an OFFERS event read directly from `events` back for [`Subscriber::offers`].
+    pub fn put_back(&mut self, offers: event::Offers) {
+        self.backlog.push_front(Event {
+            r#type: Some(event::Type::Offers as i32),
+            offers: Some(offers),
+            ..Default::default()
+        });
     }
 
     pub async fn offers(&mut self) -> Vec<v1::Offer> {
@@ -170,6 +188,24 @@ impl Subscriber {
             })
             .await;
         event.update.unwrap().status
+    }
+
+    /// Acknowledges every update of `task` until one in `state` arrives; returns it
+    /// (acknowledged too).
+    pub async fn until_state(&mut self, task: &str, state: v1::TaskState) -> v1::TaskStatus {
+        loop {
+            let status = self.update(task).await;
+            self.acknowledge(&status).await;
+            if status.state == state as i32 {
+                return status;
+            }
+            assert!(
+                !is_terminal(status.state),
+                "task {task} ended in {:?} ({:?}) while waiting for {state:?}",
+                v1::TaskState::try_from(status.state),
+                status.message
+            );
+        }
     }
 
     pub fn call(&self, kind: call::Type) -> Call {
@@ -223,6 +259,22 @@ impl Subscriber {
         });
         self.send_ok(&accept, 202).await;
     }
+}
+
+pub fn is_terminal(state: i32) -> bool {
+    use v1::TaskState::*;
+    [
+        TaskFinished,
+        TaskFailed,
+        TaskKilled,
+        TaskError,
+        TaskLost,
+        TaskDropped,
+        TaskGone,
+        TaskGoneByOperator,
+    ]
+    .iter()
+    .any(|s| *s as i32 == state)
 }
 
 pub fn scalar(name: &str, value: f64) -> v1::Resource {

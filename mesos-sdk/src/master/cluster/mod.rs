@@ -1,17 +1,14 @@
 //! [`LocalCluster`]: a master and its agents in this process, on `127.0.0.1` with an
 //! OS-chosen port, for tests and examples.
 
-mod command_agent;
-
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use thiserror::Error;
-use tokio::task::JoinHandle;
 use tracing::warn;
 
-use crate::master::agent::protocol::ToAgent;
+use crate::master::agent::{AgentConfig, AgentHandle, spawn};
 use crate::master::core::pool;
 use crate::master::state::MasterState;
 use crate::master::{Master, MasterConfig, MasterError};
@@ -30,9 +27,18 @@ pub enum ClusterError {
         /// What is wrong with it.
         reason: String,
     },
-    /// An attribute is not `name:value`.
-    #[error("invalid agent attribute '{0}': expected name:value")]
+    /// An attribute is not in Mesos's `--attributes` form (`rack:r1;zone:a`).
+    #[error("invalid agent attribute {0}")]
     Attribute(String),
+    /// An agent could not start (its executor API could not be bound).
+    #[error("cannot start agent {agent_id}: {source}")]
+    Agent {
+        /// The agent.
+        agent_id: String,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
     /// The master could not start.
     #[error(transparent)]
     Master(#[from] MasterError),
@@ -57,6 +63,7 @@ pub struct LocalClusterBuilder {
     addr: SocketAddr,
     work_dir: Option<PathBuf>,
     status_update_retry: Duration,
+    kill_grace_period: Duration,
 }
 
 impl Default for LocalClusterBuilder {
@@ -69,6 +76,7 @@ impl Default for LocalClusterBuilder {
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             work_dir: None,
             status_update_retry: Duration::from_secs(10),
+            kill_grace_period: Duration::from_secs(3),
         }
     }
 }
@@ -122,6 +130,13 @@ impl LocalClusterBuilder {
         self
     }
 
+    /// Time agents give a killed task between SIGTERM and SIGKILL, unless its kill
+    /// policy says otherwise (default 3 s).
+    pub fn kill_grace_period(mut self, d: Duration) -> Self {
+        self.kill_grace_period = d;
+        self
+    }
+
     /// Where task sandboxes go (default: a fresh directory under the system temp dir).
     pub fn work_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.work_dir = Some(dir.into());
@@ -162,22 +177,25 @@ impl LocalClusterBuilder {
         let mut agents = Vec::new();
         for i in 0..self.agents {
             let agent_id = format!("{}-S{i}", master.state().id);
-            let (sender, handle) = command_agent::spawn(
-                agent_id.clone(),
-                work_dir.join(&agent_id),
-                master.agent_events(),
-                self.status_update_retry,
-            );
-            let info = v1::AgentInfo {
-                hostname: "127.0.0.1".to_string(),
-                port: Some(i32::from(master.addr().port())),
-                resources: resources.clone(),
-                attributes: attributes.clone(),
-                id: Some(v1::AgentId { value: agent_id }),
-                ..Default::default()
+            let mut config =
+                AgentConfig::new(agent_id.clone(), resources.clone(), work_dir.clone());
+            config.hostname = self.addr.ip().to_string();
+            config.executor_api_addr = SocketAddr::new(self.addr.ip(), 0);
+            config.attributes = attributes.clone();
+            config.status_update_retry = self.status_update_retry;
+            config.kill_grace_period = self.kill_grace_period;
+            let agent = match spawn(config, master.agent_events()).await {
+                Ok(agent) => agent,
+                Err(source) => {
+                    for agent in agents {
+                        AgentHandle::shutdown(agent).await;
+                    }
+                    master.shutdown().await;
+                    return Err(ClusterError::Agent { agent_id, source });
+                }
             };
-            master.add_agent(info, sender.clone());
-            agents.push((sender, handle));
+            master.add_agent(agent.info(), agent.sender());
+            agents.push(agent);
         }
         Ok(LocalCluster {
             master,
@@ -188,33 +206,14 @@ impl LocalClusterBuilder {
 }
 
 fn parse_attributes(list: &[String]) -> Result<Vec<v1::Attribute>, ClusterError> {
-    list.iter()
-        .flat_map(|s| s.split(';'))
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|item| {
-            let (name, value) = item
-                .split_once(':')
-                .ok_or_else(|| ClusterError::Attribute(item.to_string()))?;
-            let mut attribute = v1::Attribute {
-                name: name.trim().to_string(),
-                ..Default::default()
-            };
-            match value.trim().parse::<f64>() {
-                Ok(v) => {
-                    attribute.r#type = v1::value::Type::Scalar as i32;
-                    attribute.scalar = Some(v1::value::Scalar { value: v });
-                }
-                Err(_) => {
-                    attribute.r#type = v1::value::Type::Text as i32;
-                    attribute.text = Some(v1::value::Text {
-                        value: value.trim().to_string(),
-                    });
-                }
-            }
-            Ok(attribute)
-        })
-        .collect()
+    let mut out = Vec::new();
+    for spec in list.iter().filter(|s| !s.trim().is_empty()) {
+        out.extend(
+            crate::master::agent::parse_attributes(spec)
+                .map_err(|e| ClusterError::Attribute(format!("{spec}: {e}")))?,
+        );
+    }
+    Ok(out)
 }
 
 /// A master with agents in this process. Tasks run as real processes.
@@ -237,7 +236,7 @@ fn parse_attributes(list: &[String]) -> Result<Vec<v1::Attribute>, ClusterError>
 /// ```
 pub struct LocalCluster {
     master: Master,
-    agents: Vec<(tokio::sync::mpsc::UnboundedSender<ToAgent>, JoinHandle<()>)>,
+    agents: Vec<AgentHandle>,
     work_dir: PathBuf,
 }
 
@@ -291,17 +290,16 @@ impl LocalCluster {
         Ok(())
     }
 
-    /// Stops a framework's tasks, then the agents and the master; no process is left.
+    /// Kills every task and executor, stops the agents and the master; no process is
+    /// left behind when this returns.
     pub async fn shutdown(self) {
         self.master.shutdown().await;
-        for (sender, handle) in self.agents {
-            let _ = sender.send(ToAgent::Shutdown);
-            drop(sender);
-            if tokio::time::timeout(Duration::from_secs(10), handle)
+        for agent in self.agents {
+            if tokio::time::timeout(Duration::from_secs(30), agent.shutdown())
                 .await
                 .is_err()
             {
-                warn!("an agent did not stop within 10 s");
+                warn!("an agent did not stop within 30 s");
             }
         }
     }

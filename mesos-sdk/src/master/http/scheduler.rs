@@ -11,7 +11,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 
 use super::ApiError;
-use crate::codec::Encoding;
+use crate::codec::{Encoding, recordio};
 use crate::master::core::events;
 use crate::master::core::{Answer, Subscription};
 use crate::master::server::Shared;
@@ -132,14 +132,9 @@ struct StreamState {
     _guard: StreamGuard,
 }
 
-/// One RecordIO record: the decimal length, a newline, the bytes.
+/// One RecordIO record: the decimal length, a newline, the encoded event.
 fn record(encoding: Encoding, event: &Event) -> Bytes {
-    let payload = encoding.encode(event);
-    let mut out = Vec::with_capacity(payload.len() + 12);
-    out.extend_from_slice(payload.len().to_string().as_bytes());
-    out.push(b'\n');
-    out.extend_from_slice(&payload);
-    Bytes::from(out)
+    Bytes::from(recordio::encode_record_vec(&encoding.encode(event)))
 }
 
 fn stream_response(
