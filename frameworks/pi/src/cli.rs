@@ -92,7 +92,11 @@ pub async fn main() -> ExitCode {
         Ok(args) => args,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     match run(&args).await {
@@ -145,7 +149,10 @@ pub fn print_report(report: &Report, json: bool) {
         return;
     }
     println!("pi                 {:.10}", report.pi);
-    println!("error              {:.3e}  (|pi - std::f64::consts::PI|)", report.error);
+    println!(
+        "error              {:.3e}  (|pi - std::f64::consts::PI|)",
+        report.error
+    );
     println!("standard error     {:.3e}", report.std_error);
     println!("samples            {}", report.samples);
     println!("tasks              {}", report.tasks);

@@ -39,13 +39,27 @@ impl Executor for PiExecutor {
             Ok(input) => input,
             Err(error) => {
                 tracing::warn!(task = %task_id.value, %error, "rejecting task");
-                send(client, task_id, v1::TaskState::TaskFailed, None, Some(error.to_string())).await;
+                send(
+                    client,
+                    task_id,
+                    v1::TaskState::TaskFailed,
+                    None,
+                    Some(error.to_string()),
+                )
+                .await;
                 return;
             }
         };
         let cancel = Arc::new(AtomicBool::new(false));
         lock(&self.running).insert(task_id.value.clone(), cancel.clone());
-        send(client, task_id.clone(), v1::TaskState::TaskRunning, None, None).await;
+        send(
+            client,
+            task_id.clone(),
+            v1::TaskState::TaskRunning,
+            None,
+            None,
+        )
+        .await;
         let client = client.clone();
         let running = self.running.clone();
         tokio::spawn(async move {
@@ -54,16 +68,33 @@ impl Executor for PiExecutor {
             lock(&running).remove(&task_id.value);
             match result {
                 Ok(Some(hits)) => {
-                    let out = TaskOutput { stream: input.stream, samples: input.samples, hits };
-                    send(&client, task_id, v1::TaskState::TaskFinished, Some(out.encode()), None)
-                        .await;
+                    let out = TaskOutput {
+                        stream: input.stream,
+                        samples: input.samples,
+                        hits,
+                    };
+                    send(
+                        &client,
+                        task_id,
+                        v1::TaskState::TaskFinished,
+                        Some(out.encode()),
+                        None,
+                    )
+                    .await;
                 }
                 Ok(None) => {
                     send(&client, task_id, v1::TaskState::TaskKilled, None, None).await;
                 }
                 Err(error) => {
                     let message = format!("sampling thread failed: {error}");
-                    send(&client, task_id, v1::TaskState::TaskFailed, None, Some(message)).await;
+                    send(
+                        &client,
+                        task_id,
+                        v1::TaskState::TaskFailed,
+                        None,
+                        Some(message),
+                    )
+                    .await;
                 }
             }
         });
@@ -126,7 +157,11 @@ mod tests {
 
     #[test]
     fn sampling_matches_the_kernel_and_stops_on_cancel() {
-        let input = TaskInput { seed: 3, stream: 1, samples: 100_003 };
+        let input = TaskInput {
+            seed: 3,
+            stream: 1,
+            samples: 100_003,
+        };
         let hits = sample(input, &AtomicBool::new(false));
         assert_eq!(hits, Some(crate::kernel::count_hits(3, 1, 100_003)));
         assert_eq!(sample(input, &AtomicBool::new(true)), None);

@@ -102,7 +102,9 @@ pub enum JobError {
     #[error("cannot find this program's path to use as the executor: {0}")]
     ExecutorPath(std::io::Error),
     /// The master did not accept the subscription in time.
-    #[error("no subscription from the master at {master} within {timeout:?}; check --master and that the master is running")]
+    #[error(
+        "no subscription from the master at {master} within {timeout:?}; check --master and that the master is running"
+    )]
     Unreachable {
         /// The master URL(s).
         master: String,
@@ -127,7 +129,10 @@ pub enum JobError {
 ///
 /// # Errors
 /// [`JobError`] for bad parameters, an unreachable master, or tasks that kept failing.
-pub async fn run(config: &JobConfig, progress: watch::Sender<Progress>) -> Result<Report, JobError> {
+pub async fn run(
+    config: &JobConfig,
+    progress: watch::Sender<Progress>,
+) -> Result<Report, JobError> {
     let plan = JobPlan::new(config.samples, config.tasks, config.seed)?;
     let shape = task_shape(config)?;
     let start = Instant::now();
@@ -171,7 +176,11 @@ fn task_shape(config: &JobConfig) -> Result<TaskShape, JobError> {
         Some(p) => p.clone(),
         None => std::env::current_exe().map_err(JobError::ExecutorPath)?,
     };
-    Ok(TaskShape { task: task.allocate(&config.role), executor: executor.allocate(&config.role), executor_path })
+    Ok(TaskShape {
+        task: task.allocate(&config.role),
+        executor: executor.allocate(&config.role),
+        executor_path,
+    })
 }
 
 async fn run_on(
@@ -190,6 +199,7 @@ async fn run_on(
         .build();
     let driver = SchedulerDriver::builder(master, framework)
         .max_reconnect_attempts(Some(3))
+        .auto_acknowledge(false)
         .build()?;
     let client = driver.client();
     let mut watch_progress = progress.subscribe();
@@ -197,11 +207,19 @@ async fn run_on(
     let run = driver.run(scheduler);
     tokio::pin!(run);
     // Bound the time to subscribe, so a wrong --master fails fast instead of retrying.
-    let subscribed = tokio::time::timeout(config.connect_timeout, watch_progress.wait_for(|p| p.subscribed));
+    // (The `Ref` from `wait_for` holds the channel's read lock: drop it at once.)
+    let subscribed = async {
+        tokio::time::timeout(
+            config.connect_timeout,
+            watch_progress.wait_for(|p| p.subscribed),
+        )
+        .await
+        .is_ok_and(|r| r.is_ok())
+    };
     tokio::select! {
         result = &mut run => { result?; }
         ok = subscribed => {
-            if !matches!(ok, Ok(Ok(_))) {
+            if !ok {
                 client.stop();
                 let _ = run.await;
                 return Err(JobError::Unreachable { master: master.to_string(), timeout: config.connect_timeout });
@@ -212,10 +230,15 @@ async fn run_on(
     let wall = start.elapsed().as_secs_f64();
     let ledger = ledger.lock().unwrap_or_else(PoisonError::into_inner);
     if !ledger.is_complete() {
-        return Err(JobError::TasksFailed { failed: ledger.tasks() - ledger.done(), tasks: ledger.tasks() });
+        return Err(JobError::TasksFailed {
+            failed: ledger.tasks() - ledger.done(),
+            tasks: ledger.tasks(),
+        });
     }
     let tally = ledger.tally();
-    let estimate = tally.estimate().ok_or(JobError::Plan(PlanError::NoSamples))?;
+    let estimate = tally
+        .estimate()
+        .ok_or(JobError::Plan(PlanError::NoSamples))?;
     Ok(Report {
         pi: estimate.pi,
         error: estimate.error,

@@ -56,14 +56,26 @@ pub struct PiScheduler {
 
 impl std::fmt::Debug for PiScheduler {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PiScheduler").field("shape", &self.shape).finish_non_exhaustive()
+        f.debug_struct("PiScheduler")
+            .field("shape", &self.shape)
+            .finish_non_exhaustive()
     }
 }
 
 impl PiScheduler {
     /// A scheduler for the job in `ledger`, publishing its progress on `progress`.
-    pub fn new(ledger: Arc<Mutex<Ledger>>, shape: TaskShape, progress: watch::Sender<Progress>) -> Self {
-        Self { ledger, shape, progress, executors: HashSet::new(), framework_id: None }
+    pub fn new(
+        ledger: Arc<Mutex<Ledger>>,
+        shape: TaskShape,
+        progress: watch::Sender<Progress>,
+    ) -> Self {
+        Self {
+            ledger,
+            shape,
+            progress,
+            executors: HashSet::new(),
+            framework_id: None,
+        }
     }
 
     fn ledger(&self) -> MutexGuard<'_, Ledger> {
@@ -73,7 +85,12 @@ impl PiScheduler {
     fn publish(&self) {
         let (done, tasks, samples, finished) = {
             let l = self.ledger();
-            (l.done(), l.tasks(), l.tally().samples, l.is_complete() || l.is_exhausted())
+            (
+                l.done(),
+                l.tasks(),
+                l.tally().samples,
+                l.is_complete() || l.is_exhausted(),
+            )
         };
         self.progress.send_modify(|p| {
             p.done = done;
@@ -86,7 +103,9 @@ impl PiScheduler {
     fn executor_info(&self, resources: Vec<v1::Resource>) -> v1::ExecutorInfo {
         let path = self.shape.executor_path.to_string_lossy().into_owned();
         v1::ExecutorInfo {
-            executor_id: v1::ExecutorId { value: EXECUTOR_ID.to_string() },
+            executor_id: v1::ExecutorId {
+                value: EXECUTOR_ID.to_string(),
+            },
             framework_id: self.framework_id.clone(),
             name: Some("pi executor".to_string()),
             command: Some(v1::CommandInfo {
@@ -124,10 +143,14 @@ impl PiScheduler {
         let mut tasks = Vec::new();
         let mut ledger = self.ledger();
         for resources in slots {
-            let Some(launch) = ledger.next_launch() else { break };
+            let Some(launch) = ledger.next_launch() else {
+                break;
+            };
             let info = v1::TaskInfo {
                 name: format!("pi {}", launch.input.stream),
-                task_id: v1::TaskId { value: launch.task_id.clone() },
+                task_id: v1::TaskId {
+                    value: launch.task_id.clone(),
+                },
                 agent_id: offer.agent_id.clone(),
                 resources: resources.into_vec(),
                 executor: Some(executor.clone()),
@@ -141,6 +164,14 @@ impl PiScheduler {
             self.executors.insert(agent);
         }
         tasks
+    }
+
+    /// No refusal while tasks wait for resources; a long one once all are launched.
+    fn refuse_filter(&self) -> v1::Filters {
+        let idle = self.ledger().pending() == 0;
+        v1::Filters {
+            refuse_seconds: Some(if idle { REFUSE_SECONDS } else { 0.0 }),
+        }
     }
 
     async fn finish_if_done(&self, client: &SchedulerClient) {
@@ -163,7 +194,11 @@ impl PiScheduler {
 
 #[async_trait::async_trait]
 impl Scheduler for PiScheduler {
-    async fn subscribed(&mut self, client: &SchedulerClient, subscribed: v1::scheduler::event::Subscribed) {
+    async fn subscribed(
+        &mut self,
+        client: &SchedulerClient,
+        subscribed: v1::scheduler::event::Subscribed,
+    ) {
         tracing::info!(framework_id = %subscribed.framework_id.value, "subscribed");
         self.framework_id = Some(subscribed.framework_id);
         self.progress.send_modify(|p| p.subscribed = true);
@@ -184,16 +219,25 @@ impl Scheduler for PiScheduler {
             let ids: Vec<String> = tasks.iter().map(|(id, _)| id.clone()).collect();
             tracing::debug!(agent = %offer.agent_id.value, tasks = ids.len(), "launching");
             let infos = tasks.into_iter().map(|(_, info)| info).collect();
-            if let Err(error) = client.launch(offer.id, infos).await {
+            let launch = v1::offer::Operation {
+                r#type: Some(v1::offer::operation::Type::Launch as i32),
+                launch: Some(v1::offer::operation::Launch { task_infos: infos }),
+                ..Default::default()
+            };
+            // Unused parts of the offer come back at once while tasks are waiting.
+            let filters = self.refuse_filter();
+            if let Err(error) = client
+                .accept(vec![offer.id], vec![launch], Some(filters))
+                .await
+            {
                 tracing::warn!(%error, "launch failed; the tasks will be offered again");
                 let mut ledger = self.ledger();
                 ids.iter().for_each(|id| ledger.launch_failed(id));
             }
         }
         if !unused.is_empty() {
-            let idle = self.ledger().pending() == 0;
-            let filters = idle.then(|| v1::Filters { refuse_seconds: Some(REFUSE_SECONDS) });
-            if let Err(error) = client.decline(unused, filters).await {
+            let filters = self.refuse_filter();
+            if let Err(error) = client.decline(unused, Some(filters)).await {
                 tracing::debug!(%error, "decline failed");
             }
         }
@@ -202,10 +246,12 @@ impl Scheduler for PiScheduler {
     async fn update(&mut self, client: &SchedulerClient, status: v1::TaskStatus) {
         let id = status.task_id.value.as_str();
         let state = v1::TaskState::try_from(status.state).unwrap_or(v1::TaskState::TaskUnknown);
+        tracing::debug!(task = id, ?state, "status update");
         let outcome = match state {
-            v1::TaskState::TaskFinished => {
-                Some(self.ledger().finished(id, status.data.as_deref().unwrap_or_default()))
-            }
+            v1::TaskState::TaskFinished => Some(
+                self.ledger()
+                    .finished(id, status.data.as_deref().unwrap_or_default()),
+            ),
             s if is_terminal_failure(s) => {
                 tracing::warn!(task = id, state = ?s, message = status.message.as_deref(), "task ended without a result");
                 Some(self.ledger().failed(id))
@@ -214,6 +260,16 @@ impl Scheduler for PiScheduler {
         };
         if outcome == Some(Outcome::Requeued) {
             let _ = client.revive(Vec::new()).await;
+        }
+        // Acknowledge here (auto-acknowledgement is off) so that the last update is
+        // acknowledged before the teardown below ends the framework.
+        if let (Some(uuid), Some(agent)) = (status.uuid.clone(), status.agent_id.clone())
+            && !uuid.is_empty()
+            && let Err(error) = client
+                .acknowledge(agent, status.task_id.clone(), uuid)
+                .await
+        {
+            tracing::warn!(task = id, %error, "acknowledgement failed; the agent will resend the update");
         }
         if outcome.is_some() {
             self.publish();
@@ -240,6 +296,12 @@ fn is_terminal_failure(state: v1::TaskState) -> bool {
     use v1::TaskState as S;
     matches!(
         state,
-        S::TaskFailed | S::TaskKilled | S::TaskLost | S::TaskError | S::TaskDropped | S::TaskGone | S::TaskGoneByOperator
+        S::TaskFailed
+            | S::TaskKilled
+            | S::TaskLost
+            | S::TaskError
+            | S::TaskDropped
+            | S::TaskGone
+            | S::TaskGoneByOperator
     )
 }
