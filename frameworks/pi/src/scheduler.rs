@@ -29,6 +29,8 @@ pub struct Progress {
     pub tasks: usize,
     /// Samples counted so far.
     pub samples: u64,
+    /// Task attempts launched, retries included.
+    pub attempts: u64,
     /// Whether the job ended (complete, or a task ran out of retries).
     pub finished: bool,
 }
@@ -83,21 +85,18 @@ impl PiScheduler {
     }
 
     fn publish(&self) {
-        let (done, tasks, samples, finished) = {
+        let snapshot = {
             let l = self.ledger();
-            (
-                l.done(),
-                l.tasks(),
-                l.tally().samples,
-                l.is_complete() || l.is_exhausted(),
-            )
+            Progress {
+                subscribed: true,
+                done: l.done(),
+                tasks: l.tasks(),
+                samples: l.tally().samples,
+                attempts: l.attempts(),
+                finished: l.is_complete() || l.is_exhausted(),
+            }
         };
-        self.progress.send_modify(|p| {
-            p.done = done;
-            p.tasks = tasks;
-            p.samples = samples;
-            p.finished = finished;
-        });
+        self.progress.send_replace(snapshot);
     }
 
     fn executor_info(&self, resources: Vec<v1::Resource>) -> v1::ExecutorInfo {
@@ -235,6 +234,7 @@ impl Scheduler for PiScheduler {
                 ids.iter().for_each(|id| ledger.launch_failed(id));
             }
         }
+        self.publish();
         if !unused.is_empty() {
             let filters = self.refuse_filter();
             if let Err(error) = client.decline(unused, Some(filters)).await {
