@@ -182,7 +182,10 @@ fn run_blocks(s: &mut LaneStates, blocks: u64) -> u64 {
             // Branch-free `is_hit`: a hit adds 1 to this lane's counter.
             let x = out >> 33;
             let y = out & COORD_MASK;
-            hits[l] += u64::from(x * x + y * y < RADIUS_SQUARED);
+            // (Wrapping ops: no overflow is possible, and overflow checks of debug
+            // builds would stop the vectoriser.)
+            let r2 = x.wrapping_mul(x).wrapping_add(y.wrapping_mul(y));
+            hits[l] = hits[l].wrapping_add(u64::from(r2 < RADIUS_SQUARED));
         }
     }
     hits.iter().sum()
