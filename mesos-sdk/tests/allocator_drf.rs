@@ -272,3 +272,34 @@ fn recover_ignores_what_is_not_held() {
     alloc.recover("f", "nowhere", &r("cpus:1"), None, now);
     assert_eq!(alloc.available("a1"), r("cpus:2"));
 }
+
+#[test]
+fn identical_agents_are_spread_evenly_across_frameworks_and_roles() {
+    let now = Instant::now();
+    let mut alloc = Allocator::new();
+    for i in 0..120 {
+        alloc.add_agent(
+            &format!("agent-{i:03}"),
+            r("cpus:4;mem:1024;ports:[31000-31099]"),
+        );
+    }
+    for j in 0..12 {
+        let role = ["a", "b", "c"][j % 3];
+        alloc.add_framework(&format!("fw-{j:02}"), &roles(&[role]));
+    }
+    let offers = alloc.allocate(now);
+    assert_eq!(offers.len(), 120, "one offer per agent");
+    for j in 0..12 {
+        let id = format!("fw-{j:02}");
+        assert_eq!(
+            offers.iter().filter(|o| o.framework_id == id).count(),
+            10,
+            "{id}"
+        );
+        assert!((alloc.dominant_share(&id) - 1.0 / 12.0).abs() < 1e-9);
+    }
+    for role in ["a", "b", "c"] {
+        assert!((alloc.role_share(role) - 1.0 / 3.0).abs() < 1e-9);
+    }
+    assert!(alloc.allocate(now).is_empty(), "nothing left to offer");
+}

@@ -96,3 +96,42 @@ async fn drf_paper_example_through_real_offers() {
     );
     c.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_role_weight_of_two_doubles_the_fair_share() {
+    let c = LocalCluster::builder()
+        .agents(1)
+        .resources("cpus:6;mem:8192")
+        .role_weight("gold", 2.0)
+        .allocation_interval(Duration::from_millis(20))
+        .start()
+        .await
+        .unwrap();
+    let mut gold_info = framework_info("gold");
+    gold_info.roles = vec!["gold".into()];
+    let mut plain_info = framework_info("plain");
+    plain_info.roles = vec!["plain".into()];
+    let mut gold = subscribe(&c.url(), Encoding::Protobuf, gold_info).await;
+    let mut plain = subscribe(&c.url(), Encoding::Protobuf, plain_info).await;
+    let (mut launched_gold, mut launched_plain) = (0, 0);
+    let (mut gold_full, mut plain_full) = (false, false);
+    while !(gold_full && plain_full) {
+        tokio::select! {
+            event = gold.events.recv(), if !gold_full => {
+                if let Some(offers) = event.expect("stream open").offers {
+                    gold.put_back(offers);
+                    gold_full = !run(&mut gold, "g", 1.0, 1024.0, &mut launched_gold).await;
+                }
+            }
+            event = plain.events.recv(), if !plain_full => {
+                if let Some(offers) = event.expect("stream open").offers {
+                    plain.put_back(offers);
+                    plain_full = !run(&mut plain, "p", 1.0, 1024.0, &mut launched_plain).await;
+                }
+            }
+            _ = tokio::time::sleep(WAIT) => panic!("no offers within {WAIT:?}"),
+        }
+    }
+    assert_eq!((launched_gold, launched_plain), (4, 2));
+    c.shutdown().await;
+}

@@ -182,6 +182,7 @@ async fn cluster() -> LocalCluster {
         .resources("cpus:4;mem:2048")
         .allocation_interval(Duration::from_millis(50))
         .kill_grace_period(Duration::from_millis(500))
+        .executor_shutdown_grace_period(Duration::from_millis(500))
         .start()
         .await
         .unwrap()

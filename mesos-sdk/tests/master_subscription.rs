@@ -181,8 +181,8 @@ async fn teardown_removes_the_framework() {
 #[tokio::test]
 async fn restarted_master_takes_the_framework_back() {
     let mut c = cluster(Duration::from_secs(15)).await;
+    // No failover timeout of its own: the restart grace keeps it.
     let mut info = framework_info("restart");
-    info.failover_timeout = Some(3600.0);
     let mut s = subscribe(&c.url(), Encoding::Json, info.clone()).await;
     let offer = s.offers().await.remove(0);
     s.launch(&offer, vec![command_task("t", &offer, "sleep 30")])

@@ -251,3 +251,40 @@ proptest! {
         prop_assert!(d.cpus() <= a.cpus());
     }
 }
+
+#[test]
+#[allow(deprecated)]
+fn converts_to_the_pre_refinement_format_and_back() {
+    let dynamic = resources::reserve_dynamic(resources::scalar("mem", 64.0), "db", Some("ops"));
+    let res = r("cpus:1;disk(web):5") + Resources::from(vec![dynamic]);
+    let old = res.to_pre_refinement().unwrap();
+    let by_name = |n: &str| old.iter().find(|x| x.name == n).unwrap().clone();
+    assert_eq!(by_name("cpus").role.as_deref(), Some("*"));
+    assert_eq!(by_name("disk").role.as_deref(), Some("web"));
+    assert!(by_name("disk").reservation.is_none());
+    assert_eq!(by_name("mem").role.as_deref(), Some("db"));
+    assert_eq!(
+        by_name("mem").reservation.unwrap().principal.as_deref(),
+        Some("ops")
+    );
+    assert!(old.iter().all(|x| x.reservations.is_empty()));
+    // Reading the old format back gives the same resources.
+    assert_eq!(Resources::from(old), res);
+    // The endpoint format keeps both.
+    let endpoint = res.to_endpoint_format();
+    assert!(
+        endpoint.iter().any(|x| x.name == "mem"
+            && x.reservations.len() == 1
+            && x.role.as_deref() == Some("db"))
+    );
+    // Refined reservations cannot be downgraded.
+    let refined = resources::reserve_dynamic(
+        resources::reserve_static(resources::scalar("cpus", 1.0), "a"),
+        "a/b",
+        None,
+    );
+    assert!(matches!(
+        Resources::from(vec![refined]).to_pre_refinement(),
+        Err(ResourcesError::RefinedReservation { .. })
+    ));
+}

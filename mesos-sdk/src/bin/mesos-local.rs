@@ -54,6 +54,9 @@ struct Args {
     /// Seconds after which unanswered offers are rescinded (default: never).
     #[arg(long)]
     offer_timeout: Option<f64>,
+    /// DRF role weights as in Mesos's `--weights`: `role1=2.0,role2=1.5` (unlisted: 1).
+    #[arg(long, default_value = "")]
+    weights: String,
     /// Hostname reported in `/state` and MasterInfo.
     #[arg(long, default_value = "localhost")]
     hostname: String,
@@ -98,6 +101,24 @@ async fn run(args: Args) -> Result<(), String> {
         .map(|t| seconds("offer-timeout", t))
         .transpose()?;
     config.hostname = args.hostname.clone();
+    for pair in args
+        .weights
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let weight = pair
+            .split_once('=')
+            .and_then(|(role, w)| {
+                w.trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|w| *w > 0.0)
+                    .map(|w| (role.trim().to_string(), w))
+            })
+            .ok_or_else(|| format!("--weights: '{pair}' is not role=positive-number"))?;
+        config.role_weights.insert(weight.0, weight.1);
+    }
     let mut builder = LocalCluster::builder()
         .master_config(config)
         .addr(SocketAddr::new(args.ip, args.port))

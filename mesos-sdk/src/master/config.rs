@@ -1,5 +1,6 @@
 //! Settings of the reference master.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// How the reference master behaves: timers and limits.
@@ -8,10 +9,9 @@ use std::time::Duration;
 /// use std::time::Duration;
 /// use mesos_sdk::master::MasterConfig;
 ///
-/// let config = MasterConfig {
-///     heartbeat_interval: Duration::from_millis(100),
-///     ..MasterConfig::default()
-/// };
+/// let mut config = MasterConfig::default();
+/// config.heartbeat_interval = Duration::from_millis(100);
+/// config.role_weights.insert("gold".to_string(), 2.0);
 /// assert_eq!(config.allocation_interval, Duration::from_secs(1));
 /// ```
 #[derive(Debug, Clone)]
@@ -29,6 +29,15 @@ pub struct MasterConfig {
     pub max_body_bytes: usize,
     /// Hostname reported in `/state` and in `MasterInfo`.
     pub hostname: String,
+    /// How long a remote agent whose connection dropped may take to re-register
+    /// before it is removed and its tasks are lost (Mesos: 75 s of missed pings).
+    pub agent_reregister_timeout: Duration,
+    /// After a master restart ([`crate::master::Master::stop_http`]), how long every
+    /// framework has to resubscribe even when its own `failover_timeout` is shorter.
+    pub framework_reregister_grace: Duration,
+    /// Role weights for DRF (Mesos's `--weights`); roles not listed weigh 1. A weight
+    /// of 2 doubles a role's fair share.
+    pub role_weights: HashMap<String, f64>,
 }
 
 impl Default for MasterConfig {
@@ -39,6 +48,9 @@ impl Default for MasterConfig {
             offer_timeout: None,
             max_body_bytes: 16 * 1024 * 1024,
             hostname: "localhost".to_string(),
+            agent_reregister_timeout: Duration::from_secs(75),
+            framework_reregister_grace: Duration::from_secs(75),
+            role_weights: HashMap::new(),
         }
     }
 }

@@ -13,6 +13,9 @@ use tracing::{info, warn};
 
 use crate::master::MasterConfig;
 use crate::master::agent::protocol::{FromAgent, ToAgent};
+use crate::master::agent::remote::{
+    AgentRegistration, AgentRegistry, RegistrationError, RemoteOptions, master_routes_with,
+};
 use crate::master::core::Core;
 use crate::master::state::MasterState;
 use crate::v1;
@@ -40,6 +43,38 @@ pub(crate) struct Shared {
     core: Mutex<Core>,
     wake: Notify,
     pub(crate) config: MasterConfig,
+    /// Where agents' reports go.
+    agent_events: UnboundedSender<(String, FromAgent)>,
+}
+
+/// The master's side of remote agents (`master::agent::remote`): registrations become
+/// agents in the books, re-registrations take their agent back.
+struct Registry(Arc<Shared>);
+
+#[async_trait::async_trait]
+impl AgentRegistry for Registry {
+    async fn register(
+        &self,
+        registration: AgentRegistration,
+        commands: UnboundedSender<ToAgent>,
+    ) -> Result<String, RegistrationError> {
+        Ok(self.0.with_core(|c| {
+            let id = registration
+                .agent_id
+                .clone()
+                .unwrap_or_else(|| c.new_agent_id());
+            c.register_agent(registration.agent_info(&id), commands, true)
+        }))
+    }
+
+    fn events(&self) -> UnboundedSender<(String, FromAgent)> {
+        self.0.agent_events.clone()
+    }
+
+    async fn disconnected(&self, agent_id: &str) {
+        info!(agent = %agent_id, "remote agent disconnected; waiting for it to re-register");
+        self.0.wake.notify_one();
+    }
 }
 
 impl Shared {
@@ -100,13 +135,14 @@ impl Master {
             }),
             ..Default::default()
         };
+        let (agent_events, mut events_rx) = unbounded_channel::<(String, FromAgent)>();
         let shared = Arc::new(Shared {
             core: Mutex::new(Core::new(config.clone(), master_info)),
             wake: Notify::new(),
             config,
+            agent_events: agent_events.clone(),
         });
         let (stop, stop_rx) = watch::channel(false);
-        let (agent_events, mut events_rx) = unbounded_channel::<(String, FromAgent)>();
         let mut tasks = Vec::new();
         tasks.push(tokio::spawn(timer_loop(shared.clone(), stop_rx.clone())));
         let events_shared = shared.clone();
@@ -167,13 +203,16 @@ impl Master {
     }
 
     /// Stops serving HTTP: every event stream is closed (frameworks become
-    /// disconnected and their failover timeouts start) and the port is released.
+    /// disconnected; each gets at least [`MasterConfig::framework_reregister_grace`], or
+    /// its own longer failover timeout, to resubscribe) and the port is released.
     /// The books stay; [`Master::resume_http`] serves them again.
     pub async fn stop_http(&mut self) {
         let Some((stop, task)) = self.http.take() else {
             return;
         };
-        self.shared.with_core(|c| c.close_streams(Instant::now()));
+        let grace = self.shared.config.framework_reregister_grace;
+        self.shared
+            .with_core(|c| c.close_streams(Instant::now(), grace));
         let _ = stop.send(true);
         if tokio::time::timeout(std::time::Duration::from_secs(5), task)
             .await
@@ -215,9 +254,15 @@ impl Master {
     }
 }
 
+// `RemoteOptions` is non-exhaustive: it is built from its default, then adjusted.
+#[allow(clippy::field_reassign_with_default)]
 fn serve(shared: Arc<Shared>, listener: TcpListener) -> (watch::Sender<bool>, JoinHandle<()>) {
     let (stop, mut stop_rx) = watch::channel(false);
-    let app = crate::master::http::router(shared);
+    let mut remote = RemoteOptions::default();
+    remote.heartbeat_interval = shared.config.heartbeat_interval;
+    remote.max_body = shared.config.max_body_bytes;
+    let app = crate::master::http::router(shared.clone())
+        .merge(master_routes_with(Arc::new(Registry(shared)), remote));
     let task = tokio::spawn(async move {
         let shutdown = async move {
             let _ = stop_rx.wait_for(|s| *s).await;

@@ -66,4 +66,13 @@ pub enum ResourcesError {
         /// The declared type.
         kind: &'static str,
     },
+    /// A resource has refined (stacked) reservations, which the pre-refinement format
+    /// cannot carry.
+    #[error(
+        "resource `{name}` has refined reservations; the peer needs the RESERVATION_REFINEMENT capability"
+    )]
+    RefinedReservation {
+        /// Resource name.
+        name: String,
+    },
 }

@@ -26,6 +26,7 @@
 
 mod error;
 pub mod fit;
+mod format;
 mod ops;
 mod resource;
 mod text;
@@ -212,7 +213,16 @@ impl Resources {
 
     /// Marks every resource as allocated to `role` (what offers carry), replacing any
     /// previous allocation.
-    pub fn allocate(self, role: &str) -> Resources {
+    pub fn allocate(mut self, role: &str) -> Resources {
+        if self.same_allocation() {
+            // Every kind stays distinct, so the values can be relabelled in place.
+            for r in &mut self.items {
+                r.allocation_info = Some(v1::resource::AllocationInfo {
+                    role: Some(role.to_owned()),
+                });
+            }
+            return self;
+        }
         self.map_each(|r| {
             r.allocation_info = Some(v1::resource::AllocationInfo {
                 role: Some(role.to_owned()),
@@ -221,8 +231,20 @@ impl Resources {
     }
 
     /// Clears the allocation role of every resource.
-    pub fn unallocate(self) -> Resources {
+    pub fn unallocate(mut self) -> Resources {
+        if self.same_allocation() {
+            for r in &mut self.items {
+                r.allocation_info = None;
+            }
+            return self;
+        }
         self.map_each(|r| r.allocation_info = None)
+    }
+
+    fn same_allocation(&self) -> bool {
+        self.items
+            .windows(2)
+            .all(|w| w[0].allocation_info == w[1].allocation_info)
     }
 
     /// The resources reserved (statically or dynamically) to exactly `role`.

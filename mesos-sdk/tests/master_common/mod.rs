@@ -246,6 +246,7 @@ impl Subscriber {
         self.send_ok(&ack, 202).await;
     }
 
+    /// ACCEPTs `offer` with one LAUNCH of `tasks`; what is left is not filtered.
     pub async fn launch(&self, offer: &v1::Offer, tasks: Vec<v1::TaskInfo>) {
         let mut accept = self.call(call::Type::Accept);
         accept.accept = Some(call::Accept {
@@ -255,7 +256,10 @@ impl Subscriber {
                 launch: Some(v1::offer::operation::Launch { task_infos: tasks }),
                 ..Default::default()
             }],
-            filters: None,
+            // The rest of the offer may come back at once (Mesos's default is 5 s).
+            filters: Some(v1::Filters {
+                refuse_seconds: Some(0.0),
+            }),
         });
         self.send_ok(&accept, 202).await;
     }

@@ -8,6 +8,14 @@ use super::order::Key;
 use super::quantities::Quantities;
 use crate::resources::Resources;
 
+/// `map[key]`, inserting a default first; allocates the key only when inserting.
+pub(crate) fn slot<'a, V: Default>(map: &'a mut HashMap<String, V>, key: &str) -> &'a mut V {
+    if !map.contains_key(key) {
+        map.insert(key.to_owned(), V::default());
+    }
+    map.get_mut(key).expect("inserted above")
+}
+
 /// A framework as the allocator sees it.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Framework {
@@ -72,7 +80,7 @@ impl Book {
     /// Puts `framework_id` at its place in `role`'s order, or takes it out if it is not
     /// eligible there; then does the same for the role.
     pub(crate) fn reindex(&mut self, framework_id: &str, role: &str) {
-        let entry = self.roles.entry(role.to_owned()).or_default();
+        let entry = slot(&mut self.roles, role);
         if let Some(old) = entry.keys.remove(framework_id) {
             entry.order.remove(&old);
         }
@@ -151,19 +159,16 @@ impl Book {
         resources: &Resources,
         sign: i64,
     ) {
-        let entry = self.roles.entry(role.to_owned()).or_default();
+        let entry = slot(&mut self.roles, role);
         entry.allocated.apply(resources, sign);
         if sign > 0 {
             entry.count += 1;
         }
         if let Some(fw) = self.frameworks.get_mut(framework_id) {
             fw.allocated.apply(resources, sign);
-            fw.by_role
-                .entry(role.to_owned())
-                .or_default()
-                .apply(resources, sign);
+            slot(&mut fw.by_role, role).apply(resources, sign);
             if sign > 0 {
-                *fw.counts.entry(role.to_owned()).or_default() += 1;
+                *slot(&mut fw.counts, role) += 1;
             }
         }
         self.reindex(framework_id, role);
@@ -171,22 +176,25 @@ impl Book {
 
     /// The next offer on one agent: the lowest weighted-share role with something
     /// allocatable there, and its lowest-share framework that has not filtered it.
+    /// The offer is `None` when it is everything in `available`.
     pub(crate) fn pick(
         &self,
         agent_id: &str,
         available: &Resources,
         now: Instant,
-    ) -> Option<(String, String, Resources)> {
+    ) -> Option<(String, String, Option<Resources>)> {
+        let unreserved = available.iter().all(|r| r.reservations.is_empty());
         for role_key in &self.order {
             let role = &role_key.name;
-            let offer = available.allocatable_to(role);
+            let part = (!unreserved).then(|| available.allocatable_to(role));
+            let offer = part.as_ref().unwrap_or(available);
             if offer.is_empty() {
                 continue;
             }
             for fw_key in &self.roles[role].order {
                 let fw = &self.frameworks[&fw_key.name];
-                if !fw.withholds(role, agent_id, &offer, now) {
-                    return Some((role.clone(), fw_key.name.clone(), offer));
+                if !fw.withholds(role, agent_id, offer, now) {
+                    return Some((role.clone(), fw_key.name.clone(), part));
                 }
             }
         }

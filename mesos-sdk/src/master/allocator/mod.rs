@@ -356,22 +356,23 @@ impl Allocator {
             self.book.rebuild();
         }
         self.book.expire_filters(now);
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(self.agents.len());
         for (agent_id, agent) in &mut self.agents {
             while !agent.available.is_empty() {
-                let Some((role, framework_id, offer)) =
+                let Some((role, framework_id, part)) =
                     self.book.pick(agent_id, &agent.available, now)
                 else {
                     break;
                 };
-                agent.available -= &offer;
+                let offer = match part {
+                    Some(part) => {
+                        agent.available -= &part;
+                        part
+                    }
+                    None => std::mem::take(&mut agent.available),
+                };
                 let offer = offer.allocate(&role);
-                *agent
-                    .held
-                    .entry(framework_id.clone())
-                    .or_default()
-                    .entry(role.clone())
-                    .or_default() += &offer;
+                *book::slot(book::slot(&mut agent.held, &framework_id), &role) += &offer;
                 self.book.charge(&framework_id, &role, &offer, 1);
                 out.push(Allocation {
                     framework_id,

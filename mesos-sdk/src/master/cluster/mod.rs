@@ -64,6 +64,7 @@ pub struct LocalClusterBuilder {
     work_dir: Option<PathBuf>,
     status_update_retry: Duration,
     kill_grace_period: Duration,
+    executor_shutdown_grace_period: Duration,
 }
 
 impl Default for LocalClusterBuilder {
@@ -77,6 +78,7 @@ impl Default for LocalClusterBuilder {
             work_dir: None,
             status_update_retry: Duration::from_secs(10),
             kill_grace_period: Duration::from_secs(3),
+            executor_shutdown_grace_period: Duration::from_secs(5),
         }
     }
 }
@@ -137,6 +139,13 @@ impl LocalClusterBuilder {
         self
     }
 
+    /// Time a custom executor gets after SHUTDOWN before it is killed (default 5 s,
+    /// `MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD`).
+    pub fn executor_shutdown_grace_period(mut self, d: Duration) -> Self {
+        self.executor_shutdown_grace_period = d;
+        self
+    }
+
     /// Where task sandboxes go (default: a fresh directory under the system temp dir).
     pub fn work_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.work_dir = Some(dir.into());
@@ -146,6 +155,12 @@ impl LocalClusterBuilder {
     /// Listen address (default `127.0.0.1:0`, an OS-chosen port).
     pub fn addr(mut self, addr: SocketAddr) -> Self {
         self.addr = addr;
+        self
+    }
+
+    /// Gives `role` a DRF weight (default 1; Mesos's `--weights`).
+    pub fn role_weight(mut self, role: impl Into<String>, weight: f64) -> Self {
+        self.config.role_weights.insert(role.into(), weight);
         self
     }
 
@@ -184,6 +199,7 @@ impl LocalClusterBuilder {
             config.attributes = attributes.clone();
             config.status_update_retry = self.status_update_retry;
             config.kill_grace_period = self.kill_grace_period;
+            config.executor_shutdown_grace_period = self.executor_shutdown_grace_period;
             let agent = match spawn(config, master.agent_events()).await {
                 Ok(agent) => agent,
                 Err(source) => {

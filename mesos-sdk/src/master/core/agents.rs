@@ -16,11 +16,33 @@ impl Core {
         info: v1::AgentInfo,
         sender: UnboundedSender<ToAgent>,
     ) -> String {
+        self.register_agent(info, sender, false)
+    }
+
+    /// Registers an agent, or takes a known one back on a new channel (a remote agent
+    /// re-registering), keeping its tasks and books.
+    pub(crate) fn register_agent(
+        &mut self,
+        info: v1::AgentInfo,
+        sender: UnboundedSender<ToAgent>,
+        remote: bool,
+    ) -> String {
+        if let Some(id) = info.id.as_ref().map(|i| i.value.clone())
+            && let Some(agent) = self.agents.get_mut(&id)
+        {
+            info!(agent = %id, "agent re-registered");
+            agent.sender = sender;
+            agent.disconnected_since = None;
+            agent.info.hostname = info.hostname;
+            agent.info.port = info.port;
+            self.allocation_wanted = true;
+            return id;
+        }
         let id = info
             .id
             .as_ref()
             .map(|i| i.value.clone())
-            .unwrap_or_else(|| format!("{}-S{}", self.master_info.id, self.agents.len()));
+            .unwrap_or_else(|| self.new_agent_id());
         let total = Pool::from_resources(&info.resources);
         info!(agent = %id, hostname = %info.hostname, "agent registered");
         self.agents.insert(
@@ -31,6 +53,8 @@ impl Core {
                 free: total.clone(),
                 total,
                 sender,
+                remote,
+                disconnected_since: None,
             },
         );
         self.allocation_wanted = true;

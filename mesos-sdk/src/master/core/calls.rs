@@ -212,14 +212,17 @@ impl Core {
                 }
             }
             None => {
-                let status = events::master_status(
-                    kill.task_id,
-                    v1::TaskState::TaskLost,
-                    v1::task_status::Reason::Reconciliation,
-                    "Attempted to kill an unknown task",
-                    kill.agent_id.as_ref().map(|a| a.value.as_str()),
+                // As Mesos: an unknown task is reconciled (TASK_LOST, or TASK_UNKNOWN
+                // for PARTITION_AWARE frameworks; no uuid, REASON_RECONCILIATION).
+                self.reconcile(
+                    fw_id,
+                    call::Reconcile {
+                        tasks: vec![call::reconcile::Task {
+                            task_id: kill.task_id,
+                            agent_id: kill.agent_id,
+                        }],
+                    },
                 );
-                fw.send(events::update(status));
             }
         }
     }

@@ -112,6 +112,18 @@ pub(crate) struct Agent {
     /// Neither offered nor used.
     pub(crate) free: Pool,
     pub(crate) sender: UnboundedSender<ToAgent>,
+    /// A remote agent may re-register after its stream drops; in-process agents are
+    /// removed as soon as their channel closes.
+    pub(crate) remote: bool,
+    /// When the agent's channel was first seen closed.
+    pub(crate) disconnected_since: Option<Instant>,
+}
+
+impl Agent {
+    /// Reachable: its command channel is open.
+    pub(crate) fn connected(&self) -> bool {
+        !self.sender.is_closed()
+    }
 }
 
 /// An outstanding offer.
@@ -148,6 +160,7 @@ pub(crate) struct Core {
     pub(crate) started: std::time::SystemTime,
     next_framework: u64,
     next_offer: u64,
+    next_agent: u64,
     /// Set when allocation should run at once.
     pub(crate) allocation_wanted: bool,
 }
@@ -188,7 +201,19 @@ impl Core {
             started: std::time::SystemTime::now(),
             next_framework: 0,
             next_offer: 0,
+            next_agent: 0,
             allocation_wanted: false,
+        }
+    }
+
+    /// A fresh agent id, `<master-id>-S<n>`.
+    pub(crate) fn new_agent_id(&mut self) -> String {
+        loop {
+            let id = format!("{}-S{}", self.master_info.id, self.next_agent);
+            self.next_agent += 1;
+            if !self.agents.contains_key(&id) {
+                return id;
+            }
         }
     }
 
@@ -440,12 +465,34 @@ impl Core {
                 self.remove_offer(&id, true, now);
             }
         }
-        let lost: Vec<String> = self
-            .agents
-            .values()
-            .filter(|a| a.sender.is_closed())
-            .map(|a| a.id.clone())
-            .collect();
+        let grace = self.config.agent_reregister_timeout;
+        let mut lost = Vec::new();
+        let mut unreachable = Vec::new();
+        for agent in self.agents.values_mut() {
+            if agent.connected() {
+                agent.disconnected_since = None;
+                continue;
+            }
+            let since = *agent.disconnected_since.get_or_insert(now);
+            if since == now {
+                unreachable.push(agent.id.clone());
+            }
+            if !agent.remote || since + grace <= now {
+                lost.push(agent.id.clone());
+            }
+        }
+        for id in unreachable {
+            // Offers on an unreachable agent cannot be used: rescind them.
+            let offers: Vec<String> = self
+                .offers
+                .iter()
+                .filter(|(_, o)| o.offer.agent_id.value == id)
+                .map(|(k, _)| k.clone())
+                .collect();
+            for offer in offers {
+                self.remove_offer(&offer, true, now);
+            }
+        }
         for id in lost {
             self.remove_agent(&id, now);
         }
@@ -458,17 +505,22 @@ impl Core {
     /// The earliest moment `tick` has timed work to do.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         let failover = self.frameworks.values().filter_map(|f| f.failover_deadline);
+        let grace = self.config.agent_reregister_timeout;
+        let agents = self
+            .agents
+            .values()
+            .filter_map(move |a| a.disconnected_since.map(|t| t + grace));
         let offers = self
             .config
             .offer_timeout
             .into_iter()
             .flat_map(|t| self.offers.values().map(move |o| o.made + t));
-        failover.chain(offers).min()
+        failover.chain(offers).chain(agents).min()
     }
 
     /// Closes every event stream (the HTTP server is stopping); frameworks become
     /// disconnected and their failover timeouts start.
-    pub(crate) fn close_streams(&mut self, now: Instant) {
+    pub(crate) fn close_streams(&mut self, now: Instant, min_grace: Duration) {
         let open: Vec<(String, String)> = self
             .frameworks
             .values()
@@ -476,6 +528,11 @@ impl Core {
             .collect();
         for (fw, stream) in open {
             self.stream_closed(&fw, &stream, now);
+            // A master going away is not the framework's fault: it gets at least
+            // `min_grace` to come back, whatever its own failover timeout.
+            if let Some(f) = self.frameworks.get_mut(&fw) {
+                f.failover_deadline = f.failover_deadline.map(|d| d.max(now + min_grace));
+            }
         }
     }
 
@@ -491,3 +548,6 @@ impl Core {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -86,6 +86,9 @@ pub struct FrameworkState {
     pub offered_resources: ResourceSummary,
     /// Outstanding offers.
     pub offers: usize,
+    /// DRF dominant share: the largest fraction of the cluster's cpus, mem, disk or
+    /// gpus held by its tasks, executors and offers.
+    pub dominant_share: f64,
     /// Non-terminal tasks.
     pub tasks: Vec<TaskState>,
     /// Terminal tasks not yet forgotten.
@@ -218,6 +221,7 @@ impl Core {
                     used_resources: ResourceSummary::of(&f.used()),
                     offered_resources: ResourceSummary::of(&offered),
                     offers,
+                    dominant_share: self.dominant_share(&f.id),
                     tasks,
                     completed_tasks: f
                         .tasks
@@ -251,7 +255,7 @@ impl Core {
                     used_resources: ResourceSummary::of(&used),
                     offered_resources: ResourceSummary::of(&offered),
                     unreserved_resources: ResourceSummary::of(&a.free),
-                    active: !a.sender.is_closed(),
+                    active: a.connected(),
                     attributes: a
                         .info
                         .attributes

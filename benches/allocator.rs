@@ -1,0 +1,136 @@
+//! One DRF allocation cycle (`Allocator::allocate`) at 1,000 and 10,000 agents with
+//! 10, 100 and 1,000 frameworks spread over four roles. Every agent has all its
+//! resources available and every framework is active, so each cycle makes one offer
+//! per agent; the allocator is cloned outside the measurement for each iteration.
+//!
+//! Time is the benchmark thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), not wall time,
+//! so that other processes on a shared machine do not inflate it.
+//!
+//! Run: `cargo bench -p mesos-benches --bench allocator`; results in docs/benchmarks.md.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::measurement::{Measurement, ValueFormatter};
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use mesos_sdk::master::allocator::Allocator;
+use mesos_sdk::resources::Resources;
+
+const ROLES: [&str; 4] = ["analytics", "batch", "services", "web"];
+
+/// A cluster in steady state: one cycle has run and everything was declined back
+/// without filters, so shares and allocation counts have history but all is free.
+fn cluster(agents: usize, frameworks: usize, now: Instant) -> Allocator {
+    let mut alloc = Allocator::new();
+    let agent = Resources::parse("cpus:16;mem:65536;disk:1048576;ports:[31000-32000]")
+        .expect("valid agent resources");
+    for i in 0..agents {
+        alloc.add_agent(&format!("agent-{i:05}"), agent.clone());
+    }
+    for j in 0..frameworks {
+        alloc.add_framework(&format!("fw-{j:04}"), &[ROLES[j % ROLES.len()].to_owned()]);
+    }
+    for a in alloc.allocate(now) {
+        alloc.recover(&a.framework_id, &a.agent_id, &a.resources, None, now);
+    }
+    alloc
+}
+
+/// CPU time of the calling thread, in nanoseconds.
+struct ThreadCpu;
+
+fn thread_cpu_ns() -> u64 {
+    let t = nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID)
+        .expect("CLOCK_THREAD_CPUTIME_ID is available on Linux");
+    t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64
+}
+
+impl Measurement for ThreadCpu {
+    type Intermediate = u64;
+    type Value = u64;
+    fn start(&self) -> u64 {
+        thread_cpu_ns()
+    }
+    fn end(&self, start: u64) -> u64 {
+        thread_cpu_ns().saturating_sub(start)
+    }
+    fn add(&self, a: &u64, b: &u64) -> u64 {
+        a + b
+    }
+    fn zero(&self) -> u64 {
+        0
+    }
+    fn to_f64(&self, v: &u64) -> f64 {
+        *v as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        &CpuFormatter
+    }
+}
+
+struct CpuFormatter;
+
+impl ValueFormatter for CpuFormatter {
+    fn scale_values(&self, typical: f64, values: &mut [f64]) -> &'static str {
+        let (div, unit) = if typical >= 1e9 {
+            (1e9, "s cpu")
+        } else if typical >= 1e6 {
+            (1e6, "ms cpu")
+        } else if typical >= 1e3 {
+            (1e3, "µs cpu")
+        } else {
+            (1.0, "ns cpu")
+        };
+        values.iter_mut().for_each(|v| *v /= div);
+        unit
+    }
+    fn scale_throughputs(
+        &self,
+        _typical: f64,
+        _t: &Throughput,
+        values: &mut [f64],
+    ) -> &'static str {
+        values.iter_mut().for_each(|v| *v = 1e9 / *v);
+        "elements/s cpu"
+    }
+    fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
+        "ns"
+    }
+}
+
+fn allocation_cycle(c: &mut Criterion<ThreadCpu>) {
+    let mut group = c.benchmark_group("allocator_cycle");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    let now = Instant::now();
+    for agents in [1_000, 10_000] {
+        for frameworks in [10, 100, 1_000] {
+            let base = cluster(agents, frameworks, now);
+            let id = BenchmarkId::new(
+                format!("{agents}_agents"),
+                format!("{frameworks}_frameworks"),
+            );
+            group.bench_function(id, |b| {
+                b.iter_batched_ref(
+                    || base.clone(),
+                    |alloc| {
+                        let offers = alloc.allocate(black_box(now));
+                        assert_eq!(offers.len(), agents);
+                        offers
+                    },
+                    BatchSize::LargeInput,
+                )
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().with_measurement(ThreadCpu);
+    targets = allocation_cycle
+}
+criterion_main!(benches);
