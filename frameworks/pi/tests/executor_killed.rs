@@ -42,7 +42,8 @@ fn children_running(program: &str) -> Vec<u32> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_executor_still_yields_exactly_the_requested_samples() {
     let program = env!("CARGO_BIN_EXE_pi");
-    let (samples, tasks, seed) = (48_000_000, 8, 5);
+    // Tasks long enough (~0.1-0.5 s each at kernel speed) that the kill lands mid-job.
+    let (samples, tasks, seed) = (1_600_000_000, 8, 5);
     let cfg = JobConfig {
         samples,
         tasks,
