@@ -343,10 +343,8 @@ async fn a_refused_call_reports_status_and_message() {
     let (mut sched, mut seen) = Recorder::new();
     sched.on_subscribed = vec![revive()];
     let run = tokio::spawn(driver.run(sched));
-    master
-        .next_stream()
-        .await
-        .send(Encoding::Protobuf, &subscribed("fw", 15.0));
+    let stream = master.next_stream().await;
+    stream.send(Encoding::Protobuf, &subscribed("fw", 15.0));
     expect(
         &mut seen,
         Seen::CallFailed(403, "Framework is not subscribed".into()),
@@ -526,4 +524,80 @@ async fn credentials_are_sent_as_http_basic() {
         r.header("authorization").as_deref(),
         Some("Basic cHJpbmNpcGFsOnNlY3JldA==")
     );
+}
+
+#[tokio::test]
+async fn launch_is_an_accept_with_one_launch_and_teardown_ends_the_run() {
+    let mut master = ScriptedServer::start(master_script()).await;
+    let driver = builder(&master.url()).build().unwrap();
+    let client = driver.client();
+    let (sched, mut seen) = Recorder::new();
+    let run = tokio::spawn(driver.run(sched));
+    let stream = master.next_stream().await;
+    stream.send(Encoding::Protobuf, &subscribed("fw-td", 15.0));
+    expect(&mut seen, Seen::Subscribed("fw-td".into())).await;
+
+    let task = v1::TaskInfo {
+        name: "t".into(),
+        task_id: v1::TaskId { value: "t".into() },
+        agent_id: v1::AgentId { value: "a".into() },
+        ..Default::default()
+    };
+    client
+        .launch(
+            v1::OfferId {
+                value: "o-1".into(),
+            },
+            vec![task.clone()],
+        )
+        .await
+        .unwrap();
+    let accept = call_of(&master.next_matching(is_call(call::Type::Accept)).await)
+        .accept
+        .unwrap();
+    assert_eq!(
+        accept.offer_ids,
+        vec![v1::OfferId {
+            value: "o-1".into()
+        }]
+    );
+    assert_eq!(accept.operations.len(), 1);
+    let op = &accept.operations[0];
+    assert_eq!(op.r#type, Some(v1::offer::operation::Type::Launch as i32));
+    assert_eq!(op.launch.as_ref().unwrap().task_infos, vec![task]);
+
+    client.teardown().await.unwrap();
+    let teardown = master.next_matching(is_call(call::Type::Teardown)).await;
+    assert_eq!(teardown.header("mesos-stream-id").as_deref(), Some("s-1"));
+    assert_eq!(call_of(&teardown).framework_id.unwrap().value, "fw-td");
+    tokio::time::timeout(WAIT, run)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(client.is_stopped());
+}
+
+#[tokio::test]
+async fn tries_the_next_master_of_a_list_when_one_is_down() {
+    // A port nothing listens on any more.
+    let dead = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dead_addr = dead.local_addr().unwrap();
+    drop(dead);
+    let mut master = ScriptedServer::start(master_script()).await;
+    let list = format!("http://{dead_addr}, {}", master.url());
+    let driver = builder(&list).build().unwrap();
+    let client = driver.client();
+    let (sched, mut seen) = Recorder::new();
+    let run = tokio::spawn(driver.run(sched));
+    let stream = master.next_stream().await;
+    stream.send(Encoding::Protobuf, &subscribed("fw-list", 15.0));
+    expect(&mut seen, Seen::Subscribed("fw-list".into())).await;
+    assert_eq!(client.leader().unwrap().port(), Some(master.addr.port()));
+    client.stop();
+    tokio::time::timeout(WAIT, run)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
 }

@@ -6,6 +6,7 @@ use bytes::Bytes;
 use tokio::sync::watch;
 
 use super::ExecutorError;
+use crate::calls::executor as ec;
 use crate::transport::{HttpTransport, Url};
 use crate::v1;
 use crate::v1::executor::{Call, call};
@@ -81,15 +82,6 @@ impl ExecutorClient {
         &self.shared.framework_id
     }
 
-    pub(crate) fn call(&self, r#type: call::Type) -> Call {
-        Call {
-            executor_id: self.shared.executor_id.clone(),
-            framework_id: self.shared.framework_id.clone(),
-            r#type: Some(r#type as i32),
-            ..Default::default()
-        }
-    }
-
     async fn send(&self, call: &Call) -> Result<(), ExecutorError> {
         let body = self.shared.http.encoding().encode(call);
         self.shared.http.post(&self.shared.url, body, None).await?;
@@ -130,11 +122,16 @@ impl ExecutorClient {
                 .unwrap_or_default(),
         );
         status.executor_id = Some(self.shared.executor_id.clone());
-        let update = call::Update { status };
-        self.shared.unacked().updates.push(update.clone());
-        let mut c = self.call(call::Type::Update);
-        c.update = Some(update);
-        self.send(&c).await
+        self.shared.unacked().updates.push(call::Update {
+            status: status.clone(),
+        });
+        let shared = &self.shared;
+        self.send(&ec::update(
+            &shared.framework_id,
+            &shared.executor_id,
+            status,
+        ))
+        .await
     }
 
     /// Sends a status update built from its parts (see [`ExecutorClient::update`]).
@@ -157,9 +154,13 @@ impl ExecutorClient {
 
     /// Sends the scheduler a message (best effort: not retried by Mesos).
     pub async fn message(&self, data: Bytes) -> Result<(), ExecutorError> {
-        let mut c = self.call(call::Type::Message);
-        c.message = Some(call::Message { data });
-        self.send(&c).await
+        let shared = &self.shared;
+        self.send(&ec::message(
+            &shared.framework_id,
+            &shared.executor_id,
+            data,
+        ))
+        .await
     }
 
     /// Stops the driver: `run` returns `Ok(())`.

@@ -10,10 +10,10 @@ use crate::backoff::{Backoff, BackoffConfig};
 use crate::codec::Encoding;
 use crate::transport::{Auth, HttpTransport, RecordStream, TransportError, Url, records};
 use crate::v1;
-use crate::v1::executor::{Event, call, event};
+use crate::v1::executor::{Event, event};
 
-/// Largest accepted event from the agent (a LAUNCH_GROUP of big tasks): 16 MiB.
-const MAX_EVENT_SIZE: usize = 16 * 1024 * 1024;
+/// Default largest accepted event from the agent (a LAUNCH_GROUP of big tasks): 16 MiB.
+pub const DEFAULT_MAX_EVENT_SIZE: usize = 16 * 1024 * 1024;
 
 /// Runs an [`Executor`] against its agent: subscribes, dispatches events, tracks
 /// unacknowledged tasks and updates and, with checkpointing, resubscribes after the
@@ -41,6 +41,7 @@ pub struct ExecutorDriver {
     config: ExecutorConfig,
     encoding: Encoding,
     subscribe_timeout: Duration,
+    max_event_size: usize,
 }
 
 enum SessionEnd {
@@ -56,6 +57,7 @@ impl ExecutorDriver {
             config,
             encoding: Encoding::Protobuf,
             subscribe_timeout: Duration::from_secs(60),
+            max_event_size: DEFAULT_MAX_EVENT_SIZE,
         }
     }
 
@@ -71,6 +73,13 @@ impl ExecutorDriver {
     #[must_use]
     pub fn subscribe_timeout(mut self, timeout: Duration) -> Self {
         self.subscribe_timeout = timeout;
+        self
+    }
+
+    /// Largest accepted event in bytes (default [`DEFAULT_MAX_EVENT_SIZE`]).
+    #[must_use]
+    pub fn max_event_size(mut self, bytes: usize) -> Self {
+        self.max_event_size = bytes;
         self
     }
 
@@ -114,7 +123,7 @@ impl ExecutorDriver {
             if client.is_stopped() {
                 return Ok(());
             }
-            let error = match subscribe(&client).await {
+            let error = match subscribe(&client, self.max_event_size).await {
                 Ok(events) => match session(&client, &mut executor, events).await {
                     (SessionEnd::Stopped, _) => return Ok(()),
                     (SessionEnd::Shutdown, _) => return Ok(()),
@@ -161,27 +170,31 @@ fn retryable(error: &TransportError) -> bool {
     error.is_retryable() || matches!(error, TransportError::Framing(_))
 }
 
-async fn subscribe(client: &ExecutorClient) -> Result<RecordStream, ExecutorError> {
-    let mut c = client.call(call::Type::Subscribe);
-    {
+async fn subscribe(
+    client: &ExecutorClient,
+    max_event_size: usize,
+) -> Result<RecordStream, ExecutorError> {
+    let c = {
         let unacked = client.shared.unacked();
-        c.subscribe = Some(call::Subscribe {
-            unacknowledged_tasks: unacked.tasks.values().cloned().collect(),
-            unacknowledged_updates: unacked.updates.clone(),
-        });
         tracing::debug!(
             tasks = unacked.tasks.len(),
             updates = unacked.updates.len(),
             "subscribing to the agent"
         );
-    }
+        crate::calls::executor::subscribe(
+            &client.shared.framework_id,
+            &client.shared.executor_id,
+            unacked.tasks.values().cloned().collect(),
+            unacked.updates.clone(),
+        )
+    };
     let body = client.shared.http.encoding().encode(&c);
     let response = client
         .shared
         .http
         .post(&client.shared.url, body, None)
         .await?;
-    Ok(records(response, MAX_EVENT_SIZE))
+    Ok(records(response, max_event_size))
 }
 
 /// Dispatches one subscription's events; also says whether SUBSCRIBED arrived.

@@ -5,6 +5,7 @@ use tokio::sync::watch;
 
 use super::SchedulerError;
 use super::config::Config;
+use crate::calls::scheduler as sc;
 use crate::transport::{HttpTransport, Url};
 use crate::v1;
 use crate::v1::scheduler::{Call, call};
@@ -55,13 +56,6 @@ impl std::fmt::Debug for SchedulerClient {
             .field("framework_id", &state.framework.id)
             .field("stream_id", &state.stream_id)
             .finish()
-    }
-}
-
-fn base(r#type: call::Type) -> Call {
-    Call {
-        r#type: Some(r#type as i32),
-        ..Default::default()
     }
 }
 
@@ -125,6 +119,11 @@ impl SchedulerClient {
         Ok(())
     }
 
+    /// The framework id for building a call, or [`SchedulerError::NotSubscribed`].
+    fn id(&self) -> Result<v1::FrameworkId, SchedulerError> {
+        self.framework_id().ok_or(SchedulerError::NotSubscribed)
+    }
+
     /// ACCEPT: use offers for operations (launch, reserve, create volumes, ...).
     pub async fn accept(
         &self,
@@ -132,13 +131,8 @@ impl SchedulerClient {
         operations: Vec<v1::offer::Operation>,
         filters: Option<v1::Filters>,
     ) -> Result<(), SchedulerError> {
-        let mut c = base(call::Type::Accept);
-        c.accept = Some(call::Accept {
-            offer_ids,
-            operations,
-            filters,
-        });
-        self.call(c).await
+        self.call(sc::accept(&self.id()?, offer_ids, operations, filters))
+            .await
     }
 
     /// Launches `tasks` on one offer: ACCEPT with a single LAUNCH operation and the
@@ -148,12 +142,7 @@ impl SchedulerClient {
         offer_id: v1::OfferId,
         tasks: Vec<v1::TaskInfo>,
     ) -> Result<(), SchedulerError> {
-        let launch = v1::offer::Operation {
-            r#type: Some(v1::offer::operation::Type::Launch as i32),
-            launch: Some(v1::offer::operation::Launch { task_infos: tasks }),
-            ..Default::default()
-        };
-        self.accept(vec![offer_id], vec![launch], None).await
+        self.call(sc::launch(&self.id()?, offer_id, tasks)).await
     }
 
     /// DECLINE offers, optionally refusing them for `filters.refuse_seconds`.
@@ -162,9 +151,8 @@ impl SchedulerClient {
         offer_ids: Vec<v1::OfferId>,
         filters: Option<v1::Filters>,
     ) -> Result<(), SchedulerError> {
-        let mut c = base(call::Type::Decline);
-        c.decline = Some(call::Decline { offer_ids, filters });
-        self.call(c).await
+        self.call(sc::decline(&self.id()?, offer_ids, filters))
+            .await
     }
 
     /// ACCEPT_INVERSE_OFFERS.
@@ -173,12 +161,12 @@ impl SchedulerClient {
         inverse_offer_ids: Vec<v1::OfferId>,
         filters: Option<v1::Filters>,
     ) -> Result<(), SchedulerError> {
-        let mut c = base(call::Type::AcceptInverseOffers);
-        c.accept_inverse_offers = Some(call::AcceptInverseOffers {
+        self.call(sc::accept_inverse_offers(
+            &self.id()?,
             inverse_offer_ids,
             filters,
-        });
-        self.call(c).await
+        ))
+        .await
     }
 
     /// DECLINE_INVERSE_OFFERS.
@@ -187,26 +175,22 @@ impl SchedulerClient {
         inverse_offer_ids: Vec<v1::OfferId>,
         filters: Option<v1::Filters>,
     ) -> Result<(), SchedulerError> {
-        let mut c = base(call::Type::DeclineInverseOffers);
-        c.decline_inverse_offers = Some(call::DeclineInverseOffers {
+        self.call(sc::decline_inverse_offers(
+            &self.id()?,
             inverse_offer_ids,
             filters,
-        });
-        self.call(c).await
+        ))
+        .await
     }
 
     /// REVIVE offers for `roles` (all roles when empty), removing filters.
     pub async fn revive(&self, roles: Vec<String>) -> Result<(), SchedulerError> {
-        let mut c = base(call::Type::Revive);
-        c.revive = Some(call::Revive { roles });
-        self.call(c).await
+        self.call(sc::revive(&self.id()?, roles)).await
     }
 
     /// SUPPRESS offers for `roles` (all roles when empty).
     pub async fn suppress(&self, roles: Vec<String>) -> Result<(), SchedulerError> {
-        let mut c = base(call::Type::Suppress);
-        c.suppress = Some(call::Suppress { roles });
-        self.call(c).await
+        self.call(sc::suppress(&self.id()?, roles)).await
     }
 
     /// KILL a task.
@@ -216,13 +200,8 @@ impl SchedulerClient {
         agent_id: Option<v1::AgentId>,
         kill_policy: Option<v1::KillPolicy>,
     ) -> Result<(), SchedulerError> {
-        let mut c = base(call::Type::Kill);
-        c.kill = Some(call::Kill {
-            task_id,
-            agent_id,
-            kill_policy,
-        });
-        self.call(c).await
+        self.call(sc::kill(&self.id()?, task_id, agent_id, kill_policy))
+            .await
     }
 
     /// SHUTDOWN an executor.
@@ -231,12 +210,8 @@ impl SchedulerClient {
         executor_id: v1::ExecutorId,
         agent_id: v1::AgentId,
     ) -> Result<(), SchedulerError> {
-        let mut c = base(call::Type::Shutdown);
-        c.shutdown = Some(call::Shutdown {
-            executor_id,
-            agent_id,
-        });
-        self.call(c).await
+        self.call(sc::shutdown(&self.id()?, executor_id, agent_id))
+            .await
     }
 
     /// ACKNOWLEDGE a status update (only updates that carry a uuid).
@@ -254,13 +229,8 @@ impl SchedulerClient {
                 "ACKNOWLEDGE needs the status update's uuid; updates without one are not acknowledged".into(),
             ));
         }
-        let mut c = base(call::Type::Acknowledge);
-        c.acknowledge = Some(call::Acknowledge {
-            agent_id,
-            task_id,
-            uuid,
-        });
-        self.call(c).await
+        self.call(sc::acknowledge(&self.id()?, agent_id, task_id, uuid))
+            .await
     }
 
     /// ACKNOWLEDGE_OPERATION_STATUS.
@@ -271,14 +241,14 @@ impl SchedulerClient {
         operation_id: v1::OperationId,
         uuid: Bytes,
     ) -> Result<(), SchedulerError> {
-        let mut c = base(call::Type::AcknowledgeOperationStatus);
-        c.acknowledge_operation_status = Some(call::AcknowledgeOperationStatus {
+        self.call(sc::acknowledge_operation_status(
+            &self.id()?,
+            operation_id,
+            uuid,
             agent_id,
             resource_provider_id,
-            uuid,
-            operation_id,
-        });
-        self.call(c).await
+        ))
+        .await
     }
 
     /// RECONCILE tasks; an empty list asks for every task the master knows (implicit).
@@ -286,22 +256,15 @@ impl SchedulerClient {
         &self,
         tasks: Vec<(v1::TaskId, Option<v1::AgentId>)>,
     ) -> Result<(), SchedulerError> {
-        let mut c = base(call::Type::Reconcile);
-        c.reconcile = Some(call::Reconcile {
-            tasks: tasks
-                .into_iter()
-                .map(|(task_id, agent_id)| call::reconcile::Task { task_id, agent_id })
-                .collect(),
-        });
-        self.call(c).await
+        self.call(sc::reconcile(&self.id()?, tasks)).await
     }
 
-    /// RECONCILE_OPERATIONS.
+    /// RECONCILE_OPERATIONS (resource provider ids are kept, unlike the plain builder).
     pub async fn reconcile_operations(
         &self,
         operations: Vec<call::reconcile_operations::Operation>,
     ) -> Result<(), SchedulerError> {
-        let mut c = base(call::Type::ReconcileOperations);
+        let mut c = sc::reconcile_operations(&self.id()?, Vec::new());
         c.reconcile_operations = Some(call::ReconcileOperations { operations });
         self.call(c).await
     }
@@ -313,20 +276,13 @@ impl SchedulerClient {
         executor_id: v1::ExecutorId,
         data: Bytes,
     ) -> Result<(), SchedulerError> {
-        let mut c = base(call::Type::Message);
-        c.message = Some(call::Message {
-            agent_id,
-            executor_id,
-            data,
-        });
-        self.call(c).await
+        self.call(sc::message(&self.id()?, agent_id, executor_id, data))
+            .await
     }
 
     /// REQUEST resources (advisory; most allocators ignore it).
     pub async fn request(&self, requests: Vec<v1::Request>) -> Result<(), SchedulerError> {
-        let mut c = base(call::Type::Request);
-        c.request = Some(call::Request { requests });
-        self.call(c).await
+        self.call(sc::request(&self.id()?, requests)).await
     }
 
     /// UPDATE_FRAMEWORK: change the framework's info; later resubscriptions use it.
@@ -334,22 +290,22 @@ impl SchedulerClient {
         &self,
         mut framework_info: v1::FrameworkInfo,
     ) -> Result<(), SchedulerError> {
+        let id = self.id()?;
         if framework_info.id.is_none() {
-            framework_info.id = self.framework_id();
+            framework_info.id = Some(id.clone());
         }
-        let mut c = base(call::Type::UpdateFramework);
-        c.update_framework = Some(call::UpdateFramework {
-            framework_info: framework_info.clone(),
-            ..Default::default()
-        });
-        self.call(c).await?;
+        self.call(sc::update_framework(&id, framework_info.clone()))
+            .await?;
         self.shared.state().framework = framework_info;
         Ok(())
     }
 
     /// TEARDOWN: ends the framework (its tasks are killed), then stops the driver.
     pub async fn teardown(&self) -> Result<(), SchedulerError> {
-        let result = self.call(base(call::Type::Teardown)).await;
+        let result = match self.id() {
+            Ok(id) => self.call(sc::teardown(&id)).await,
+            Err(e) => Err(e),
+        };
         self.stop();
         result
     }

@@ -362,6 +362,13 @@ impl<S: Scheduler> Runtime<S> {
             (Some(uuid), Some(agent)) if !uuid.is_empty() && self.config().auto_acknowledge => {
                 Some((agent.clone(), status.task_id.clone(), uuid.clone()))
             }
+            (Some(uuid), None) if !uuid.is_empty() && self.config().auto_acknowledge => {
+                tracing::warn!(
+                    task_id = %status.task_id.value,
+                    "status update has a uuid but no agent id; cannot acknowledge it"
+                );
+                None
+            }
             _ => None,
         };
         self.scheduler.update(&self.client, status).await;

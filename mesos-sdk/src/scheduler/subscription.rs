@@ -9,7 +9,7 @@ use super::SchedulerError;
 use super::client::{SchedulerClient, Shared};
 use super::config::SchedulerBuilder;
 use crate::transport::{RecordStream, STREAM_ID_HEADER, TransportError, Url, records};
-use crate::v1::scheduler::{Call, Event, call, event};
+use crate::v1::scheduler::{Event, event};
 
 /// The events of one subscription, decoded, in order.
 ///
@@ -123,16 +123,10 @@ impl SchedulerClient {
             let mut state = self.shared.state();
             state.stream_id = None;
             let framework = state.framework.clone();
-            let call = Call {
-                framework_id: framework.id.clone(),
-                r#type: Some(call::Type::Subscribe as i32),
-                subscribe: Some(call::Subscribe {
-                    framework_info: framework,
-                    suppressed_roles: config.suppressed_roles.clone(),
-                    offer_constraints: None,
-                }),
-                ..Default::default()
-            };
+            let mut call = crate::calls::scheduler::subscribe(framework);
+            if let Some(subscribe) = call.subscribe.as_mut() {
+                subscribe.suppressed_roles = config.suppressed_roles.clone();
+            }
             self.shared.http.encoding().encode(&call)
         };
         let mut last = SchedulerError::InvalidMaster(crate::detect::DetectError::Empty);

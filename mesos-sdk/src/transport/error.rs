@@ -58,9 +58,10 @@ pub enum TransportError {
     /// The response body broke off or could not be read.
     #[error("reading the response body failed: {0}")]
     Body(#[source] reqwest::Error),
-    /// The response's record framing is invalid or a record is larger than allowed.
-    #[error("invalid RecordIO stream: {0}")]
-    Framing(String),
+    /// The response's record framing is invalid, a record is larger than allowed, or
+    /// the stream was cut inside a record.
+    #[error("invalid event stream: {0}")]
+    Framing(#[from] crate::codec::recordio::RecordIoError),
     /// The HTTP client could not be built (TLS backend or invalid credentials).
     #[error("could not build the HTTP client: {0}")]
     Client(String),
@@ -83,5 +84,51 @@ impl TransportError {
             TransportError::Api(api) => Some(api),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16, message: &str) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+            location: None,
+            endpoint: "http://m:5050/api/v1/scheduler".into(),
+        }
+    }
+
+    #[test]
+    fn status_table() {
+        for (status, retryable, redirect) in [
+            (307, false, true),
+            (400, false, false),
+            (401, false, false),
+            (403, false, false),
+            (429, true, false),
+            (501, false, false),
+            (503, true, false),
+        ] {
+            let e = api(status, "");
+            assert_eq!(e.is_retryable(), retryable, "{status}");
+            assert_eq!(e.is_redirect(), redirect, "{status}");
+            assert_eq!(
+                TransportError::from(e).is_retryable(),
+                retryable,
+                "{status}"
+            );
+        }
+    }
+
+    #[test]
+    fn message_names_endpoint_status_and_body() {
+        let text = api(400, "Framework has been removed").to_string();
+        assert_eq!(
+            text,
+            "http://m:5050/api/v1/scheduler answered HTTP 400: Framework has been removed"
+        );
+        assert!(api(503, "").to_string().ends_with("(no message)"));
     }
 }

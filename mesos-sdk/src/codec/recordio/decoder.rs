@@ -6,11 +6,13 @@ use super::error::RecordIoError;
 
 /// The default record size limit: 64 MiB.
 ///
-/// The largest event a scheduler receives is OFFERS. An offer with a handful of
-/// scalar, range and set resources plus attributes encodes to about 0.5–2 KiB in
-/// protobuf and 2–3 times that in JSON, so an event carrying one offer from each agent
-/// of a 10,000-agent cluster is roughly 5–60 MiB. 64 MiB covers that with headroom,
-/// while still refusing a corrupt or hostile length such as `99999999999` before any
+/// The largest event a scheduler receives is OFFERS, with up to one offer per agent.
+/// A plain offer (cpus, mem, disk, a ports range, hostname, agent id, three
+/// attributes) encodes to about 0.4 KiB in protobuf and 0.9 KiB in JSON (measured
+/// with the fixture of `benches/`, see docs/benchmarks.md); offers with reservations,
+/// labels, disk sources and several roles reach a few KiB. One offer from each agent
+/// of a 10,000-agent cluster is therefore roughly 4–60 MiB. 64 MiB covers that, while
+/// a corrupt or hostile length such as `99999999999` is still refused before any
 /// memory is reserved. (A fixed 4 MiB cap in another SDK broke on large clusters.)
 pub const DEFAULT_MAX_RECORD_LEN: usize = 64 * 1024 * 1024;
 
