@@ -13,7 +13,6 @@ pub mod cli;
 pub mod config;
 pub mod coordinator;
 pub mod cpu;
-pub mod embedded;
 pub mod executor;
 pub mod offer;
 pub mod plan;
