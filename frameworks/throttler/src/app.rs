@@ -13,6 +13,7 @@ use tokio::time::Instant;
 use crate::config::{Config, ConfigError, TargetKind};
 use crate::coordinator::Coordinator;
 use crate::plan::{Amount, Plan};
+use crate::progress::Snapshot;
 use crate::report::Report;
 use crate::scheduler::{Phase, SharedRun, ThrottlerScheduler};
 use crate::target::TargetSpec;
@@ -132,12 +133,26 @@ pub async fn shutdown_cluster(cluster: LocalCluster) {
     }
 }
 
-/// Runs the load test `config` describes and returns its report.
+/// Runs the load test `config` describes and returns its report. A progress bar is
+/// drawn on stderr when it is a terminal (see [`crate::bar`]).
 ///
 /// # Errors
 ///
 /// [`RunError`] with a one-line explanation of what to check.
 pub async fn run(config: Config) -> Result<Report, RunError> {
+    run_with_progress(config, watch::channel(Snapshot::default()).0).await
+}
+
+/// [`run`], also publishing every progress [`Snapshot`] on `progress` (subscribe to it
+/// before calling).
+///
+/// # Errors
+///
+/// As [`run`].
+pub async fn run_with_progress(
+    config: Config,
+    progress: watch::Sender<Snapshot>,
+) -> Result<Report, RunError> {
     config.validate()?;
     let cpu_before = crate::cpu::process_cpu_time();
     let target = target_spec(&config)?;
@@ -162,7 +177,7 @@ pub async fn run(config: Config) -> Result<Report, RunError> {
             url
         }
     };
-    let result = drive(&config, target, executor_path, &url).await;
+    let result = drive(&config, target, executor_path, &url, progress).await;
     if let Some(c) = cluster {
         shutdown_cluster(c).await;
     }
@@ -176,6 +191,7 @@ async fn drive(
     target: TargetSpec,
     executor_path: PathBuf,
     url: &str,
+    progress: watch::Sender<Snapshot>,
 ) -> Result<Report, RunError> {
     let amount = match config.total_queries {
         Some(n) => Amount::Queries(n),
@@ -188,8 +204,15 @@ async fn drive(
     );
     let run = SharedRun::new(coordinator);
     let (phase_tx, mut phase_rx) = watch::channel(Phase::Connecting);
-    let scheduler =
-        ThrottlerScheduler::new(config.clone(), target, executor_path, run.clone(), phase_tx);
+    let bar = crate::bar::spawn(config, config.total_queries, progress.subscribe());
+    let scheduler = ThrottlerScheduler::new(
+        config.clone(),
+        target,
+        executor_path,
+        run.clone(),
+        phase_tx,
+        progress,
+    );
     let framework = v1::FrameworkInfo {
         user: String::new(),
         name: "throttler".to_string(),
@@ -225,6 +248,11 @@ async fn drive(
             }
             (&mut driving).await.map_err(|e| driver_error(&e))?;
         }
+    }
+    // The scheduler (the progress sender) is gone: the bar clears itself before the
+    // report is printed.
+    if let Some(bar) = bar {
+        let _ = bar.await;
     }
 
     let state = run.lock();
