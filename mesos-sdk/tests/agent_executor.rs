@@ -23,7 +23,7 @@ use mesos_sdk::v1::task_status::{Reason, Source};
 /// Entry point of the test executor; the agent starts it as
 /// `<test binary> executor_process --exact --ignored`. It reacts to a task's `data`:
 /// `finish` finishes at once, `crash` exits with status 7 after TASK_RUNNING, anything
-/// else runs until killed.
+/// else runs until killed. Tasks of a LAUNCH_GROUP go RUNNING, then `finish` or run.
 #[tokio::test]
 #[ignore = "the executor process of the agent tests; started by the agent"]
 async fn executor_process() {
@@ -112,6 +112,32 @@ async fn executor_process() {
                     }
                     Some(b"crash") => std::process::exit(7),
                     _ => running.push(task.task_id),
+                }
+            }
+            event::Type::LaunchGroup => {
+                for task in event.launch_group.unwrap().task_group.tasks {
+                    update(
+                        &client,
+                        &url,
+                        &ids,
+                        &task.task_id,
+                        TaskState::TaskRunning,
+                        "group",
+                    )
+                    .await;
+                    if task.data.as_deref() == Some(b"finish") {
+                        update(
+                            &client,
+                            &url,
+                            &ids,
+                            &task.task_id,
+                            TaskState::TaskFinished,
+                            "done",
+                        )
+                        .await;
+                    } else {
+                        running.push(task.task_id);
+                    }
                 }
             }
             event::Type::Kill => {
@@ -363,6 +389,86 @@ async fn one_executor_runs_several_tasks_and_is_shut_down() {
         other => panic!("expected ExecutorTerminated, got {other:?}"),
     }
     assert!(!alive(pid));
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn task_group_runs_in_one_executor_until_its_framework_shuts_down() {
+    let mut h = Harness::start().await;
+    let group_task = |id: &str, behaviour: &'static str| {
+        let mut task = executor_task(id, "e-group", behaviour);
+        task.executor = None;
+        task
+    };
+    let task_group = v1::TaskGroupInfo {
+        tasks: vec![group_task("g1", "finish"), group_task("g2", "run")],
+    };
+    h.to_agent
+        .send(ToAgent::RunTaskGroup {
+            framework: framework("f1"),
+            executor: executor_info("e-group"),
+            task_group,
+        })
+        .unwrap();
+    let mut seen = Vec::new();
+    while !(seen.contains(&("g1".to_owned(), TaskState::TaskFinished))
+        && seen.contains(&("g2".to_owned(), TaskState::TaskRunning)))
+    {
+        let status = h.next_acked().await;
+        assert_eq!(status.executor_id.as_ref().unwrap().value, "e-group");
+        assert_eq!(
+            status.message.as_deref().unwrap_or_default() == "group",
+            state(&status) == TaskState::TaskRunning
+        );
+        seen.push((status.task_id.value.clone(), state(&status)));
+    }
+    let pid = wait_pid(&h.scratch.0, "executor.pid").await;
+
+    // Tearing the framework down shuts its executor down, which kills g2 and exits.
+    h.to_agent
+        .send(ToAgent::ShutdownFramework { framework_id: f1() })
+        .unwrap();
+    let mut killed = None;
+    let mut terminated = None;
+    while killed.is_none() || terminated.is_none() {
+        match h.next().await {
+            FromAgent::StatusUpdate {
+                framework_id,
+                status,
+            } => {
+                h.ack(&framework_id, &status);
+                assert_eq!(
+                    (status.task_id.value.as_str(), state(&status)),
+                    ("g2", TaskState::TaskKilled)
+                );
+                killed = Some(status);
+            }
+            FromAgent::ExecutorTerminated {
+                executor_id,
+                status,
+                ..
+            } => {
+                assert_eq!(executor_id.value, "e-group");
+                terminated = Some(status);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(
+        terminated.unwrap(),
+        Some(0),
+        "the executor exited by itself"
+    );
+    assert!(!alive(pid));
+    // The framework is gone from the agent: a new launch starts a fresh executor.
+    launch(&h, executor_task("n1", "e-group", "finish"));
+    let running = h.next_acked().await;
+    assert_eq!(
+        (running.task_id.value.as_str(), state(&running)),
+        ("n1", TaskState::TaskRunning)
+    );
+    assert_eq!(state(&h.next_acked().await), TaskState::TaskFinished);
+    assert_eq!(find_files(&h.scratch.0, "executor.pid").len(), 2);
     h.shutdown().await;
 }
 

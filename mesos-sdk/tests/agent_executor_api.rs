@@ -315,3 +315,58 @@ async fn queued_tasks_reach_the_executor_on_subscribe_and_resubscribe_resends_up
     h.shutdown().await;
     assert!(h.events.try_recv().is_err());
 }
+
+#[tokio::test]
+async fn killing_a_queued_group_task_kills_the_group_and_the_idle_executor() {
+    let mut h = Harness::start().await;
+    let mut g1 = task("g1");
+    g1.executor = None;
+    let mut g2 = task("g2");
+    g2.executor = None;
+    h.to_agent
+        .send(ToAgent::RunTaskGroup {
+            framework: framework("f1"),
+            executor: placeholder_executor(),
+            task_group: v1::TaskGroupInfo {
+                tasks: vec![g1, g2],
+            },
+        })
+        .unwrap();
+    wait_for_sandbox(&h).await;
+    // The executor never subscribes; killing one task kills the whole group.
+    h.to_agent
+        .send(ToAgent::KillTask {
+            framework_id: v1::FrameworkId { value: "f1".into() },
+            task_id: v1::TaskId { value: "g2".into() },
+            kill_policy: None,
+        })
+        .unwrap();
+    let mut killed = Vec::new();
+    let mut terminated = false;
+    while killed.len() < 2 || !terminated {
+        match h.next().await {
+            FromAgent::StatusUpdate {
+                framework_id,
+                status,
+            } => {
+                h.ack(&framework_id, &status);
+                assert_eq!(state(&status), TaskState::TaskKilled);
+                assert_eq!(status.source, Some(Source::Agent as i32));
+                assert_eq!(
+                    status.reason,
+                    Some(v1::task_status::Reason::TaskKilledDuringLaunch as i32)
+                );
+                killed.push(status.task_id.value);
+            }
+            // With no task left and none ever delivered, the executor is shut down.
+            FromAgent::ExecutorTerminated { executor_id, .. } => {
+                assert_eq!(executor_id.value, "e");
+                terminated = true;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    killed.sort();
+    assert_eq!(killed, ["g1", "g2"]);
+    h.shutdown().await;
+}

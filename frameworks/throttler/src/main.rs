@@ -1,6 +1,6 @@
-//! Throttler: a distributed Cassandra load tester on Mesos.
+//! The `throttler` binary: the scheduler by default, the executor when an agent starts it.
 
-fn main() {
-    eprintln!("throttler: not built yet");
-    std::process::exit(2);
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    throttler::cli::main().await
 }

@@ -1,1 +1,155 @@
 //! Master detection: which master to talk to.
+//!
+//! A [`MasterDetector`] yields the masters worth trying, best first. The scheduler
+//! runtime asks it again before every (re)subscription, so a detector that watches a
+//! leader election (ZooKeeper, later) plugs in without touching the runtime.
+//! [`StaticMasters`] serves a fixed list parsed from `http://host:port`,
+//! `https://host:port` or a comma-separated list of those.
+//!
+//! ```
+//! use mesos_sdk::detect::StaticMasters;
+//! let masters = StaticMasters::parse("http://m1:5050, m2:5050").unwrap();
+//! let urls: Vec<String> = masters.urls().iter().map(|u| u.to_string()).collect();
+//! assert_eq!(urls, ["http://m1:5050/", "http://m2:5050/"]);
+//! assert!(StaticMasters::parse("zk://zk1:2181/mesos").is_err());
+//! ```
+
+use async_trait::async_trait;
+use thiserror::Error;
+
+use crate::transport::Url;
+
+/// Why a master address cannot be used.
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DetectError {
+    /// The address list is empty.
+    #[error("no master address given: pass e.g. http://127.0.0.1:5050")]
+    Empty,
+    /// One entry is not a URL.
+    #[error("master address {address:?} is not a valid URL ({reason}); expected http://host:port")]
+    InvalidAddress {
+        /// The entry as given.
+        address: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A scheme this SDK cannot use (yet), e.g. `zk://`.
+    #[error(
+        "master address {address:?} uses unsupported scheme {scheme:?}; use http:// or https://"
+    )]
+    UnsupportedScheme {
+        /// The entry as given.
+        address: String,
+        /// Its scheme.
+        scheme: String,
+    },
+    /// A dynamic detector could not find any master now.
+    #[error("no master detected: {0}")]
+    NoMaster(String),
+}
+
+/// A source of master URLs (scheme, host and port; the runtime picks the API path).
+#[async_trait]
+pub trait MasterDetector: Send + Sync + 'static {
+    /// The masters to try now, leader (if known) first. Never empty on success.
+    ///
+    /// # Errors
+    /// [`DetectError::NoMaster`] when none is known at the moment; the runtime retries
+    /// with backoff.
+    async fn masters(&self) -> Result<Vec<Url>, DetectError>;
+}
+
+/// A fixed list of masters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaticMasters {
+    urls: Vec<Url>,
+}
+
+impl StaticMasters {
+    /// Parses `http://host:port`, `https://host:port`, a bare `host:port` (taken as
+    /// http), or a comma-separated list of those.
+    ///
+    /// # Errors
+    /// [`DetectError`] naming the first unusable entry.
+    pub fn parse(spec: &str) -> Result<Self, DetectError> {
+        let mut urls = Vec::new();
+        for entry in spec.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            urls.push(parse_one(entry)?);
+        }
+        if urls.is_empty() {
+            return Err(DetectError::Empty);
+        }
+        Ok(StaticMasters { urls })
+    }
+
+    /// The parsed URLs, in the given order.
+    pub fn urls(&self) -> &[Url] {
+        &self.urls
+    }
+}
+
+fn parse_one(entry: &str) -> Result<Url, DetectError> {
+    let with_scheme = if entry.contains("://") {
+        entry.to_owned()
+    } else {
+        format!("http://{entry}")
+    };
+    let url = Url::parse(&with_scheme).map_err(|e| DetectError::InvalidAddress {
+        address: entry.to_owned(),
+        reason: e.to_string(),
+    })?;
+    match url.scheme() {
+        "http" | "https" => {}
+        other => {
+            return Err(DetectError::UnsupportedScheme {
+                address: entry.to_owned(),
+                scheme: other.to_owned(),
+            });
+        }
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(DetectError::InvalidAddress {
+            address: entry.to_owned(),
+            reason: "no host".into(),
+        });
+    }
+    Ok(url)
+}
+
+#[async_trait]
+impl MasterDetector for StaticMasters {
+    async fn masters(&self) -> Result<Vec<Url>, DetectError> {
+        Ok(self.urls.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_unusable_addresses() {
+        assert_eq!(StaticMasters::parse(" , "), Err(DetectError::Empty));
+        assert!(matches!(
+            StaticMasters::parse("http://ok:1,ftp://x:2"),
+            Err(DetectError::UnsupportedScheme { scheme, .. }) if scheme == "ftp"
+        ));
+        assert!(matches!(
+            StaticMasters::parse("http://"),
+            Err(DetectError::InvalidAddress { .. })
+        ));
+        assert!(matches!(
+            StaticMasters::parse("host:notaport"),
+            Err(DetectError::InvalidAddress { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn keeps_order_and_https() {
+        let m = StaticMasters::parse("https://a:5050,http://b:5051").unwrap();
+        let got = m.masters().await.unwrap();
+        assert_eq!(got[0].as_str(), "https://a:5050/");
+        assert_eq!(got[1].port(), Some(5051));
+    }
+}

@@ -25,4 +25,33 @@ pub enum AgentError {
         #[source]
         source: std::io::Error,
     },
+    /// The master address given to a remote agent is unusable.
+    #[error("invalid master address '{url}': {reason} (expected e.g. http://127.0.0.1:5050)")]
+    InvalidMaster {
+        /// The address as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The executor API address could not be bound.
+    #[error(
+        "cannot listen on {addr} for the executor API: {source} (is the address free and local?)"
+    )]
+    Bind {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The master answered a registration with a client error; the agent stopped.
+    #[error(
+        "the master refused the agent's registration ({status}): {message} (check the agent id, --resources and --attributes)"
+    )]
+    RegistrationRefused {
+        /// The HTTP status.
+        status: u16,
+        /// The master's explanation.
+        message: String,
+    },
 }

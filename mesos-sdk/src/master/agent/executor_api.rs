@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::runtime::{Internal, Rejection, validate_status};
 use crate::codec::Encoding;
+use crate::codec::recordio::encode_record_vec;
 use crate::v1::executor::{Call, Event, call, event};
 
 /// The path Mesos serves the executor API on.
@@ -166,13 +167,6 @@ fn validate_call(call: &Call) -> Result<(), String> {
     }
 }
 
-/// Frames one record: its length in ASCII decimal, a newline, then the bytes.
-fn record(encoded: Vec<u8>) -> Bytes {
-    let mut out = format!("{}\n", encoded.len()).into_bytes();
-    out.extend_from_slice(&encoded);
-    Bytes::from(out)
-}
-
 fn heartbeat_event() -> Event {
     Event {
         r#type: Some(event::Type::Heartbeat as i32),
@@ -194,7 +188,7 @@ fn stream_response(
                 event = events.recv() => event?,
                 _ = ticker.tick() => heartbeat_event(),
             };
-            let frame = record(encoding.encode(&event));
+            let frame = Bytes::from(encode_record_vec(&encoding.encode(&event)));
             Some((Ok::<_, Infallible>(frame), (events, ticker)))
         },
     );

@@ -14,14 +14,18 @@
 //! - Every status update carries a uuid and is re-sent, with capped exponential
 //!   backoff, until the master passes back [`protocol::ToAgent::Acknowledge`]; a task's
 //!   updates are delivered one at a time, in order.
+//! - Agents in their own processes register with a master over HTTP: the agent side is
+//!   [`remote::run_remote`] (and the `mesos-agent` binary), the master side
+//!   [`remote::master_routes`] with an [`remote::AgentRegistry`].
 //!
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
 //! use mesos_sdk::master::agent::{AgentConfig, spawn};
+//! use mesos_sdk::resources::Resources;
 //! use mesos_sdk::master::agent::protocol::ToAgent;
 //!
 //! let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
-//! let agent = spawn(AgentConfig::new("agent-1", Vec::new(), "/tmp/agent".into()), events_tx).await?;
+//! let agent = spawn(AgentConfig::new("agent-1", Resources::new(), "/tmp/agent".into()), events_tx).await?;
 //! let to_agent = agent.sender();
 //! # let _ = (&to_agent, &mut events);
 //! // ... send ToAgent::RunTask, read FromAgent::StatusUpdate, send ToAgent::Acknowledge ...
@@ -33,8 +37,10 @@ mod attributes;
 mod config;
 mod error;
 mod executor_api;
+mod json_fields;
 mod process;
 pub mod protocol;
+pub mod remote;
 mod runtime;
 mod status;
 mod updates;
@@ -80,11 +86,20 @@ pub async fn spawn(
     events: mpsc::UnboundedSender<(String, FromAgent)>,
 ) -> std::io::Result<AgentHandle> {
     let listener = tokio::net::TcpListener::bind(config.executor_api_addr).await?;
+    start(config, listener, events)
+}
+
+/// Starts an agent whose executor API serves on `listener`.
+pub(crate) fn start(
+    config: AgentConfig,
+    listener: tokio::net::TcpListener,
+    events: mpsc::UnboundedSender<(String, FromAgent)>,
+) -> std::io::Result<AgentHandle> {
     let endpoint = listener.local_addr()?;
     let info = v1::AgentInfo {
         hostname: config.hostname.clone(),
         port: Some(i32::from(endpoint.port())),
-        resources: config.resources.clone(),
+        resources: config.resources.clone().into_vec(),
         attributes: config.attributes.clone(),
         id: Some(v1::AgentId {
             value: config.agent_id.clone(),

@@ -77,6 +77,11 @@ struct Executor {
     process: ProcessControl,
     stream: Option<mpsc::UnboundedSender<Event>>,
     queued: Vec<Launch>,
+    /// Kills of launched tasks while the executor was disconnected, delivered when it
+    /// subscribes again.
+    pending_kills: Vec<event::Kill>,
+    /// Whether a task was ever delivered to the executor.
+    ever_sent: bool,
     tasks: HashMap<String, ExecTask>,
     shutting_down: bool,
 }
@@ -510,18 +515,22 @@ impl Runtime {
             }
             return;
         }
-        let subscribed = executor.stream.is_some();
+        // A launch that cannot be sent (not subscribed, or the connection just broke)
+        // waits for the next SUBSCRIBE, and its tasks count as not launched.
+        let sent = executor.send(launch_event(launch.clone()));
+        if sent {
+            executor.ever_sent = true;
+        } else {
+            executor.queued.push(launch);
+        }
         for tid in task_ids {
             executor.tasks.insert(
                 tid,
                 ExecTask {
-                    launched: subscribed,
+                    launched: sent,
                     state: None,
                 },
             );
-        }
-        if !executor.send(launch_event(launch.clone())) {
-            executor.queued.push(launch);
         }
     }
 
@@ -578,6 +587,8 @@ impl Runtime {
                 process,
                 stream: None,
                 queued: Vec::new(),
+                pending_kills: Vec::new(),
+                ever_sent: false,
                 tasks: HashMap::new(),
                 shutting_down: false,
             },
@@ -627,18 +638,30 @@ impl Runtime {
             return;
         };
         if queued {
-            executor.tasks.remove(tid);
-            remove_queued(&mut executor.queued, tid);
+            // As in Mesos: a task not yet delivered is killed by the agent, together
+            // with the rest of its task group.
+            let killed = remove_queued(&mut executor.queued, tid);
+            for id in &killed {
+                executor.tasks.remove(id);
+            }
             let executor_id = executor.info.executor_id.clone();
-            let status = self.agent_status(
-                task_id,
-                &executor_id,
-                v1::TaskState::TaskKilled,
-                Source::Agent,
-                None,
-                "Killed before the executor received the task".into(),
-            );
-            self.update(framework_id, status);
+            // An executor that never received a task and has none left would idle forever.
+            let idle = !executor.ever_sent && executor.queued.is_empty();
+            for id in killed {
+                let status = self.agent_status(
+                    &v1::TaskId { value: id },
+                    &executor_id,
+                    v1::TaskState::TaskKilled,
+                    Source::Agent,
+                    Some(Reason::TaskKilledDuringLaunch),
+                    "Killed before delivery to the executor".into(),
+                );
+                self.update(framework_id, status);
+            }
+            if idle {
+                tracing::info!(executor = %eid, "shutting down an executor whose every task was killed before delivery");
+                self.shutdown_executor(fid, &eid);
+            }
         } else {
             let event = Event {
                 r#type: Some(event::Type::Kill as i32),
@@ -648,8 +671,11 @@ impl Runtime {
                 }),
                 ..Default::default()
             };
-            if !executor.send(event) {
-                tracing::warn!(task = %tid, "cannot kill a task: its executor is disconnected");
+            if !executor.send(event.clone()) {
+                tracing::info!(task = %tid, "executor disconnected; the kill waits for it to subscribe again");
+                if let Some(kill) = event.kill {
+                    executor.pending_kills.push(kill);
+                }
             }
         }
     }
@@ -899,7 +925,15 @@ impl Runtime {
         };
         let _ = tx.send(subscribed);
         for launch in executor.queued.drain(..) {
+            executor.ever_sent = true;
             let _ = tx.send(launch_event(launch));
+        }
+        for kill in executor.pending_kills.drain(..) {
+            let _ = tx.send(Event {
+                r#type: Some(event::Type::Kill as i32),
+                kill: Some(kill),
+                ..Default::default()
+            });
         }
         for task in executor.tasks.values_mut() {
             task.launched = true;
@@ -1065,14 +1099,20 @@ fn launch_event(launch: Launch) -> Event {
     }
 }
 
-fn remove_queued(queued: &mut Vec<Launch>, task_id: &str) {
-    queued.retain_mut(|launch| match launch {
-        Launch::Task(task) => task.task_id.value != task_id,
-        Launch::Group(group) => {
-            group.tasks.retain(|t| t.task_id.value != task_id);
-            !group.tasks.is_empty()
-        }
-    });
+/// Removes the queued launch holding `task_id` (a whole task group when it is in one);
+/// returns the ids of the tasks removed.
+fn remove_queued(queued: &mut Vec<Launch>, task_id: &str) -> Vec<String> {
+    let holds = |launch: &Launch| match launch {
+        Launch::Task(task) => task.task_id.value == task_id,
+        Launch::Group(group) => group.tasks.iter().any(|t| t.task_id.value == task_id),
+    };
+    let Some(index) = queued.iter().position(holds) else {
+        return vec![task_id.to_owned()];
+    };
+    match queued.remove(index) {
+        Launch::Task(task) => vec![task.task_id.value],
+        Launch::Group(group) => group.tasks.into_iter().map(|t| t.task_id.value).collect(),
+    }
 }
 
 fn executor_env(
@@ -1095,3 +1135,7 @@ fn executor_env(
         ),
     ]
 }
+
+#[cfg(test)]
+#[path = "runtime_tests.rs"]
+mod tests;

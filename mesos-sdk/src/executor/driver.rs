@@ -1,0 +1,348 @@
+use std::time::Duration;
+
+use futures::StreamExt as _;
+use tokio::time::Instant;
+
+use super::client::ExecutorClient;
+use super::env::{ExecutorConfig, is_executor_env};
+use super::{Executor, ExecutorError};
+use crate::backoff::{Backoff, BackoffConfig};
+use crate::codec::Encoding;
+use crate::transport::{Auth, HttpTransport, RecordStream, TransportError, Url, records};
+use crate::v1;
+use crate::v1::executor::{Event, event};
+
+/// Default largest accepted event from the agent (a LAUNCH_GROUP of big tasks): 16 MiB.
+pub const DEFAULT_MAX_EVENT_SIZE: usize = 16 * 1024 * 1024;
+
+/// Runs an [`Executor`] against its agent: subscribes, dispatches events, tracks
+/// unacknowledged tasks and updates and, with checkpointing, resubscribes after the
+/// agent restarts (resending them) until the recovery timeout.
+///
+/// ```no_run
+/// use mesos_sdk::executor::{Executor, ExecutorClient, ExecutorConfig, ExecutorDriver};
+/// use mesos_sdk::v1;
+///
+/// struct Echo;
+///
+/// #[async_trait::async_trait]
+/// impl Executor for Echo {
+///     async fn launch(&mut self, client: &ExecutorClient, task: v1::TaskInfo) {
+///         let _ = client.send_status(task.task_id, v1::TaskState::TaskFinished, None, None).await;
+///     }
+/// }
+///
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// ExecutorDriver::new(ExecutorConfig::from_env()?).run(Echo).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct ExecutorDriver {
+    config: ExecutorConfig,
+    encoding: Encoding,
+    subscribe_timeout: Duration,
+    max_event_size: usize,
+}
+
+enum SessionEnd {
+    Stopped,
+    Shutdown,
+    Lost(ExecutorError),
+}
+
+impl ExecutorDriver {
+    /// A driver for the executor described by `config` (protobuf encoding).
+    pub fn new(config: ExecutorConfig) -> Self {
+        ExecutorDriver {
+            config,
+            encoding: Encoding::Protobuf,
+            subscribe_timeout: Duration::from_secs(60),
+            max_event_size: DEFAULT_MAX_EVENT_SIZE,
+        }
+    }
+
+    /// Body encoding of calls and events (default protobuf).
+    #[must_use]
+    pub fn encoding(mut self, encoding: Encoding) -> Self {
+        self.encoding = encoding;
+        self
+    }
+
+    /// How long to keep trying the first subscription when checkpointing is off
+    /// (default 60 s). With checkpointing the recovery timeout applies.
+    #[must_use]
+    pub fn subscribe_timeout(mut self, timeout: Duration) -> Self {
+        self.subscribe_timeout = timeout;
+        self
+    }
+
+    /// Largest accepted event in bytes (default [`DEFAULT_MAX_EVENT_SIZE`]).
+    #[must_use]
+    pub fn max_event_size(mut self, bytes: usize) -> Self {
+        self.max_event_size = bytes;
+        self
+    }
+
+    /// Runs `executor` until SHUTDOWN (after [`Executor::shutdown`] returned) or
+    /// [`ExecutorClient::stop`], both `Ok(())`.
+    ///
+    /// # Errors
+    /// [`ExecutorError::Disconnected`] when the agent goes away without checkpointing,
+    /// [`ExecutorError::RecoveryTimeout`] when it does not come back in time, or the
+    /// agent's refusal of SUBSCRIBE (e.g. 401).
+    pub async fn run(self, mut executor: impl Executor) -> Result<(), ExecutorError> {
+        let url = Url::parse(&self.config.executor_url()).map_err(|e| {
+            ExecutorError::Env(super::EnvError::Invalid {
+                name: "MESOS_AGENT_ENDPOINT",
+                value: self.config.agent_endpoint.clone(),
+                reason: e.to_string(),
+            })
+        })?;
+        let auth = self.config.authentication_token.clone().map(Auth::Bearer);
+        let http = HttpTransport::new(self.encoding, auth)?;
+        let client = ExecutorClient::new(
+            http,
+            url,
+            self.config.framework_id.clone(),
+            self.config.executor_id.clone(),
+        );
+        let max_backoff = self
+            .config
+            .subscription_backoff_max
+            .unwrap_or(Duration::from_secs(2));
+        let mut backoff = Backoff::new(BackoffConfig {
+            initial: max_backoff.min(Duration::from_millis(500)),
+            max: max_backoff,
+            multiplier: 2.0,
+            jitter: 0.5,
+        });
+        let mut stop = client.shared.stop.subscribe();
+        let mut subscribed_once = false;
+        let mut lost_since = Instant::now();
+        loop {
+            if client.is_stopped() {
+                return Ok(());
+            }
+            let error = match subscribe(&client, self.max_event_size).await {
+                Ok(events) => match session(&client, &mut executor, events).await {
+                    (SessionEnd::Stopped, _) => return Ok(()),
+                    (SessionEnd::Shutdown, _) => return Ok(()),
+                    (SessionEnd::Lost(e), got_subscribed) => {
+                        if got_subscribed {
+                            subscribed_once = true;
+                            lost_since = Instant::now();
+                            backoff.reset();
+                        }
+                        e
+                    }
+                },
+                Err(ExecutorError::Transport(t)) if !retryable(&t) => {
+                    return Err(ExecutorError::Transport(t));
+                }
+                Err(e) => e,
+            };
+            let budget = if self.config.checkpoint {
+                self.config.recovery_timeout.unwrap_or(Duration::ZERO)
+            } else if subscribed_once {
+                tracing::error!(error = %error, "lost the agent; without checkpointing the executor exits");
+                return Err(ExecutorError::Disconnected(error.to_string()));
+            } else {
+                self.subscribe_timeout
+            };
+            let elapsed = lost_since.elapsed();
+            if elapsed >= budget {
+                if self.config.checkpoint {
+                    return Err(ExecutorError::RecoveryTimeout(budget));
+                }
+                return Err(ExecutorError::Disconnected(error.to_string()));
+            }
+            let delay = backoff.next_delay().min(budget - elapsed);
+            tracing::info!(?delay, error = %error, "resubscribing to the agent after a delay");
+            tokio::select! {
+                _ = stopped(&mut stop) => return Ok(()),
+                _ = tokio::time::sleep(delay) => {}
+            }
+        }
+    }
+}
+
+fn retryable(error: &TransportError) -> bool {
+    error.is_retryable() || matches!(error, TransportError::Framing(_))
+}
+
+async fn subscribe(
+    client: &ExecutorClient,
+    max_event_size: usize,
+) -> Result<RecordStream, ExecutorError> {
+    let c = {
+        let unacked = client.shared.unacked();
+        tracing::debug!(
+            tasks = unacked.tasks.len(),
+            updates = unacked.updates.len(),
+            "subscribing to the agent"
+        );
+        crate::calls::executor::subscribe(
+            &client.shared.framework_id,
+            &client.shared.executor_id,
+            unacked.tasks.values().cloned().collect(),
+            unacked.updates.clone(),
+        )
+    };
+    let body = client.shared.http.encoding().encode(&c);
+    let response = client
+        .shared
+        .http
+        .post(&client.shared.url, body, None)
+        .await?;
+    Ok(records(response, max_event_size))
+}
+
+/// Dispatches one subscription's events; also says whether SUBSCRIBED arrived.
+async fn session(
+    client: &ExecutorClient,
+    executor: &mut impl Executor,
+    mut events: RecordStream,
+) -> (SessionEnd, bool) {
+    let mut stop = client.shared.stop.subscribe();
+    let mut got_subscribed = false;
+    loop {
+        let record = tokio::select! {
+            biased;
+            _ = stopped(&mut stop) => return (SessionEnd::Stopped, got_subscribed),
+            record = events.next() => record,
+        };
+        let record = match record {
+            None => {
+                return (
+                    SessionEnd::Lost(ExecutorError::Disconnected(
+                        "the agent closed the subscription".into(),
+                    )),
+                    got_subscribed,
+                );
+            }
+            Some(Err(e)) => return (SessionEnd::Lost(e.into()), got_subscribed),
+            Some(Ok(record)) => record,
+        };
+        let event: Event = match client.shared.http.encoding().decode(&record) {
+            Ok(event) => event,
+            Err(e) => return (SessionEnd::Lost(e.into()), got_subscribed),
+        };
+        if event.r#type == Some(event::Type::Subscribed as i32) {
+            got_subscribed = true;
+        }
+        if dispatch(client, executor, event).await {
+            return (SessionEnd::Shutdown, got_subscribed);
+        }
+    }
+}
+
+/// Hands one event to the executor; `true` after SHUTDOWN.
+async fn dispatch(client: &ExecutorClient, executor: &mut impl Executor, event: Event) -> bool {
+    use event::Type;
+    let kind = event
+        .r#type
+        .and_then(|t| Type::try_from(t).ok())
+        .unwrap_or(Type::Unknown);
+    match kind {
+        Type::Subscribed => match event.subscribed {
+            Some(s) => executor.subscribed(client, s).await,
+            None => tracing::warn!("SUBSCRIBED without payload"),
+        },
+        Type::Launch => match event.launch {
+            Some(l) => {
+                client
+                    .shared
+                    .unacked()
+                    .tasks
+                    .insert(l.task.task_id.value.clone(), l.task.clone());
+                executor.launch(client, l.task).await;
+            }
+            None => tracing::warn!("LAUNCH without payload"),
+        },
+        Type::LaunchGroup => match event.launch_group {
+            Some(g) => {
+                {
+                    let mut unacked = client.shared.unacked();
+                    for task in &g.task_group.tasks {
+                        unacked
+                            .tasks
+                            .insert(task.task_id.value.clone(), task.clone());
+                    }
+                }
+                executor.launch_group(client, g.task_group).await;
+            }
+            None => tracing::warn!("LAUNCH_GROUP without payload"),
+        },
+        Type::Kill => match event.kill {
+            Some(k) => executor.kill(client, k.task_id, k.kill_policy).await,
+            None => tracing::warn!("KILL without payload"),
+        },
+        Type::Acknowledged => match event.acknowledged {
+            Some(a) => {
+                acknowledged(client, &a.task_id, &a.uuid);
+                executor.acknowledged(client, a.task_id, a.uuid).await;
+            }
+            None => tracing::warn!("ACKNOWLEDGED without payload"),
+        },
+        Type::Message => match event.message {
+            Some(m) => executor.message(client, m.data).await,
+            None => tracing::warn!("MESSAGE without payload"),
+        },
+        Type::Error => {
+            let message = event.error.map(|e| e.message).unwrap_or_default();
+            executor.error(client, message).await;
+        }
+        Type::Shutdown => {
+            executor.shutdown(client).await;
+            return true;
+        }
+        Type::Heartbeat => tracing::trace!("heartbeat"),
+        Type::Unknown => {
+            tracing::debug!(r#type = ?event.r#type, "ignoring an event of unknown type")
+        }
+    }
+    false
+}
+
+fn acknowledged(client: &ExecutorClient, task_id: &v1::TaskId, uuid: &[u8]) {
+    let mut unacked = client.shared.unacked();
+    unacked
+        .updates
+        .retain(|u| u.status.uuid.as_deref() != Some(uuid));
+    unacked.tasks.remove(&task_id.value);
+}
+
+/// Runs the executor made by `make` if this process was started by an agent
+/// ([`is_executor_env`]); `None` otherwise. Lets one binary be both scheduler and
+/// executor:
+///
+/// ```no_run
+/// # struct MyExecutor;
+/// # #[async_trait::async_trait] impl mesos_sdk::executor::Executor for MyExecutor {}
+/// # async fn run_scheduler() {}
+/// #[tokio::main]
+/// async fn main() {
+///     if let Some(result) = mesos_sdk::executor::run_if_executor(|| MyExecutor).await {
+///         std::process::exit(if result.is_ok() { 0 } else { 1 });
+///     }
+///     run_scheduler().await;
+/// }
+/// ```
+pub async fn run_if_executor<E: Executor>(
+    make: impl FnOnce() -> E,
+) -> Option<Result<(), ExecutorError>> {
+    if !is_executor_env() {
+        return None;
+    }
+    let config = match ExecutorConfig::from_env() {
+        Ok(config) => config,
+        Err(e) => return Some(Err(e.into())),
+    };
+    Some(ExecutorDriver::new(config).run(make()).await)
+}
+
+/// Resolves once the stop flag is set. (A helper so that no `watch::Ref` is held
+/// inside `select!`, which would make the driver's future `!Send`.)
+async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}

@@ -1,0 +1,242 @@
+//! The environment an agent gives an executor.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use thiserror::Error;
+
+use crate::v1;
+
+/// A missing or unusable environment variable.
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EnvError {
+    /// A required variable is not set: was the executor started by a Mesos agent?
+    #[error("environment variable {name} is not set; executors must be started by a Mesos agent")]
+    Missing {
+        /// The variable.
+        name: &'static str,
+    },
+    /// A variable's value cannot be used.
+    #[error("environment variable {name}={value:?} is invalid: {reason}")]
+    Invalid {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// Where and how an executor reaches its agent, read from `MESOS_*` variables.
+///
+/// ```
+/// use std::collections::HashMap;
+/// use std::time::Duration;
+/// use mesos_sdk::executor::ExecutorConfig;
+///
+/// let env: HashMap<&str, &str> = HashMap::from([
+///     ("MESOS_FRAMEWORK_ID", "f1"), ("MESOS_EXECUTOR_ID", "e1"),
+///     ("MESOS_AGENT_ENDPOINT", "127.0.0.1:5051"), ("MESOS_DIRECTORY", "/tmp/sandbox"),
+///     ("MESOS_CHECKPOINT", "1"), ("MESOS_RECOVERY_TIMEOUT", "15mins"),
+///     ("MESOS_SUBSCRIPTION_BACKOFF_MAX", "2secs"),
+/// ]);
+/// let config = ExecutorConfig::from_vars(|k| env.get(k).map(|v| v.to_string())).unwrap();
+/// assert!(config.checkpoint);
+/// assert_eq!(config.recovery_timeout, Some(Duration::from_secs(900)));
+/// assert_eq!(config.shutdown_grace_period, Duration::from_secs(5));
+/// ```
+#[derive(Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ExecutorConfig {
+    /// `MESOS_FRAMEWORK_ID`.
+    pub framework_id: v1::FrameworkId,
+    /// `MESOS_EXECUTOR_ID`.
+    pub executor_id: v1::ExecutorId,
+    /// `MESOS_AGENT_ENDPOINT`: the agent's `ip:port` (a `http(s)://` URL is also accepted).
+    pub agent_endpoint: String,
+    /// `MESOS_DIRECTORY`: the sandbox path on the agent's host.
+    pub directory: PathBuf,
+    /// `MESOS_SANDBOX`: the sandbox path inside the container (defaults to `directory`).
+    pub sandbox: PathBuf,
+    /// `MESOS_CHECKPOINT`: only `"1"` turns it on. A checkpointing executor survives an
+    /// agent restart by resubscribing.
+    pub checkpoint: bool,
+    /// `MESOS_RECOVERY_TIMEOUT` (required with checkpointing): how long to keep trying
+    /// to resubscribe after losing the agent.
+    pub recovery_timeout: Option<Duration>,
+    /// `MESOS_SUBSCRIPTION_BACKOFF_MAX` (required with checkpointing): the longest wait
+    /// between resubscription attempts.
+    pub subscription_backoff_max: Option<Duration>,
+    /// `MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD` (default 5 secs).
+    pub shutdown_grace_period: Duration,
+    /// `MESOS_EXECUTOR_AUTHENTICATION_TOKEN`, sent as `Authorization: Bearer`.
+    pub authentication_token: Option<String>,
+}
+
+impl std::fmt::Debug for ExecutorConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExecutorConfig")
+            .field("framework_id", &self.framework_id.value)
+            .field("executor_id", &self.executor_id.value)
+            .field("agent_endpoint", &self.agent_endpoint)
+            .field("directory", &self.directory)
+            .field("sandbox", &self.sandbox)
+            .field("checkpoint", &self.checkpoint)
+            .field("recovery_timeout", &self.recovery_timeout)
+            .field("subscription_backoff_max", &self.subscription_backoff_max)
+            .field("shutdown_grace_period", &self.shutdown_grace_period)
+            .field(
+                "authentication_token",
+                &self.authentication_token.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+impl ExecutorConfig {
+    /// Reads the process environment.
+    ///
+    /// # Errors
+    /// [`EnvError`] naming the first missing or invalid variable.
+    pub fn from_env() -> Result<Self, EnvError> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// Reads variables through `get` (for tests and embedding).
+    ///
+    /// # Errors
+    /// [`EnvError`] naming the first missing or invalid variable.
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Self, EnvError> {
+        let required = |name: &'static str| -> Result<String, EnvError> {
+            match get(name) {
+                Some(v) if !v.trim().is_empty() => Ok(v),
+                Some(v) => Err(EnvError::Invalid {
+                    name,
+                    value: v,
+                    reason: "must not be empty".into(),
+                }),
+                None => Err(EnvError::Missing { name }),
+            }
+        };
+        let duration = |name: &'static str, value: String| -> Result<Duration, EnvError> {
+            parse_duration(&value).ok_or_else(|| EnvError::Invalid {
+                name,
+                value,
+                reason: "expected a non-negative number with a unit: ns, us, ms, secs, mins, hrs, days or weeks (e.g. 15mins)".into(),
+            })
+        };
+        let framework_id = v1::FrameworkId {
+            value: required("MESOS_FRAMEWORK_ID")?,
+        };
+        let executor_id = v1::ExecutorId {
+            value: required("MESOS_EXECUTOR_ID")?,
+        };
+        let agent_endpoint = required("MESOS_AGENT_ENDPOINT")?;
+        crate::transport::Url::parse(&endpoint_url(&agent_endpoint)).map_err(|e| {
+            EnvError::Invalid {
+                name: "MESOS_AGENT_ENDPOINT",
+                value: agent_endpoint.clone(),
+                reason: format!("expected ip:port ({e})"),
+            }
+        })?;
+        let directory = PathBuf::from(required("MESOS_DIRECTORY")?);
+        let sandbox = get("MESOS_SANDBOX")
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| directory.clone());
+        let checkpoint = get("MESOS_CHECKPOINT").as_deref() == Some("1");
+        let (recovery_timeout, subscription_backoff_max) = if checkpoint {
+            (
+                Some(duration(
+                    "MESOS_RECOVERY_TIMEOUT",
+                    required("MESOS_RECOVERY_TIMEOUT")?,
+                )?),
+                Some(duration(
+                    "MESOS_SUBSCRIPTION_BACKOFF_MAX",
+                    required("MESOS_SUBSCRIPTION_BACKOFF_MAX")?,
+                )?),
+            )
+        } else {
+            (None, None)
+        };
+        let shutdown_grace_period = match get("MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD") {
+            Some(v) => duration("MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", v)?,
+            None => Duration::from_secs(5),
+        };
+        let authentication_token =
+            get("MESOS_EXECUTOR_AUTHENTICATION_TOKEN").filter(|t| !t.is_empty());
+        Ok(ExecutorConfig {
+            framework_id,
+            executor_id,
+            agent_endpoint,
+            directory,
+            sandbox,
+            checkpoint,
+            recovery_timeout,
+            subscription_backoff_max,
+            shutdown_grace_period,
+            authentication_token,
+        })
+    }
+
+    /// The agent's executor API URL, `http://<endpoint>/api/v1/executor`.
+    pub fn executor_url(&self) -> String {
+        let mut url = endpoint_url(&self.agent_endpoint);
+        url.truncate(url.trim_end_matches('/').len());
+        url.push_str("/api/v1/executor");
+        url
+    }
+}
+
+fn endpoint_url(endpoint: &str) -> String {
+    if endpoint.starts_with("http://") || endpoint.starts_with("https://") {
+        endpoint.to_owned()
+    } else {
+        format!("http://{endpoint}")
+    }
+}
+
+/// `true` when this process looks started by a Mesos agent as an executor:
+/// `MESOS_EXECUTOR_ID` and `MESOS_AGENT_ENDPOINT` are set.
+pub fn is_executor_env() -> bool {
+    std::env::var_os("MESOS_EXECUTOR_ID").is_some()
+        && std::env::var_os("MESOS_AGENT_ENDPOINT").is_some()
+}
+
+/// Parses a Mesos duration: a non-negative decimal number followed by one of `ns`, `us`,
+/// `ms`, `secs`, `mins`, `hrs`, `days`, `weeks` (e.g. `500ms`, `1.5mins`).
+///
+/// ```
+/// use std::time::Duration;
+/// use mesos_sdk::executor::parse_duration;
+/// assert_eq!(parse_duration("1.5mins"), Some(Duration::from_secs(90)));
+/// assert_eq!(parse_duration("2weeks"), Some(Duration::from_secs(2 * 7 * 86_400)));
+/// assert_eq!(parse_duration("10"), None); // a unit is required
+/// assert_eq!(parse_duration("-1secs"), None);
+/// ```
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter(|&i| i > 0)?;
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number.parse().ok()?;
+    let nanos_per_unit: f64 = match unit {
+        "ns" => 1.0,
+        "us" => 1e3,
+        "ms" => 1e6,
+        "secs" => 1e9,
+        "mins" => 60e9,
+        "hrs" => 3_600e9,
+        "days" => 86_400e9,
+        "weeks" => 604_800e9,
+        _ => return None,
+    };
+    let nanos = value * nanos_per_unit;
+    if !nanos.is_finite() || nanos < 0.0 || nanos > u64::MAX as f64 {
+        return None;
+    }
+    Some(Duration::from_nanos(nanos.round() as u64))
+}

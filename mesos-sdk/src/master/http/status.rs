@@ -1,0 +1,92 @@
+//! Every error the scheduler endpoint answers, with its HTTP status beside it, as
+//! Apache Mesos's `src/master/http.cpp` gives them.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use thiserror::Error;
+
+/// Why `POST /api/v1/scheduler` refused a request. Each variant's doc names its status.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// 405: only POST is served (`Allow: POST`).
+    #[error("Expecting 'POST' request, received '{0}'")]
+    MethodNotAllowed(String),
+    /// 400: the request carries no `Content-Type`.
+    #[error("Expecting 'Content-Type' to be present")]
+    MissingContentType,
+    /// 415: the `Content-Type` is neither protobuf nor JSON.
+    #[error("Expecting 'Content-Type' of application/json or application/x-protobuf, got '{0}'")]
+    UnsupportedMediaType(String),
+    /// 413: the body is larger than the master accepts.
+    #[error("Request body is larger than the limit of {0} bytes")]
+    BodyTooLarge(usize),
+    /// 400: the body is not a valid Call in the declared encoding.
+    #[error("Failed to parse body into Call: {0}")]
+    Malformed(String),
+    /// 400: the Call is well formed but fails validation (missing payload, missing
+    /// framework id, ids that disagree).
+    #[error("Failed to validate scheduler::Call: {0}")]
+    Invalid(String),
+    /// 406: `Accept` allows neither protobuf nor JSON.
+    #[error("Expecting 'Accept' to allow 'application/x-protobuf' or 'application/json'")]
+    NotAcceptable,
+    /// 400: SUBSCRIBE must not carry `Mesos-Stream-Id`.
+    #[error("Subscribe calls should not include the 'Mesos-Stream-Id' header")]
+    StreamIdOnSubscribe,
+    /// 400: the framework id is unknown to this master.
+    #[error("Framework cannot be found")]
+    UnknownFramework,
+    /// 403: the framework exists but its event stream is gone.
+    #[error("Framework is not subscribed")]
+    NotSubscribed,
+    /// 400: a non-SUBSCRIBE call without `Mesos-Stream-Id`.
+    #[error("All non-subscribe calls should include the 'Mesos-Stream-Id' header")]
+    MissingStreamId,
+    /// 400: the stream id is not the framework's current one.
+    #[error(
+        "The stream ID '{given}' included in this request didn't match the stream ID currently associated with framework ID {framework_id}"
+    )]
+    WrongStreamId {
+        /// The header's value.
+        given: String,
+        /// The framework the call names.
+        framework_id: String,
+    },
+    /// 501: the call type is unknown.
+    #[error("Received an unknown call type")]
+    NotImplemented,
+}
+
+impl ApiError {
+    /// The HTTP status Mesos answers with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
+            ApiError::NotSubscribed => StatusCode::FORBIDDEN,
+            ApiError::NotImplemented => StatusCode::NOT_IMPLEMENTED,
+            ApiError::MissingContentType
+            | ApiError::Malformed(_)
+            | ApiError::Invalid(_)
+            | ApiError::StreamIdOnSubscribe
+            | ApiError::UnknownFramework
+            | ApiError::MissingStreamId
+            | ApiError::WrongStreamId { .. } => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status(), self.to_string()).into_response();
+        if matches!(self, ApiError::MethodNotAllowed(_)) {
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        }
+        response
+    }
+}

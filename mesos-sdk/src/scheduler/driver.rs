@@ -1,0 +1,415 @@
+use std::collections::HashMap;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt as _};
+use tokio::time::{Instant, sleep_until};
+
+use super::client::SchedulerClient;
+use super::config::{Config, SchedulerBuilder};
+use super::reconcile::{Reconciler, Round};
+use super::subscription::{EventStream, subscribed_id};
+use super::{Scheduler, SchedulerError};
+use crate::backoff::Backoff;
+use crate::transport::TransportError;
+use crate::v1;
+use crate::v1::scheduler::{Event, event};
+
+/// Runs a [`Scheduler`]: subscribes, dispatches events to it, acknowledges updates,
+/// reconciles, watches heartbeats and resubscribes (with the framework id, so tasks
+/// survive) with backoff when the connection is lost.
+///
+/// ```no_run
+/// use mesos_sdk::scheduler::{Scheduler, SchedulerClient, SchedulerDriver};
+/// use mesos_sdk::v1;
+///
+/// struct Decliner;
+///
+/// #[async_trait::async_trait]
+/// impl Scheduler for Decliner {
+///     async fn offers(&mut self, client: &SchedulerClient, offers: Vec<v1::Offer>) {
+///         let ids = offers.into_iter().map(|o| o.id).collect();
+///         if let Err(e) = client.decline(ids, None).await {
+///             tracing::warn!(error = %e, "decline failed");
+///         }
+///     }
+/// }
+///
+/// # async fn demo() -> Result<(), mesos_sdk::scheduler::SchedulerError> {
+/// let framework = v1::FrameworkInfo { user: "nobody".into(), name: "decliner".into(), ..Default::default() };
+/// SchedulerDriver::builder("http://127.0.0.1:5050", framework).build()?.run(Decliner).await
+/// # }
+/// ```
+pub struct SchedulerDriver {
+    client: SchedulerClient,
+}
+
+impl std::fmt::Debug for SchedulerDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SchedulerDriver")
+            .field("client", &self.client)
+            .finish()
+    }
+}
+
+/// Why one subscription ended.
+enum SessionEnd {
+    /// `stop()` or `teardown()` was called.
+    Stopped,
+    /// The connection was lost; resubscribe.
+    Lost(SchedulerError),
+    /// Give up.
+    Fatal(SchedulerError),
+}
+
+impl SchedulerDriver {
+    /// Starts configuring a driver for `master` (`http://host:port`, `https://...`, or
+    /// a comma-separated list) and the framework to subscribe.
+    pub fn builder(master: impl Into<String>, framework: v1::FrameworkInfo) -> SchedulerBuilder {
+        SchedulerBuilder::new(master.into(), framework)
+    }
+
+    pub(crate) fn from_config(config: Config) -> Result<Self, SchedulerError> {
+        Ok(SchedulerDriver {
+            client: SchedulerClient::new(config)?,
+        })
+    }
+
+    /// A handle for calls (and `stop()`), usable before and while `run` runs.
+    pub fn client(&self) -> SchedulerClient {
+        self.client.clone()
+    }
+
+    /// Subscribes and dispatches events to `scheduler` until `stop()`/`teardown()`
+    /// (then `Ok(())`) or a fatal error: a refused subscription (e.g. 401, 400), an
+    /// ERROR event from the master, or too many failed reconnection attempts.
+    ///
+    /// # Errors
+    /// See above; [`SchedulerError::api`] gives the master's status and message.
+    pub async fn run(self, scheduler: impl Scheduler) -> Result<(), SchedulerError> {
+        let mut runtime = Runtime::new(self.client, scheduler);
+        runtime.run().await
+    }
+
+    /// Dispatches the events of one subscription read from any RecordIO byte stream
+    /// (in the configured encoding), with the same acknowledgement, reconciliation and
+    /// heartbeat handling as [`SchedulerDriver::run`], but without subscribing or
+    /// resubscribing. Returns `Ok(())` when the stream ends or `stop()` is called.
+    ///
+    /// For replays, tests and benchmarks. Calls the scheduler makes need a subscription
+    /// and fail with [`SchedulerError::NotSubscribed`] unless one exists.
+    ///
+    /// # Errors
+    /// An ERROR event, a broken stream or an undecodable event.
+    pub async fn run_on_bytes<S>(
+        self,
+        scheduler: impl Scheduler,
+        bytes: S,
+    ) -> Result<(), SchedulerError>
+    where
+        S: Stream<Item = Result<Bytes, TransportError>> + Send + 'static,
+    {
+        let events = EventStream::from_bytes(&self.client, bytes);
+        let mut runtime = Runtime::new(self.client, scheduler);
+        match runtime.session(events).await {
+            SessionEnd::Stopped | SessionEnd::Lost(SchedulerError::StreamClosed) => Ok(()),
+            SessionEnd::Lost(e) | SessionEnd::Fatal(e) => Err(e),
+        }
+    }
+}
+
+const TERMINAL: [v1::TaskState; 9] = [
+    v1::TaskState::TaskFinished,
+    v1::TaskState::TaskFailed,
+    v1::TaskState::TaskKilled,
+    v1::TaskState::TaskError,
+    v1::TaskState::TaskLost,
+    v1::TaskState::TaskDropped,
+    v1::TaskState::TaskGone,
+    v1::TaskState::TaskGoneByOperator,
+    v1::TaskState::TaskUnknown,
+];
+
+struct Runtime<S> {
+    client: SchedulerClient,
+    scheduler: S,
+    /// Non-terminal tasks seen in updates, for reconciliation after resubscribing.
+    known: HashMap<String, (v1::TaskId, Option<v1::AgentId>)>,
+    heartbeat: Duration,
+    reconciler: Reconciler,
+    /// Whether the current session delivered SUBSCRIBED.
+    got_subscribed: bool,
+}
+
+impl<S: Scheduler> Runtime<S> {
+    fn new(client: SchedulerClient, scheduler: S) -> Self {
+        let config = &client.shared.config;
+        let heartbeat = config.default_heartbeat;
+        let reconciler = Reconciler::new(config.reconcile_backoff);
+        Runtime {
+            client,
+            scheduler,
+            known: HashMap::new(),
+            heartbeat,
+            reconciler,
+            got_subscribed: false,
+        }
+    }
+
+    fn config(&self) -> &Config {
+        &self.client.shared.config
+    }
+
+    async fn run(&mut self) -> Result<(), SchedulerError> {
+        let mut backoff = Backoff::new(self.config().backoff);
+        let mut stop = self.client.shared.stop.subscribe();
+        let mut failures: u32 = 0;
+        loop {
+            if self.client.is_stopped() {
+                return Ok(());
+            }
+            let error = match self.client.subscribe().await {
+                Ok(events) => {
+                    self.scheduler.connected(&self.client).await;
+                    let end = self.session(events).await;
+                    self.client.shared.state().stream_id = None;
+                    match end {
+                        SessionEnd::Stopped => return Ok(()),
+                        SessionEnd::Fatal(e) => return Err(e),
+                        SessionEnd::Lost(e) => {
+                            tracing::warn!(error = %e, "lost the subscription; resubscribing");
+                            self.scheduler.disconnected(&self.client).await;
+                            if self.got_subscribed {
+                                failures = 0;
+                                backoff.reset();
+                            }
+                            e
+                        }
+                    }
+                }
+                Err(e) if e.is_retryable() => e,
+                Err(e) => {
+                    tracing::error!(error = %e, "subscription refused");
+                    return Err(e);
+                }
+            };
+            failures += 1;
+            if let Some(max) = self.config().max_reconnect_attempts
+                && failures > max
+            {
+                return Err(SchedulerError::ReconnectsExhausted {
+                    attempts: failures,
+                    last: Box::new(error),
+                });
+            }
+            let delay = backoff.next_delay();
+            tracing::info!(?delay, attempt = failures, error = %error, "resubscribing after a delay");
+            tokio::select! {
+                _ = stopped(&mut stop) => return Ok(()),
+                _ = tokio::time::sleep(delay) => {}
+            }
+        }
+    }
+
+    /// Dispatches one subscription's events until it ends.
+    async fn session(&mut self, mut events: EventStream) -> SessionEnd {
+        let mut stop = self.client.shared.stop.subscribe();
+        self.got_subscribed = false;
+        self.heartbeat = self.config().default_heartbeat;
+        let misses = self.config().heartbeat_misses;
+        let mut silence = self.heartbeat * misses;
+        let mut deadline = Instant::now() + silence;
+        loop {
+            let reconcile_at = self.reconciler.due_at(Instant::now());
+            tokio::select! {
+                biased;
+                _ = stopped(&mut stop) => return SessionEnd::Stopped,
+                _ = sleep_until(deadline) => {
+                    return SessionEnd::Lost(SchedulerError::HeartbeatTimeout(silence));
+                }
+                _ = sleep_until(reconcile_at.unwrap_or(deadline)), if reconcile_at.is_some() => {
+                    self.reconcile_round().await;
+                }
+                item = events.next() => {
+                    let event = match item {
+                        None => return SessionEnd::Lost(SchedulerError::StreamClosed),
+                        Some(Err(e)) => return SessionEnd::Lost(e),
+                        Some(Ok(event)) => event,
+                    };
+                    if let Err(e) = self.dispatch(event).await {
+                        return SessionEnd::Fatal(e);
+                    }
+                    silence = self.heartbeat * misses;
+                    deadline = Instant::now() + silence;
+                }
+            }
+        }
+    }
+
+    async fn reconcile_round(&mut self) {
+        let Some(round) = self.reconciler.poll(Instant::now()) else {
+            return;
+        };
+        let tasks = match round {
+            Round::Explicit(tasks) => tasks,
+            Round::Implicit => Vec::new(),
+        };
+        tracing::debug!(tasks = tasks.len(), "reconciling");
+        if let Err(e) = self.client.reconcile(tasks).await {
+            tracing::warn!(error = %e, "reconciliation call failed");
+        }
+    }
+
+    /// Hands one event to the scheduler; `Err` ends the driver.
+    async fn dispatch(&mut self, event: Event) -> Result<(), SchedulerError> {
+        use event::Type;
+        let client = &self.client;
+        let kind = event
+            .r#type
+            .and_then(|t| Type::try_from(t).ok())
+            .unwrap_or(Type::Unknown);
+        match kind {
+            Type::Subscribed => {
+                let Some(subscribed) = event.subscribed else {
+                    return missing("SUBSCRIBED", "subscribed");
+                };
+                tracing::info!(framework_id = subscribed_id(&subscribed), "subscribed");
+                if let Some(secs) = subscribed.heartbeat_interval_seconds
+                    && secs.is_finite()
+                    && secs > 0.0
+                {
+                    self.heartbeat = Duration::from_secs_f64(secs.min(86_400.0));
+                }
+                self.got_subscribed = true;
+                self.scheduler.subscribed(client, subscribed).await;
+                let mut tasks: Vec<_> = self.known.values().cloned().collect();
+                for (task, agent) in &self.config().reconcile_tasks {
+                    if !self.known.contains_key(&task.value) {
+                        tasks.push((task.clone(), agent.clone()));
+                    }
+                }
+                self.reconciler.start(tasks, Instant::now());
+            }
+            Type::Offers => {
+                let offers = event.offers.map(|o| o.offers).unwrap_or_default();
+                self.scheduler.offers(client, offers).await;
+            }
+            Type::InverseOffers => {
+                let offers = event
+                    .inverse_offers
+                    .map(|o| o.inverse_offers)
+                    .unwrap_or_default();
+                self.scheduler.inverse_offers(client, offers).await;
+            }
+            Type::Rescind => match event.rescind {
+                Some(r) => self.scheduler.rescind(client, r.offer_id).await,
+                None => return missing("RESCIND", "rescind"),
+            },
+            Type::RescindInverseOffer => match event.rescind_inverse_offer {
+                Some(r) => {
+                    self.scheduler
+                        .rescind_inverse_offer(client, r.inverse_offer_id)
+                        .await
+                }
+                None => return missing("RESCIND_INVERSE_OFFER", "rescind_inverse_offer"),
+            },
+            Type::Update => {
+                let Some(update) = event.update else {
+                    return missing("UPDATE", "update");
+                };
+                self.update(update.status).await;
+            }
+            Type::UpdateOperationStatus => {
+                let Some(update) = event.update_operation_status else {
+                    return missing("UPDATE_OPERATION_STATUS", "update_operation_status");
+                };
+                self.operation_update(update.status).await;
+            }
+            Type::Message => match event.message {
+                Some(m) => self.scheduler.message(client, m).await,
+                None => return missing("MESSAGE", "message"),
+            },
+            Type::Failure => match event.failure {
+                Some(f) => self.scheduler.failure(client, f).await,
+                None => return missing("FAILURE", "failure"),
+            },
+            Type::Error => {
+                let message = event.error.map(|e| e.message).unwrap_or_default();
+                tracing::error!(%message, "the master sent ERROR");
+                self.scheduler.error(client, message.clone()).await;
+                return Err(SchedulerError::Master(message));
+            }
+            Type::Heartbeat => tracing::trace!("heartbeat"),
+            Type::Unknown => {
+                tracing::debug!(r#type = ?event.r#type, "ignoring an event of unknown type")
+            }
+        }
+        Ok(())
+    }
+
+    async fn update(&mut self, status: v1::TaskStatus) {
+        let terminal = v1::TaskState::try_from(status.state).is_ok_and(|s| TERMINAL.contains(&s));
+        if terminal {
+            self.known.remove(&status.task_id.value);
+        } else {
+            self.known.insert(
+                status.task_id.value.clone(),
+                (status.task_id.clone(), status.agent_id.clone()),
+            );
+        }
+        self.reconciler.observe(&status.task_id);
+        let ack = match (&status.uuid, &status.agent_id) {
+            (Some(uuid), Some(agent)) if !uuid.is_empty() && self.config().auto_acknowledge => {
+                Some((agent.clone(), status.task_id.clone(), uuid.clone()))
+            }
+            (Some(uuid), None) if !uuid.is_empty() && self.config().auto_acknowledge => {
+                tracing::warn!(
+                    task_id = %status.task_id.value,
+                    "status update has a uuid but no agent id; cannot acknowledge it"
+                );
+                None
+            }
+            _ => None,
+        };
+        self.scheduler.update(&self.client, status).await;
+        if let Some((agent, task, uuid)) = ack
+            && let Err(e) = self.client.acknowledge(agent, task, uuid).await
+        {
+            tracing::warn!(error = %e, "acknowledging a status update failed; the agent will resend it");
+        }
+    }
+
+    async fn operation_update(&mut self, status: v1::OperationStatus) {
+        let ack = match (&status.uuid, &status.operation_id) {
+            (Some(uuid), Some(operation)) if self.config().auto_acknowledge => Some((
+                status.agent_id.clone(),
+                status.resource_provider_id.clone(),
+                operation.clone(),
+                uuid.value.clone(),
+            )),
+            _ => None,
+        };
+        self.scheduler
+            .update_operation_status(&self.client, status)
+            .await;
+        if let Some((agent, provider, operation, uuid)) = ack
+            && let Err(e) = self
+                .client
+                .acknowledge_operation_status(agent, provider, operation, uuid)
+                .await
+        {
+            tracing::warn!(error = %e, "acknowledging an operation status failed");
+        }
+    }
+}
+
+fn missing(event: &str, field: &str) -> Result<(), SchedulerError> {
+    tracing::warn!(event, field, "ignoring an event without its payload");
+    Ok(())
+}
+
+/// Resolves once the stop flag is set. (A helper so that no `watch::Ref` is held
+/// inside `select!`, which would make the driver's future `!Send`.)
+async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}

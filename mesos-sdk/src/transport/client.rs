@@ -1,0 +1,176 @@
+use std::time::Duration;
+
+use base64::Engine as _;
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, LOCATION};
+use reqwest::{Response, Url};
+
+use super::error::{ApiError, TransportError};
+use crate::codec::Encoding;
+
+/// Header naming a scheduler's subscription; sent back on every call.
+pub const STREAM_ID_HEADER: &str = "Mesos-Stream-Id";
+
+/// At most this many bytes of an error body are read into [`ApiError::message`].
+pub const MAX_ERROR_BODY: usize = 4096;
+
+/// How a client proves who it is.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Auth {
+    /// HTTP Basic with a framework principal and its secret.
+    Basic {
+        /// The principal.
+        principal: String,
+        /// The secret.
+        secret: String,
+    },
+    /// `Authorization: Bearer <token>` (executors: `MESOS_EXECUTOR_AUTHENTICATION_TOKEN`).
+    Bearer(String),
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Auth::Basic { principal, .. } => f
+                .debug_struct("Basic")
+                .field("principal", principal)
+                .field("secret", &"<redacted>")
+                .finish(),
+            Auth::Bearer(_) => f.write_str("Bearer(<redacted>)"),
+        }
+    }
+}
+
+impl Auth {
+    fn header(&self) -> Result<HeaderValue, TransportError> {
+        let text = match self {
+            Auth::Basic { principal, secret } => format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{principal}:{secret}"))
+            ),
+            Auth::Bearer(token) => format!("Bearer {token}"),
+        };
+        let mut value = HeaderValue::from_str(&text).map_err(|_| {
+            TransportError::Client("credentials contain characters not allowed in a header".into())
+        })?;
+        value.set_sensitive(true);
+        Ok(value)
+    }
+}
+
+/// Posts encoded calls to Mesos endpoints.
+///
+/// Cheap to clone (the connection pool is shared). Redirects are not followed.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), mesos_sdk::transport::TransportError> {
+/// use mesos_sdk::codec::Encoding;
+/// use mesos_sdk::transport::{HttpTransport, Url};
+/// let http = HttpTransport::new(Encoding::Protobuf, None)?;
+/// let url = Url::parse("http://127.0.0.1:5050/api/v1/scheduler").unwrap();
+/// let response = http.post(&url, b"...".to_vec(), None).await?;
+/// assert!(response.status().is_success());
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct HttpTransport {
+    client: reqwest::Client,
+    encoding: Encoding,
+    auth: Option<HeaderValue>,
+}
+
+impl HttpTransport {
+    /// A transport sending and accepting `encoding`, with optional credentials.
+    ///
+    /// # Errors
+    /// [`TransportError::Client`] if the TLS backend cannot start or the credentials
+    /// cannot be put in a header.
+    pub fn new(encoding: Encoding, auth: Option<Auth>) -> Result<Self, TransportError> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(10))
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| TransportError::Client(e.to_string()))?;
+        let auth = auth.as_ref().map(Auth::header).transpose()?;
+        Ok(HttpTransport {
+            client,
+            encoding,
+            auth,
+        })
+    }
+
+    /// The body encoding of calls and events.
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
+    /// Posts one encoded call. A 2xx answer is returned as is (its body may be an event
+    /// stream); anything else becomes [`TransportError::Api`] with the first
+    /// [`MAX_ERROR_BODY`] bytes of the body as its message.
+    ///
+    /// # Errors
+    /// [`TransportError::Unreachable`] when no answer arrives, [`TransportError::Api`]
+    /// for a non-success status (including redirects).
+    pub async fn post(
+        &self,
+        url: &Url,
+        body: Vec<u8>,
+        stream_id: Option<&str>,
+    ) -> Result<Response, TransportError> {
+        let content_type = self.encoding.content_type();
+        let mut request = self
+            .client
+            .post(url.clone())
+            .header(CONTENT_TYPE, content_type)
+            .header(ACCEPT, content_type)
+            .body(body);
+        if let Some(auth) = &self.auth {
+            request = request.header(AUTHORIZATION, auth.clone());
+        }
+        if let Some(id) = stream_id {
+            request = request.header(STREAM_ID_HEADER, id);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|source| TransportError::Unreachable {
+                endpoint: url.to_string(),
+                source,
+            })?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        Err(api_error(url, response).await.into())
+    }
+}
+
+/// Reads at most [`MAX_ERROR_BODY`] bytes of a failed answer.
+async fn api_error(url: &Url, mut response: Response) -> ApiError {
+    let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut body = Vec::new();
+    while body.len() < MAX_ERROR_BODY {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let take = chunk.len().min(MAX_ERROR_BODY - body.len());
+                body.extend_from_slice(&chunk[..take]);
+            }
+            Ok(None) => break,
+            Err(e) => {
+                tracing::debug!(error = %e, "error body broke off");
+                break;
+            }
+        }
+    }
+    ApiError {
+        status,
+        message: String::from_utf8_lossy(&body).trim().to_owned(),
+        location,
+        endpoint: url.to_string(),
+    }
+}
