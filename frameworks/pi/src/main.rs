@@ -1,6 +1,7 @@
-//! Monte Carlo estimate of pi as a Mesos framework.
+//! `pi`: a Monte Carlo estimate of π on Mesos. Scheduler by default; the executor when
+//! an agent starts it.
 
-fn main() {
-    eprintln!("pi: not built yet");
-    std::process::exit(2);
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    mesos_pi::cli::main().await
 }

@@ -1,0 +1,251 @@
+//! Running a whole job: connect to (or start) a cluster, run the scheduler, report.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use mesos_sdk::master::LocalCluster;
+use mesos_sdk::resources::Resources;
+use mesos_sdk::scheduler::{SchedulerDriver, SchedulerError};
+use serde::Serialize;
+use tokio::sync::watch;
+
+use crate::plan::{JobPlan, Ledger, PlanError};
+use crate::scheduler::{PiScheduler, Progress, TaskShape};
+
+/// Everything a job needs; [`crate::cli::Args`] builds one from the command line.
+#[derive(Debug, Clone)]
+pub struct JobConfig {
+    /// Master URL(s) (`http://host:5050`, or a comma-separated list); `None` starts an
+    /// embedded [`LocalCluster`].
+    pub master: Option<String>,
+    /// Total samples.
+    pub samples: u64,
+    /// Number of tasks.
+    pub tasks: u64,
+    /// CPUs per task.
+    pub task_cpus: f64,
+    /// Memory per task, in MB.
+    pub task_mem: f64,
+    /// Agents of the embedded cluster.
+    pub agents: usize,
+    /// CPUs of each embedded agent.
+    pub agent_cpus: usize,
+    /// The job seed.
+    pub seed: u64,
+    /// Framework name.
+    pub name: String,
+    /// Framework role.
+    pub role: String,
+    /// Retries per task after its first attempt.
+    pub max_retries: u32,
+    /// The executor program; `None` uses this binary ([`std::env::current_exe`]).
+    pub executor_path: Option<PathBuf>,
+    /// How long to wait for the master to accept the subscription.
+    pub connect_timeout: Duration,
+}
+
+impl Default for JobConfig {
+    fn default() -> Self {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Self {
+            master: None,
+            samples: 1_000_000_000,
+            tasks: 2 * cpus as u64,
+            task_cpus: 1.0,
+            task_mem: 32.0,
+            agents: 1,
+            agent_cpus: cpus,
+            seed: 0x5eed,
+            name: "pi".to_string(),
+            role: "*".to_string(),
+            max_retries: 3,
+            executor_path: None,
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The result of a job: exactly the keys of `--json`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Report {
+    /// The estimate of π.
+    pub pi: f64,
+    /// `|pi − π|`.
+    pub error: f64,
+    /// Standard error of the estimate.
+    pub std_error: f64,
+    /// Samples counted (always the samples requested).
+    pub samples: u64,
+    /// Tasks in the job.
+    pub tasks: u64,
+    /// Wall time from start to the last result, in seconds.
+    pub wall_seconds: f64,
+    /// `samples / wall_seconds`.
+    pub samples_per_second: f64,
+}
+
+/// Why a job did not produce an estimate.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JobError {
+    /// The job parameters are unusable.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// A task or executor resource amount is not a positive number.
+    #[error("invalid resources {0:?}: --task-cpus and --task-mem must be positive numbers")]
+    Resources(String),
+    /// The embedded cluster could not start.
+    #[error("could not start the embedded cluster: {0}")]
+    Cluster(#[from] mesos_sdk::master::ClusterError),
+    /// The path of this program is unknown, so it cannot be its own executor.
+    #[error("cannot find this program's path to use as the executor: {0}")]
+    ExecutorPath(std::io::Error),
+    /// The master did not accept the subscription in time.
+    #[error(
+        "no subscription from the master at {master} within {timeout:?}; check --master and that the master is running"
+    )]
+    Unreachable {
+        /// The master URL(s).
+        master: String,
+        /// The timeout.
+        timeout: Duration,
+    },
+    /// The scheduler runtime failed.
+    #[error("scheduler failed: {0}")]
+    Scheduler(#[from] SchedulerError),
+    /// Some task failed on every retry.
+    #[error("{failed} of {tasks} tasks failed on every retry; see the log for the causes")]
+    TasksFailed {
+        /// Tasks without a result.
+        failed: usize,
+        /// Tasks in the job.
+        tasks: usize,
+    },
+}
+
+/// Runs the job; `progress` sees every change. Starts and stops an embedded cluster when
+/// `config.master` is `None`.
+///
+/// # Errors
+/// [`JobError`] for bad parameters, an unreachable master, or tasks that kept failing.
+pub async fn run(
+    config: &JobConfig,
+    progress: watch::Sender<Progress>,
+) -> Result<Report, JobError> {
+    let plan = JobPlan::new(config.samples, config.tasks, config.seed)?;
+    let shape = task_shape(config)?;
+    let start = Instant::now();
+    let (cluster, master) = match &config.master {
+        Some(url) => (None, url.clone()),
+        None => {
+            let cluster = start_cluster(config).await?;
+            let url = cluster.url();
+            (Some(cluster), url)
+        }
+    };
+    let result = run_on(config, &master, plan, shape, progress, start).await;
+    if let Some(cluster) = cluster {
+        cluster.shutdown().await;
+    }
+    result
+}
+
+/// Starts the embedded cluster: `config.agents` agents of `config.agent_cpus` CPUs.
+async fn start_cluster(config: &JobConfig) -> Result<LocalCluster, JobError> {
+    let mem = (config.agent_cpus as f64 / config.task_cpus).ceil() * config.task_mem + 256.0;
+    let resources = format!("cpus:{};mem:{mem}", config.agent_cpus);
+    tracing::info!(agents = config.agents, %resources, "starting the embedded cluster");
+    Ok(LocalCluster::builder()
+        .agents(config.agents)
+        .resources(resources)
+        .allocation_interval(Duration::from_millis(100))
+        .start()
+        .await?)
+}
+
+fn task_shape(config: &JobConfig) -> Result<TaskShape, JobError> {
+    let valid = |v: f64| v.is_finite() && v > 0.0;
+    let text = format!("cpus:{};mem:{}", config.task_cpus, config.task_mem);
+    if !valid(config.task_cpus) || !valid(config.task_mem) {
+        return Err(JobError::Resources(text));
+    }
+    let task = Resources::parse(&text).map_err(|_| JobError::Resources(text.clone()))?;
+    let executor = Resources::parse("mem:32").map_err(|_| JobError::Resources("mem:32".into()))?;
+    let executor_path = match &config.executor_path {
+        Some(p) => p.clone(),
+        None => std::env::current_exe().map_err(JobError::ExecutorPath)?,
+    };
+    Ok(TaskShape {
+        task: task.allocate(&config.role),
+        executor: executor.allocate(&config.role),
+        executor_path,
+    })
+}
+
+async fn run_on(
+    config: &JobConfig,
+    master: &str,
+    plan: JobPlan,
+    shape: TaskShape,
+    progress: watch::Sender<Progress>,
+    start: Instant,
+) -> Result<Report, JobError> {
+    let tasks = plan.tasks().len() as u64;
+    let ledger = Arc::new(Mutex::new(Ledger::new(plan, config.max_retries)));
+    let user = std::env::var("USER").unwrap_or_else(|_| "root".to_string());
+    let framework = mesos_sdk::calls::framework_info(config.name.clone(), user)
+        .roles([config.role.clone()])
+        .build();
+    let driver = SchedulerDriver::builder(master, framework)
+        .max_reconnect_attempts(Some(3))
+        .auto_acknowledge(false)
+        .build()?;
+    let client = driver.client();
+    let mut watch_progress = progress.subscribe();
+    let scheduler = PiScheduler::new(ledger.clone(), shape, progress);
+    let run = driver.run(scheduler);
+    tokio::pin!(run);
+    // Bound the time to subscribe, so a wrong --master fails fast instead of retrying.
+    // (The `Ref` from `wait_for` holds the channel's read lock: drop it at once.)
+    let subscribed = async {
+        tokio::time::timeout(
+            config.connect_timeout,
+            watch_progress.wait_for(|p| p.subscribed),
+        )
+        .await
+        .is_ok_and(|r| r.is_ok())
+    };
+    tokio::select! {
+        result = &mut run => { result?; }
+        ok = subscribed => {
+            if !ok {
+                client.stop();
+                let _ = run.await;
+                return Err(JobError::Unreachable { master: master.to_string(), timeout: config.connect_timeout });
+            }
+            run.await?;
+        }
+    }
+    let wall = start.elapsed().as_secs_f64();
+    let ledger = ledger.lock().unwrap_or_else(PoisonError::into_inner);
+    if !ledger.is_complete() {
+        return Err(JobError::TasksFailed {
+            failed: ledger.tasks() - ledger.done(),
+            tasks: ledger.tasks(),
+        });
+    }
+    let tally = ledger.tally();
+    let estimate = tally
+        .estimate()
+        .ok_or(JobError::Plan(PlanError::NoSamples))?;
+    Ok(Report {
+        pi: estimate.pi,
+        error: estimate.error,
+        std_error: estimate.std_error,
+        samples: tally.samples,
+        tasks,
+        wall_seconds: wall,
+        samples_per_second: tally.samples as f64 / wall.max(f64::MIN_POSITIVE),
+    })
+}

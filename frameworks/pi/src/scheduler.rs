@@ -1,0 +1,307 @@
+//! The Pi scheduler: launches the planned tasks on offers, retries failed ones, counts
+//! results exactly once, and tears the framework down when the job is complete.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use mesos_sdk::resources::{Resources, fit};
+use mesos_sdk::scheduler::{Scheduler, SchedulerClient};
+use mesos_sdk::v1;
+use tokio::sync::watch;
+
+use crate::plan::{Ledger, Outcome};
+
+/// The executor id used on every agent (executor ids are per agent and framework).
+pub const EXECUTOR_ID: &str = "pi-executor";
+
+/// How long declined offers are refused once no task is waiting, in seconds.
+const REFUSE_SECONDS: f64 = 30.0;
+
+/// Progress of a job, published after every change.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Whether the framework is subscribed.
+    pub subscribed: bool,
+    /// Tasks whose result is counted.
+    pub done: usize,
+    /// Tasks in the job.
+    pub tasks: usize,
+    /// Samples counted so far.
+    pub samples: u64,
+    /// Task attempts launched, retries included.
+    pub attempts: u64,
+    /// Whether the job ended (complete, or a task ran out of retries).
+    pub finished: bool,
+}
+
+/// What the scheduler needs besides the ledger.
+#[derive(Debug, Clone)]
+pub struct TaskShape {
+    /// Resources of each task, e.g. `cpus:1;mem:64`.
+    pub task: Resources,
+    /// Resources of the executor, taken once per agent, e.g. `mem:32`.
+    pub executor: Resources,
+    /// The executor program (non-shell command): normally this very binary.
+    pub executor_path: PathBuf,
+}
+
+/// The scheduler half of the framework.
+pub struct PiScheduler {
+    ledger: Arc<Mutex<Ledger>>,
+    shape: TaskShape,
+    progress: watch::Sender<Progress>,
+    /// Agents on which our executor was launched and has not been reported gone.
+    executors: HashSet<String>,
+    framework_id: Option<v1::FrameworkId>,
+}
+
+impl std::fmt::Debug for PiScheduler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PiScheduler")
+            .field("shape", &self.shape)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PiScheduler {
+    /// A scheduler for the job in `ledger`, publishing its progress on `progress`.
+    pub fn new(
+        ledger: Arc<Mutex<Ledger>>,
+        shape: TaskShape,
+        progress: watch::Sender<Progress>,
+    ) -> Self {
+        Self {
+            ledger,
+            shape,
+            progress,
+            executors: HashSet::new(),
+            framework_id: None,
+        }
+    }
+
+    fn ledger(&self) -> MutexGuard<'_, Ledger> {
+        self.ledger.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn publish(&self) {
+        let snapshot = {
+            let l = self.ledger();
+            Progress {
+                subscribed: true,
+                done: l.done(),
+                tasks: l.tasks(),
+                samples: l.tally().samples,
+                attempts: l.attempts(),
+                finished: l.is_complete() || l.is_exhausted(),
+            }
+        };
+        self.progress.send_replace(snapshot);
+    }
+
+    fn executor_info(&self, resources: Vec<v1::Resource>) -> v1::ExecutorInfo {
+        let path = self.shape.executor_path.to_string_lossy().into_owned();
+        v1::ExecutorInfo {
+            executor_id: v1::ExecutorId {
+                value: EXECUTOR_ID.to_string(),
+            },
+            framework_id: self.framework_id.clone(),
+            name: Some("pi executor".to_string()),
+            command: Some(v1::CommandInfo {
+                shell: Some(false),
+                value: Some(path.clone()),
+                arguments: vec![path],
+                ..Default::default()
+            }),
+            resources,
+            ..Default::default()
+        }
+    }
+
+    /// The tasks to launch on one offer (possibly none).
+    fn tasks_for(&mut self, offer: &v1::Offer) -> Vec<(String, v1::TaskInfo)> {
+        let agent = offer.agent_id.value.clone();
+        let mut available = Resources::from(offer.resources.clone());
+        let executor_resources = if self.executors.contains(&agent) {
+            Resources::new()
+        } else {
+            match fit::first_fit(&available, &self.shape.executor) {
+                Some(r) => {
+                    available -= &r;
+                    r
+                }
+                None => return Vec::new(),
+            }
+        };
+        let max = self.ledger().pending();
+        let slots = fit::pack(&available, &self.shape.task, max);
+        if slots.is_empty() {
+            return Vec::new();
+        }
+        let executor = self.executor_info(executor_resources.into_vec());
+        let mut tasks = Vec::new();
+        let mut ledger = self.ledger();
+        for resources in slots {
+            let Some(launch) = ledger.next_launch() else {
+                break;
+            };
+            let info = v1::TaskInfo {
+                name: format!("pi {}", launch.input.stream),
+                task_id: v1::TaskId {
+                    value: launch.task_id.clone(),
+                },
+                agent_id: offer.agent_id.clone(),
+                resources: resources.into_vec(),
+                executor: Some(executor.clone()),
+                data: Some(launch.input.encode()),
+                ..Default::default()
+            };
+            tasks.push((launch.task_id, info));
+        }
+        drop(ledger);
+        if !tasks.is_empty() {
+            self.executors.insert(agent);
+        }
+        tasks
+    }
+
+    /// No refusal while tasks wait for resources; a long one once all are launched.
+    fn refuse_filter(&self) -> v1::Filters {
+        let idle = self.ledger().pending() == 0;
+        v1::Filters {
+            refuse_seconds: Some(if idle { REFUSE_SECONDS } else { 0.0 }),
+        }
+    }
+
+    async fn finish_if_done(&self, client: &SchedulerClient) {
+        let (complete, exhausted) = {
+            let l = self.ledger();
+            (l.is_complete(), l.is_exhausted())
+        };
+        if complete || exhausted {
+            if exhausted {
+                tracing::error!("a task failed on every retry; ending the job");
+            }
+            // TEARDOWN stops the executors on every agent, then the driver returns.
+            if let Err(error) = client.teardown().await {
+                tracing::warn!(%error, "teardown failed; stopping anyway");
+                client.stop();
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Scheduler for PiScheduler {
+    async fn subscribed(
+        &mut self,
+        client: &SchedulerClient,
+        subscribed: v1::scheduler::event::Subscribed,
+    ) {
+        tracing::info!(framework_id = %subscribed.framework_id.value, "subscribed");
+        self.framework_id = Some(subscribed.framework_id);
+        self.progress.send_modify(|p| p.subscribed = true);
+        // After a resubscription, lost tasks come back as updates; make sure offers flow.
+        if self.ledger().pending() > 0 {
+            let _ = client.revive(Vec::new()).await;
+        }
+    }
+
+    async fn offers(&mut self, client: &SchedulerClient, offers: Vec<v1::Offer>) {
+        let mut unused = Vec::new();
+        for offer in offers {
+            let tasks = self.tasks_for(&offer);
+            if tasks.is_empty() {
+                unused.push(offer.id);
+                continue;
+            }
+            let ids: Vec<String> = tasks.iter().map(|(id, _)| id.clone()).collect();
+            tracing::debug!(agent = %offer.agent_id.value, tasks = ids.len(), "launching");
+            let infos = tasks.into_iter().map(|(_, info)| info).collect();
+            let launch = v1::offer::Operation {
+                r#type: Some(v1::offer::operation::Type::Launch as i32),
+                launch: Some(v1::offer::operation::Launch { task_infos: infos }),
+                ..Default::default()
+            };
+            // Unused parts of the offer come back at once while tasks are waiting.
+            let filters = self.refuse_filter();
+            if let Err(error) = client
+                .accept(vec![offer.id], vec![launch], Some(filters))
+                .await
+            {
+                tracing::warn!(%error, "launch failed; the tasks will be offered again");
+                let mut ledger = self.ledger();
+                ids.iter().for_each(|id| ledger.launch_failed(id));
+            }
+        }
+        self.publish();
+        if !unused.is_empty() {
+            let filters = self.refuse_filter();
+            if let Err(error) = client.decline(unused, Some(filters)).await {
+                tracing::debug!(%error, "decline failed");
+            }
+        }
+    }
+
+    async fn update(&mut self, client: &SchedulerClient, status: v1::TaskStatus) {
+        let id = status.task_id.value.as_str();
+        let state = v1::TaskState::try_from(status.state).unwrap_or(v1::TaskState::TaskUnknown);
+        tracing::debug!(task = id, ?state, "status update");
+        let outcome = match state {
+            v1::TaskState::TaskFinished => Some(
+                self.ledger()
+                    .finished(id, status.data.as_deref().unwrap_or_default()),
+            ),
+            s if is_terminal_failure(s) => {
+                tracing::warn!(task = id, state = ?s, message = status.message.as_deref(), "task ended without a result");
+                Some(self.ledger().failed(id))
+            }
+            _ => None,
+        };
+        if outcome == Some(Outcome::Requeued) {
+            let _ = client.revive(Vec::new()).await;
+        }
+        // Acknowledge here (auto-acknowledgement is off) so that the last update is
+        // acknowledged before the teardown below ends the framework.
+        if let (Some(uuid), Some(agent)) = (status.uuid.clone(), status.agent_id.clone())
+            && !uuid.is_empty()
+            && let Err(error) = client
+                .acknowledge(agent, status.task_id.clone(), uuid)
+                .await
+        {
+            tracing::warn!(task = id, %error, "acknowledgement failed; the agent will resend the update");
+        }
+        if outcome.is_some() {
+            self.publish();
+            self.finish_if_done(client).await;
+        }
+    }
+
+    async fn failure(&mut self, _client: &SchedulerClient, failure: v1::scheduler::event::Failure) {
+        if let Some(agent) = failure.agent_id {
+            // The executor (or the whole agent) is gone: the next launch there starts one.
+            tracing::warn!(agent = %agent.value, status = failure.status, "executor or agent failed");
+            self.executors.remove(&agent.value);
+        }
+    }
+
+    async fn error(&mut self, client: &SchedulerClient, message: String) {
+        tracing::error!(%message, "the master refused the framework");
+        client.stop();
+    }
+}
+
+/// Terminal states other than TASK_FINISHED: the attempt produced no result.
+fn is_terminal_failure(state: v1::TaskState) -> bool {
+    use v1::TaskState as S;
+    matches!(
+        state,
+        S::TaskFailed
+            | S::TaskKilled
+            | S::TaskLost
+            | S::TaskError
+            | S::TaskDropped
+            | S::TaskGone
+            | S::TaskGoneByOperator
+    )
+}
