@@ -18,6 +18,8 @@
 //! `running_then_finished` case sends both (two updates and two acknowledgements per
 //! task), as most real executors do.
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -100,6 +102,8 @@ struct Scheduler {
     events: mpsc::UnboundedReceiver<Event>,
     executor: v1::ExecutorInfo,
     next_task: u64,
+    /// The first call the master did not take (checked after every iteration).
+    failed: Arc<Mutex<Option<String>>>,
 }
 
 fn executor_info() -> v1::ExecutorInfo {
@@ -164,6 +168,7 @@ impl Scheduler {
             events,
             executor: executor_info(),
             next_task: 0,
+            failed: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -175,11 +180,15 @@ impl Scheduler {
             .header("Content-Type", Encoding::Protobuf.content_type())
             .header("Mesos-Stream-Id", &self.stream_id)
             .body(Encoding::Protobuf.encode(call));
+        let failed = self.failed.clone();
         tokio::spawn(async move {
-            match request.send().await {
-                Ok(r) if r.status() == 202 => {}
-                Ok(r) => panic!("call refused: {}", r.status()),
-                Err(e) => panic!("call failed: {e}"),
+            let error = match request.send().await {
+                Ok(r) if r.status() == 202 => return,
+                Ok(r) => format!("call refused: {}", r.status()),
+                Err(e) => format!("call failed: {e}"),
+            };
+            if let Ok(mut first) = failed.lock() {
+                first.get_or_insert(error);
             }
         });
     }
@@ -227,9 +236,13 @@ impl Scheduler {
     }
 
     /// Launches `n` tasks and returns once each has finished (every update acked).
+    /// A retried (duplicate) update or one of an earlier iteration's task is not
+    /// counted.
     async fn run_tasks(&mut self, n: usize, data: &Bytes) {
-        let (mut launched, mut finished) = (0, 0);
-        while finished < n {
+        let first = self.next_task;
+        let mut launched = 0;
+        let mut finished: HashSet<u64> = HashSet::with_capacity(n);
+        while finished.len() < n {
             let event = self.events.recv().await.expect("event stream open");
             match event.r#type() {
                 event::Type::Offers => {
@@ -244,8 +257,12 @@ impl Scheduler {
                     {
                         self.post(&ack);
                     }
+                    let number = status.task_id.value[1..].parse::<u64>().expect("t<n>");
                     match status.state() {
-                        v1::TaskState::TaskFinished => finished += 1,
+                        v1::TaskState::TaskFinished if number > first => {
+                            finished.insert(number);
+                        }
+                        v1::TaskState::TaskFinished => {}
                         v1::TaskState::TaskRunning => {}
                         other => panic!("task {} ended {other:?}", status.task_id.value),
                     }
@@ -253,6 +270,9 @@ impl Scheduler {
                 event::Type::Error => panic!("ERROR event: {:?}", event.error),
                 _ => {}
             }
+        }
+        if let Some(error) = self.failed.lock().ok().and_then(|f| f.clone()) {
+            panic!("{error}");
         }
     }
 }
