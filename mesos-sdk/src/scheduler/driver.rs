@@ -175,6 +175,12 @@ impl<S: Scheduler> Runtime<S> {
                     self.client.shared.state().stream_id = None;
                     match end {
                         SessionEnd::Stopped => return Ok(()),
+                        // After TEARDOWN the master closes the stream (or reports the
+                        // framework removed): that is how the run ends, quietly.
+                        SessionEnd::Lost(e) | SessionEnd::Fatal(e) if self.client.is_ending() => {
+                            tracing::debug!(error = %e, "subscription ended after stop/teardown");
+                            return Ok(());
+                        }
                         SessionEnd::Fatal(e) => return Err(e),
                         SessionEnd::Lost(e) => {
                             tracing::warn!(error = %e, "lost the subscription; resubscribing");
@@ -335,6 +341,11 @@ impl<S: Scheduler> Runtime<S> {
             },
             Type::Error => {
                 let message = event.error.map(|e| e.message).unwrap_or_default();
+                if client.is_ending() {
+                    // The answer to our own TEARDOWN/stop: not an error to report.
+                    tracing::debug!(%message, "ERROR from the master while ending the run");
+                    return Err(SchedulerError::Master(message));
+                }
                 tracing::error!(%message, "the master sent ERROR");
                 self.scheduler.error(client, message.clone()).await;
                 return Err(SchedulerError::Master(message));
