@@ -1,7 +1,8 @@
 //! Scheduler event dispatch through the `Scheduler` trait runtime, from an in-memory
 //! RecordIO stream (no network), compared in the same run with decoding alone.
 //!
-//! `cargo bench -p mesos-benches --bench dispatch`
+//! `cargo bench -p mesos-benches --bench dispatch -- --warm-up-time 1 --measurement-time 3`
+//! (results: `docs/benchmarks.md`, "Scheduler event dispatch").
 
 use std::hint::black_box;
 
@@ -128,6 +129,37 @@ fn bench(c: &mut Criterion) {
                     assert_eq!(n, EVENTS);
                 })
             })
+        });
+        // Decoding alone with the same per-iteration setup and teardown as `dispatch`
+        // (a driver built outside the timing and dropped inside it): the fair
+        // baseline for the driver's own per-event cost.
+        group.bench_function("decode_only_batched", |b| {
+            b.iter_batched(
+                || {
+                    SchedulerDriver::builder("http://127.0.0.1:5050", Default::default())
+                        .encoding(encoding)
+                        .build()
+                        .unwrap()
+                },
+                |driver| {
+                    rt.block_on(async {
+                        use futures::StreamExt as _;
+                        let input = futures::stream::iter(
+                            parts.clone().into_iter().map(Ok::<_, std::io::Error>),
+                        );
+                        let mut records = decode_stream(input, 1 << 20);
+                        let mut n = 0;
+                        while let Some(record) = records.next().await {
+                            let event: Event = encoding.decode(&record.unwrap()).unwrap();
+                            black_box(event);
+                            n += 1;
+                        }
+                        assert_eq!(n, EVENTS);
+                    });
+                    drop(driver);
+                },
+                BatchSize::SmallInput,
+            )
         });
         group.bench_function("dispatch", |b| {
             // Building the driver (an HTTP client with TLS) is setup, not dispatch.

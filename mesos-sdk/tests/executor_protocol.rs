@@ -292,3 +292,93 @@ async fn stop_ends_the_run_cleanly() {
         .unwrap()
         .unwrap();
 }
+
+fn message(data: &str) -> Event {
+    Event {
+        r#type: Some(event::Type::Message as i32),
+        message: Some(event::Message {
+            data: Bytes::copy_from_slice(data.as_bytes()),
+        }),
+        ..Default::default()
+    }
+}
+
+/// Reports subscriptions and messages.
+struct Listener {
+    seen: mpsc::UnboundedSender<String>,
+}
+
+#[async_trait::async_trait]
+impl Executor for Listener {
+    async fn subscribed(&mut self, _c: &ExecutorClient, _s: event::Subscribed) {
+        let _ = self.seen.send("subscribed".into());
+    }
+    async fn message(&mut self, _c: &ExecutorClient, data: Bytes) {
+        let _ = self
+            .seen
+            .send(format!("message {}", String::from_utf8_lossy(&data)));
+    }
+}
+
+#[tokio::test]
+async fn a_silent_agent_is_lost_after_the_missed_heartbeats_and_any_event_resets_the_watchdog() {
+    use std::time::{Duration, Instant};
+    let mut agent = ScriptedServer::start(agent_script()).await;
+    let (seen, mut rx) = mpsc::unbounded_channel();
+    let driver = ExecutorDriver::new(config(&agent, false, "10secs"))
+        .heartbeat_interval(Some(Duration::from_millis(500)))
+        .heartbeat_misses(2);
+    let run = tokio::spawn(driver.run(Listener { seen }));
+    let stream = agent.next_stream().await;
+    stream.send(Encoding::Protobuf, &subscribed());
+    expect(&mut rx, "subscribed").await;
+    // Time passing is what is tested here: an event well inside the 1 s window
+    // restarts it.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let sent = Instant::now();
+    stream.send(Encoding::Protobuf, &message("still here"));
+    expect(&mut rx, "message still here").await;
+    let err = tokio::time::timeout(WAIT, run)
+        .await
+        .expect("the watchdog fires")
+        .unwrap()
+        .unwrap_err();
+    // The stream stayed open: only the watchdog can have ended the run, and not
+    // before a whole window after the last event.
+    assert!(
+        sent.elapsed() >= Duration::from_secs(1),
+        "{:?}",
+        sent.elapsed()
+    );
+    assert!(
+        matches!(&err, ExecutorError::Disconnected(m) if m.contains("missed heartbeats")),
+        "{err}"
+    );
+    drop(stream);
+}
+
+#[tokio::test]
+async fn with_checkpointing_a_silent_agent_is_resubscribed_to() {
+    use std::time::Duration;
+    let mut agent = ScriptedServer::start(agent_script()).await;
+    let (seen, mut rx) = mpsc::unbounded_channel();
+    let driver = ExecutorDriver::new(config(&agent, true, "10secs"))
+        .heartbeat_interval(Some(Duration::from_millis(100)))
+        .heartbeat_misses(1);
+    let run = tokio::spawn(driver.run(Listener { seen }));
+    let first = agent.next_stream().await;
+    first.send(Encoding::Protobuf, &subscribed());
+    expect(&mut rx, "subscribed").await;
+    // The first stream stays open but silent: the driver gives up on it and
+    // subscribes again.
+    let second = agent.next_stream().await;
+    second.send(Encoding::Protobuf, &subscribed());
+    expect(&mut rx, "subscribed").await;
+    second.send(Encoding::Protobuf, &shutdown());
+    tokio::time::timeout(WAIT, run)
+        .await
+        .unwrap()
+        .unwrap()
+        .expect("SHUTDOWN ends the run with Ok");
+    drop(first);
+}

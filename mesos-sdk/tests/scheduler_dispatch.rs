@@ -249,3 +249,39 @@ async fn silence_for_heartbeat_misses_times_interval_ends_the_session() {
         "{waited:?}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn every_event_restarts_the_heartbeat_window() {
+    let d = SchedulerDriver::builder("http://127.0.0.1:5050", v1::FrameworkInfo::default())
+        .heartbeat_misses(3)
+        .build()
+        .unwrap();
+    let mut subscribed = all_events()[0].clone();
+    subscribed
+        .subscribed
+        .as_mut()
+        .unwrap()
+        .heartbeat_interval_seconds = Some(10.0);
+    let heartbeat = Event {
+        r#type: Some(event::Type::Heartbeat as i32),
+        ..Default::default()
+    };
+    let first = framed(Encoding::Protobuf, &[subscribed]);
+    let late = framed(Encoding::Protobuf, &[heartbeat]);
+    // SUBSCRIBED, a HEARTBEAT 25 s later (inside the 30 s window), then silence.
+    let bytes = futures::stream::iter([Ok::<_, TransportError>(first)])
+        .chain(futures::stream::once(async move {
+            tokio::time::sleep(Duration::from_secs(25)).await;
+            Ok(late)
+        }))
+        .chain(futures::stream::pending());
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Log::default()));
+    let start = tokio::time::Instant::now();
+    let err = d.run_on_bytes(Logger(log), bytes).await.unwrap_err();
+    assert!(matches!(err, SchedulerError::HeartbeatTimeout(_)), "{err}");
+    let waited = start.elapsed();
+    assert!(
+        waited >= Duration::from_secs(55) && waited < Duration::from_secs(56),
+        "the window restarts at the heartbeat: {waited:?}"
+    );
+}

@@ -601,3 +601,50 @@ async fn tries_the_next_master_of_a_list_when_one_is_down() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test]
+async fn reconcile_operations_carries_agent_and_resource_provider_ids() {
+    let mut master = ScriptedServer::start(master_script()).await;
+    let driver = builder(&master.url()).build().unwrap();
+    let client = driver.client();
+    let (sched, mut seen) = Recorder::new();
+    let run = tokio::spawn(driver.run(sched));
+    let stream = master.next_stream().await;
+    stream.send(Encoding::Protobuf, &subscribed("fw-ro", 15.0));
+    expect(&mut seen, Seen::Subscribed("fw-ro".into())).await;
+
+    let operation = v1::OperationId {
+        value: "op-1".into(),
+    };
+    let agent = v1::AgentId {
+        value: "a-1".into(),
+    };
+    let provider = v1::ResourceProviderId {
+        value: "rp-1".into(),
+    };
+    client
+        .reconcile_operations(vec![(
+            operation.clone(),
+            Some(agent.clone()),
+            Some(provider.clone()),
+        )])
+        .await
+        .unwrap();
+    let call = call_of(
+        &master
+            .next_matching(is_call(call::Type::ReconcileOperations))
+            .await,
+    );
+    assert_eq!(call.framework_id.unwrap().value, "fw-ro");
+    let listed = call.reconcile_operations.unwrap().operations;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].operation_id, operation);
+    assert_eq!(listed[0].agent_id, Some(agent));
+    assert_eq!(listed[0].resource_provider_id, Some(provider));
+    client.stop();
+    tokio::time::timeout(WAIT, run)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}

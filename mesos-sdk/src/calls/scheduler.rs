@@ -237,17 +237,21 @@ pub fn reconcile(
 /// `RECONCILE_OPERATIONS`: ask for the latest state of operations (all if empty).
 pub fn reconcile_operations(
     framework_id: &v1::FrameworkId,
-    operations: Vec<(v1::OperationId, Option<v1::AgentId>)>,
+    operations: Vec<(
+        v1::OperationId,
+        Option<v1::AgentId>,
+        Option<v1::ResourceProviderId>,
+    )>,
 ) -> Call {
     let operations = operations
         .into_iter()
-        .map(
-            |(operation_id, agent_id)| call::reconcile_operations::Operation {
+        .map(|(operation_id, agent_id, resource_provider_id)| {
+            call::reconcile_operations::Operation {
                 operation_id,
                 agent_id,
-                resource_provider_id: None,
-            },
-        )
+                resource_provider_id,
+            }
+        })
         .collect();
     Call {
         reconcile_operations: Some(call::ReconcileOperations { operations }),

@@ -15,6 +15,15 @@ use crate::v1::executor::{Event, event};
 /// Default largest accepted event from the agent (a LAUNCH_GROUP of big tasks): 16 MiB.
 pub const DEFAULT_MAX_EVENT_SIZE: usize = 16 * 1024 * 1024;
 
+/// How often a Mesos agent sends HEARTBEAT events to an HTTP executor: 30 minutes
+/// (`DEFAULT_EXECUTOR_HEARTBEAT_INTERVAL` in Mesos's `src/slave/constants.hpp`; not a
+/// flag, and not announced in SUBSCRIBED, unlike the scheduler API's interval).
+pub const DEFAULT_AGENT_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(30 * 60);
+
+/// Default number of heartbeat intervals without any event after which the agent is
+/// treated as lost.
+pub const DEFAULT_HEARTBEAT_MISSES: u32 = 3;
+
 /// Runs an [`Executor`] against its agent: subscribes, dispatches events, tracks
 /// unacknowledged tasks and updates and, with checkpointing, resubscribes after the
 /// agent restarts (resending them) until the recovery timeout.
@@ -42,6 +51,10 @@ pub struct ExecutorDriver {
     encoding: Encoding,
     subscribe_timeout: Duration,
     max_event_size: usize,
+    /// Silence after which the subscription counts as lost; `None`: no watchdog.
+    silence_limit: Option<Duration>,
+    heartbeat_interval: Option<Duration>,
+    heartbeat_misses: u32,
 }
 
 enum SessionEnd {
@@ -58,7 +71,50 @@ impl ExecutorDriver {
             encoding: Encoding::Protobuf,
             subscribe_timeout: Duration::from_secs(60),
             max_event_size: DEFAULT_MAX_EVENT_SIZE,
+            silence_limit: Some(DEFAULT_AGENT_HEARTBEAT_INTERVAL * DEFAULT_HEARTBEAT_MISSES),
+            heartbeat_interval: Some(DEFAULT_AGENT_HEARTBEAT_INTERVAL),
+            heartbeat_misses: DEFAULT_HEARTBEAT_MISSES,
         }
+    }
+
+    /// The interval at which the agent sends HEARTBEAT events (default
+    /// [`DEFAULT_AGENT_HEARTBEAT_INTERVAL`], what Mesos agents use); `None` turns the
+    /// heartbeat watchdog off.
+    ///
+    /// When no event at all arrives for [`ExecutorDriver::heartbeat_misses`] intervals,
+    /// the subscription is treated as lost ([`ExecutorError::HeartbeatTimeout`]): with
+    /// checkpointing the driver resubscribes within the recovery timeout, without it
+    /// `run` returns the error. This catches an agent host that vanished without
+    /// closing the connection.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # fn demo(config: mesos_sdk::executor::ExecutorConfig) {
+    /// use mesos_sdk::executor::ExecutorDriver;
+    /// // An agent configured to heartbeat every 10 s: give up after 30 s of silence.
+    /// let driver = ExecutorDriver::new(config)
+    ///     .heartbeat_interval(Some(Duration::from_secs(10)))
+    ///     .heartbeat_misses(3);
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn heartbeat_interval(mut self, interval: Option<Duration>) -> Self {
+        self.heartbeat_interval = interval.filter(|d| !d.is_zero());
+        self.silence_limit = self
+            .heartbeat_interval
+            .map(|d| d.saturating_mul(self.heartbeat_misses));
+        self
+    }
+
+    /// Heartbeat intervals without any event before the agent counts as lost
+    /// (default [`DEFAULT_HEARTBEAT_MISSES`]; values below 1 are treated as 1).
+    #[must_use]
+    pub fn heartbeat_misses(mut self, misses: u32) -> Self {
+        self.heartbeat_misses = misses.max(1);
+        self.silence_limit = self
+            .heartbeat_interval
+            .map(|d| d.saturating_mul(self.heartbeat_misses));
+        self
     }
 
     /// Body encoding of calls and events (default protobuf).
@@ -124,18 +180,20 @@ impl ExecutorDriver {
                 return Ok(());
             }
             let error = match subscribe(&client, self.max_event_size).await {
-                Ok(events) => match session(&client, &mut executor, events).await {
-                    (SessionEnd::Stopped, _) => return Ok(()),
-                    (SessionEnd::Shutdown, _) => return Ok(()),
-                    (SessionEnd::Lost(e), got_subscribed) => {
-                        if got_subscribed {
-                            subscribed_once = true;
-                            lost_since = Instant::now();
-                            backoff.reset();
+                Ok(events) => {
+                    match session(&client, &mut executor, events, self.silence_limit).await {
+                        (SessionEnd::Stopped, _) => return Ok(()),
+                        (SessionEnd::Shutdown, _) => return Ok(()),
+                        (SessionEnd::Lost(e), got_subscribed) => {
+                            if got_subscribed {
+                                subscribed_once = true;
+                                lost_since = Instant::now();
+                                backoff.reset();
+                            }
+                            e
                         }
-                        e
                     }
-                },
+                }
                 Err(ExecutorError::Transport(t)) if !retryable(&t) => {
                     return Err(ExecutorError::Transport(t));
                 }
@@ -202,14 +260,26 @@ async fn session(
     client: &ExecutorClient,
     executor: &mut impl Executor,
     mut events: RecordStream,
+    silence_limit: Option<Duration>,
 ) -> (SessionEnd, bool) {
     let mut stop = client.shared.stop.subscribe();
     let mut got_subscribed = false;
+    // Far enough away never to fire when there is no watchdog.
+    let never = Duration::from_secs(24 * 3600);
+    let silence = silence_limit.unwrap_or(never);
     loop {
+        let deadline = Instant::now() + silence;
         let record = tokio::select! {
             biased;
             _ = stopped(&mut stop) => return (SessionEnd::Stopped, got_subscribed),
             record = events.next() => record,
+            _ = tokio::time::sleep_until(deadline), if silence_limit.is_some() => {
+                tracing::warn!(?silence, "no event from the agent (missed heartbeats)");
+                return (
+                    SessionEnd::Lost(ExecutorError::HeartbeatTimeout(silence)),
+                    got_subscribed,
+                );
+            }
         };
         let record = match record {
             None => {

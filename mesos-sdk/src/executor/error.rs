@@ -29,6 +29,11 @@ pub enum ExecutorError {
     /// A status update the agent would reject (the message says why).
     #[error("invalid status update: {0}")]
     InvalidUpdate(String),
+    /// The subscription stream was silent for longer than the configured number of
+    /// agent heartbeat intervals (see `ExecutorDriver::heartbeat_interval`): the agent
+    /// or the connection is gone without the socket noticing.
+    #[error("no event from the agent for {0:?} (missed heartbeats); is the agent alive?")]
+    HeartbeatTimeout(Duration),
 }
 
 impl ExecutorError {

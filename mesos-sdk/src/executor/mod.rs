@@ -11,7 +11,10 @@ mod env;
 mod error;
 
 pub use client::ExecutorClient;
-pub use driver::{DEFAULT_MAX_EVENT_SIZE, ExecutorDriver, run_if_executor};
+pub use driver::{
+    DEFAULT_AGENT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_MISSES, DEFAULT_MAX_EVENT_SIZE,
+    ExecutorDriver, run_if_executor,
+};
 pub use env::{EnvError, ExecutorConfig, is_executor_env, parse_duration};
 pub use error::ExecutorError;
 

@@ -1,3 +1,4 @@
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
@@ -16,6 +17,9 @@ pub(crate) struct Shared {
     pub(crate) config: Config,
     state: Mutex<State>,
     pub(crate) stop: watch::Sender<bool>,
+    /// Set before TEARDOWN is sent: the master closing the stream (or sending ERROR)
+    /// from then on is the expected end of the run, not a lost subscription.
+    pub(crate) ending: AtomicBool,
 }
 
 #[derive(Default)]
@@ -72,6 +76,7 @@ impl SchedulerClient {
                 config,
                 state: Mutex::new(state),
                 stop: watch::Sender::new(false),
+                ending: AtomicBool::new(false),
             }),
         })
     }
@@ -259,14 +264,18 @@ impl SchedulerClient {
         self.call(sc::reconcile(&self.id()?, tasks)).await
     }
 
-    /// RECONCILE_OPERATIONS (resource provider ids are kept, unlike the plain builder).
+    /// RECONCILE_OPERATIONS: `(operation, agent, resource provider)` triples; an empty
+    /// list asks for every operation the master knows.
     pub async fn reconcile_operations(
         &self,
-        operations: Vec<call::reconcile_operations::Operation>,
+        operations: Vec<(
+            v1::OperationId,
+            Option<v1::AgentId>,
+            Option<v1::ResourceProviderId>,
+        )>,
     ) -> Result<(), SchedulerError> {
-        let mut c = sc::reconcile_operations(&self.id()?, Vec::new());
-        c.reconcile_operations = Some(call::ReconcileOperations { operations });
-        self.call(c).await
+        self.call(sc::reconcile_operations(&self.id()?, operations))
+            .await
     }
 
     /// MESSAGE: opaque data for an executor.
@@ -301,7 +310,12 @@ impl SchedulerClient {
     }
 
     /// TEARDOWN: ends the framework (its tasks are killed), then stops the driver.
+    ///
+    /// The master closes the subscription when it removes the framework; the driver
+    /// takes that as the end of the run (no resubscription, no `disconnected`
+    /// callback) and `run` returns `Ok(())`.
     pub async fn teardown(&self) -> Result<(), SchedulerError> {
+        self.shared.ending.store(true, Ordering::SeqCst);
         let result = match self.id() {
             Ok(id) => self.call(sc::teardown(&id)).await,
             Err(e) => Err(e),
@@ -319,5 +333,10 @@ impl SchedulerClient {
     /// `true` once [`SchedulerClient::stop`] or [`SchedulerClient::teardown`] was called.
     pub fn is_stopped(&self) -> bool {
         *self.shared.stop.borrow()
+    }
+
+    /// `true` once the run is meant to end: stopped, or a TEARDOWN is under way.
+    pub(crate) fn is_ending(&self) -> bool {
+        self.is_stopped() || self.shared.ending.load(Ordering::SeqCst)
     }
 }

@@ -134,7 +134,7 @@ struct Runtime<S> {
     client: SchedulerClient,
     scheduler: S,
     /// Non-terminal tasks seen in updates, for reconciliation after resubscribing.
-    known: HashMap<String, (v1::TaskId, Option<v1::AgentId>)>,
+    known: HashMap<String, Option<v1::AgentId>>,
     heartbeat: Duration,
     reconciler: Reconciler,
     /// Whether the current session delivered SUBSCRIBED.
@@ -175,6 +175,12 @@ impl<S: Scheduler> Runtime<S> {
                     self.client.shared.state().stream_id = None;
                     match end {
                         SessionEnd::Stopped => return Ok(()),
+                        // After TEARDOWN the master closes the stream (or reports the
+                        // framework removed): that is how the run ends, quietly.
+                        SessionEnd::Lost(e) | SessionEnd::Fatal(e) if self.client.is_ending() => {
+                            tracing::debug!(error = %e, "subscription ended after stop/teardown");
+                            return Ok(());
+                        }
                         SessionEnd::Fatal(e) => return Err(e),
                         SessionEnd::Lost(e) => {
                             tracing::warn!(error = %e, "lost the subscription; resubscribing");
@@ -212,22 +218,46 @@ impl<S: Scheduler> Runtime<S> {
     }
 
     /// Dispatches one subscription's events until it ends.
+    ///
+    /// The stop signal, the heartbeat watchdog and the reconciliation timer are each
+    /// created once per session and re-armed only when their deadline changes, so an
+    /// event costs no timer (de)registration: the watchdog keeps its old deadline and,
+    /// when that passes, re-arms itself to a window after the last event if one came.
     async fn session(&mut self, mut events: EventStream) -> SessionEnd {
         let mut stop = self.client.shared.stop.subscribe();
+        let stop_signal = stopped(&mut stop);
+        tokio::pin!(stop_signal);
         self.got_subscribed = false;
         self.heartbeat = self.config().default_heartbeat;
         let misses = self.config().heartbeat_misses;
         let mut silence = self.heartbeat * misses;
-        let mut deadline = Instant::now() + silence;
+        let mut last_event = Instant::now();
+        let watchdog = sleep_until(last_event + silence);
+        tokio::pin!(watchdog);
+        let reconcile_timer = sleep_until(last_event);
+        tokio::pin!(reconcile_timer);
+        let mut reconcile_armed: Option<Instant> = None;
         loop {
-            let reconcile_at = self.reconciler.due_at(Instant::now());
+            // `due_at` answers "now" with the instant given; any past instant fires at once.
+            let reconcile_at = self.reconciler.due_at(last_event);
+            if reconcile_at != reconcile_armed {
+                if let Some(at) = reconcile_at {
+                    reconcile_timer.as_mut().reset(at);
+                }
+                reconcile_armed = reconcile_at;
+            }
             tokio::select! {
                 biased;
-                _ = stopped(&mut stop) => return SessionEnd::Stopped,
-                _ = sleep_until(deadline) => {
-                    return SessionEnd::Lost(SchedulerError::HeartbeatTimeout(silence));
+                _ = &mut stop_signal => return SessionEnd::Stopped,
+                _ = &mut watchdog => {
+                    let due = last_event + silence;
+                    if Instant::now() >= due {
+                        return SessionEnd::Lost(SchedulerError::HeartbeatTimeout(silence));
+                    }
+                    watchdog.as_mut().reset(due);
                 }
-                _ = sleep_until(reconcile_at.unwrap_or(deadline)), if reconcile_at.is_some() => {
+                _ = &mut reconcile_timer, if reconcile_armed.is_some() => {
+                    reconcile_armed = None;
                     self.reconcile_round().await;
                 }
                 item = events.next() => {
@@ -239,8 +269,13 @@ impl<S: Scheduler> Runtime<S> {
                     if let Err(e) = self.dispatch(event).await {
                         return SessionEnd::Fatal(e);
                     }
-                    silence = self.heartbeat * misses;
-                    deadline = Instant::now() + silence;
+                    last_event = Instant::now();
+                    let window = self.heartbeat * misses;
+                    if window != silence {
+                        // SUBSCRIBED announced the master's interval.
+                        silence = window;
+                        watchdog.as_mut().reset(last_event + silence);
+                    }
                 }
             }
         }
@@ -282,7 +317,18 @@ impl<S: Scheduler> Runtime<S> {
                 }
                 self.got_subscribed = true;
                 self.scheduler.subscribed(client, subscribed).await;
-                let mut tasks: Vec<_> = self.known.values().cloned().collect();
+                let mut tasks: Vec<_> = self
+                    .known
+                    .iter()
+                    .map(|(task, agent)| {
+                        (
+                            v1::TaskId {
+                                value: task.clone(),
+                            },
+                            agent.clone(),
+                        )
+                    })
+                    .collect();
                 for (task, agent) in &self.config().reconcile_tasks {
                     if !self.known.contains_key(&task.value) {
                         tasks.push((task.clone(), agent.clone()));
@@ -335,6 +381,11 @@ impl<S: Scheduler> Runtime<S> {
             },
             Type::Error => {
                 let message = event.error.map(|e| e.message).unwrap_or_default();
+                if client.is_ending() {
+                    // The answer to our own TEARDOWN/stop: not an error to report.
+                    tracing::debug!(%message, "ERROR from the master while ending the run");
+                    return Err(SchedulerError::Master(message));
+                }
                 tracing::error!(%message, "the master sent ERROR");
                 self.scheduler.error(client, message.clone()).await;
                 return Err(SchedulerError::Master(message));
@@ -351,11 +402,13 @@ impl<S: Scheduler> Runtime<S> {
         let terminal = v1::TaskState::try_from(status.state).is_ok_and(|s| TERMINAL.contains(&s));
         if terminal {
             self.known.remove(&status.task_id.value);
+        } else if let Some(agent) = self.known.get_mut(&status.task_id.value) {
+            if *agent != status.agent_id {
+                agent.clone_from(&status.agent_id);
+            }
         } else {
-            self.known.insert(
-                status.task_id.value.clone(),
-                (status.task_id.clone(), status.agent_id.clone()),
-            );
+            self.known
+                .insert(status.task_id.value.clone(), status.agent_id.clone());
         }
         self.reconciler.observe(&status.task_id);
         let ack = match (&status.uuid, &status.agent_id) {

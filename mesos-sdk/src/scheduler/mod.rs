@@ -103,7 +103,8 @@ pub trait Scheduler: Send + 'static {
         tracing::error!(%message, "error from the master");
     }
 
-    /// The subscription was lost; the driver resubscribes.
+    /// The subscription was lost; the driver resubscribes. Not called when the run
+    /// ends through [`SchedulerClient::stop`] or [`SchedulerClient::teardown`].
     async fn disconnected(&mut self, client: &SchedulerClient) {
         let _ = client;
     }
