@@ -124,13 +124,10 @@ pub fn local_cluster(config: &Config) -> LocalClusterBuilder {
         .status_update_retry(Duration::from_secs(2))
 }
 
-/// Stops `cluster` (every executor process included) and removes its work directory.
+/// Stops `cluster` (every executor process included); the cluster removes the work
+/// directory it created.
 pub async fn shutdown_cluster(cluster: LocalCluster) {
-    let work_dir = cluster.work_dir().to_path_buf();
     cluster.shutdown().await;
-    if let Err(e) = std::fs::remove_dir_all(&work_dir) {
-        tracing::debug!(error = %e, dir = %work_dir.display(), "work directory not removed");
-    }
 }
 
 /// Runs the load test `config` describes and returns its report. A progress bar is

@@ -145,7 +145,8 @@ impl LocalClusterBuilder {
         self
     }
 
-    /// Where task sandboxes go (default: a fresh directory under the system temp dir).
+    /// Where task sandboxes go (default: a fresh directory under the system temp dir,
+    /// removed again by [`LocalCluster::shutdown`]; a directory given here is kept).
     pub fn work_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.work_dir = Some(dir.into());
         self
@@ -182,6 +183,7 @@ impl LocalClusterBuilder {
             })?
             .into_vec();
         let attributes = parse_attributes(&self.attributes)?;
+        let owns_work_dir = self.work_dir.is_none();
         let work_dir = self.work_dir.clone().unwrap_or_else(|| {
             std::env::temp_dir().join(format!("mesos-local-{}", uuid::Uuid::new_v4()))
         });
@@ -218,6 +220,7 @@ impl LocalClusterBuilder {
             master,
             agents,
             work_dir,
+            owns_work_dir,
         })
     }
 }
@@ -255,6 +258,9 @@ pub struct LocalCluster {
     master: Master,
     agents: Vec<AgentHandle>,
     work_dir: PathBuf,
+    /// The work directory was made by `start` (not given by the user), so `shutdown`
+    /// removes it.
+    owns_work_dir: bool,
 }
 
 impl LocalCluster {
@@ -308,7 +314,8 @@ impl LocalCluster {
     }
 
     /// Kills every task and executor, stops the agents and the master; no process is
-    /// left behind when this returns.
+    /// left behind when this returns. A work directory the cluster created itself is
+    /// removed; one given with [`LocalClusterBuilder::work_dir`] is kept.
     pub async fn shutdown(self) {
         self.master.shutdown().await;
         for agent in self.agents {
@@ -317,6 +324,11 @@ impl LocalCluster {
                 .is_err()
             {
                 warn!("an agent did not stop within 30 s");
+            }
+        }
+        if self.owns_work_dir {
+            if let Err(e) = std::fs::remove_dir_all(&self.work_dir) {
+                warn!(error = %e, dir = %self.work_dir.display(), "work directory not removed");
             }
         }
     }
