@@ -2,6 +2,9 @@
 //! 10, 100 and 1,000 frameworks spread over four roles. Every agent has all its
 //! resources available and every framework is active, so each cycle makes one offer
 //! per agent; the allocator is cloned outside the measurement for each iteration.
+//! `allocator_cycle_busy` is the same at 10,000 agents × 1,000 frameworks, but every
+//! agent runs one small task, so each offer is part of an agent (the offered resources
+//! are copied and added to what the framework may already hold there).
 //!
 //! Time is the benchmark thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), not wall time,
 //! so that other processes on a shared machine do not inflate it.
@@ -13,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use mesos_sdk::master::allocator::Allocator;
+use mesos_sdk::master::allocator::{Allocator, AllocatorConfig};
 use mesos_sdk::resources::Resources;
 
 const ROLES: [&str; 4] = ["analytics", "batch", "services", "web"];
@@ -21,7 +24,8 @@ const ROLES: [&str; 4] = ["analytics", "batch", "services", "web"];
 /// A cluster in steady state: one cycle has run and everything was declined back
 /// without filters, so shares and allocation counts have history but all is free.
 fn cluster(agents: usize, frameworks: usize, now: Instant) -> Allocator {
-    let mut alloc = Allocator::new();
+    // A fixed seed: every run visits the agents in the same (shuffled) order.
+    let mut alloc = Allocator::with_config(AllocatorConfig::default().seed(1));
     let agent = Resources::parse("cpus:16;mem:65536;disk:1048576;ports:[31000-32000]")
         .expect("valid agent resources");
     for i in 0..agents {
@@ -32,6 +36,18 @@ fn cluster(agents: usize, frameworks: usize, now: Instant) -> Allocator {
     }
     for a in alloc.allocate(now) {
         alloc.recover(&a.framework_id, &a.agent_id, &a.resources, None, now);
+    }
+    alloc
+}
+
+/// [`cluster`], then one more cycle in which every framework keeps a small task out of
+/// each offer and returns the rest: every agent is partly used.
+fn busy_cluster(agents: usize, frameworks: usize, now: Instant) -> Allocator {
+    let mut alloc = cluster(agents, frameworks, now);
+    let task = Resources::parse("cpus:1;mem:1024;ports:[31000-31000]").expect("valid task");
+    for a in alloc.allocate(now) {
+        let rest = &a.resources - &task.clone().allocate(&a.role);
+        alloc.recover(&a.framework_id, &a.agent_id, &rest, None, now);
     }
     alloc
 }
@@ -125,6 +141,30 @@ fn allocation_cycle(c: &mut Criterion<ThreadCpu>) {
             });
         }
     }
+    group.finish();
+
+    let mut group = c.benchmark_group("allocator_cycle_busy");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    let (agents, frameworks) = (10_000, 1_000);
+    let base = busy_cluster(agents, frameworks, now);
+    let id = BenchmarkId::new(
+        format!("{agents}_agents"),
+        format!("{frameworks}_frameworks"),
+    );
+    group.bench_function(id, |b| {
+        b.iter_batched_ref(
+            || base.clone(),
+            |alloc| {
+                let offers = alloc.allocate(black_box(now));
+                assert_eq!(offers.len(), agents);
+                offers
+            },
+            BatchSize::LargeInput,
+        )
+    });
     group.finish();
 }
 

@@ -8,6 +8,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use throttler::assignment::Assignment;
 use throttler::config::Workload;
 use throttler::plan::TaskSpec;
+use throttler::progress::Counters;
 use throttler::runner::run_task;
 use throttler::target::noop::{NoopSettings, NoopTarget};
 use throttler::target::{QueryTarget, TargetSpec};
@@ -29,6 +30,7 @@ fn assignment(concurrency: u32) -> Assignment {
         read_ratio: 0.5,
         key_space_size: 1_000_000,
         target: TargetSpec::Noop(NoopSettings::default()),
+        progress_interval_ms: 0,
     }
 }
 
@@ -45,7 +47,7 @@ fn runner(c: &mut Criterion) {
         let a = assignment(concurrency);
         group.bench_with_input(BenchmarkId::from_parameter(concurrency), &a, |b, a| {
             b.iter(|| {
-                rt.block_on(run_task(Arc::clone(&target), a, None))
+                rt.block_on(run_task(Arc::clone(&target), a, None, &Counters::default()))
                     .expect("noop run")
             });
         });

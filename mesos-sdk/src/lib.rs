@@ -18,3 +18,8 @@ pub mod resources;
 pub mod scheduler;
 pub mod transport;
 pub mod v1;
+
+/// The workspace README's Rust examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

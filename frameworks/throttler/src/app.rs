@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use mesos_sdk::master::{ClusterError, LocalCluster, LocalClusterBuilder};
 use mesos_sdk::scheduler::SchedulerDriver;
 use mesos_sdk::v1;
 use tokio::sync::watch;
@@ -11,8 +12,8 @@ use tokio::time::Instant;
 
 use crate::config::{Config, ConfigError, TargetKind};
 use crate::coordinator::Coordinator;
-use crate::embedded::EmbeddedCluster;
 use crate::plan::{Amount, Plan};
+use crate::progress::Snapshot;
 use crate::report::Report;
 use crate::scheduler::{Phase, SharedRun, ThrottlerScheduler};
 use crate::target::TargetSpec;
@@ -35,9 +36,9 @@ pub enum RunError {
     /// The executor program could not be located.
     #[error("cannot locate the executor program (use --executor-path): {0}")]
     ExecutorPath(std::io::Error),
-    /// The embedded master did not start.
-    #[error(transparent)]
-    Cluster(#[from] crate::embedded::EmbeddedError),
+    /// The embedded master or one of its agents did not start.
+    #[error("the embedded Mesos cluster did not start: {0}")]
+    Cluster(#[from] ClusterError),
     /// The scheduler driver failed.
     #[error("scheduler driver failed against {url}: {message} (check --mesos-master)")]
     Driver {
@@ -98,12 +99,60 @@ pub fn local_agent_resources(config: &Config) -> (f64, f64) {
     )
 }
 
-/// Runs the load test `config` describes and returns its report.
+/// The embedded cluster a run without `--mesos-master` starts: `--local-agents` agents
+/// sized by [`local_agent_resources`], a 50 ms allocation interval (offers follow task
+/// completions quickly; a load test should not wait on them) and a 2 s status-update
+/// retry.
+///
+/// Tests start it themselves to watch the master's books during a run:
+///
+/// ```no_run
+/// # async fn demo(mut config: throttler::config::Config) -> Result<(), throttler::app::RunError> {
+/// let cluster = throttler::app::local_cluster(&config).start().await?;
+/// config.mesos_master = Some(cluster.url());
+/// let report = throttler::app::run(config).await?;
+/// println!("{} tasks in the master's books now", cluster.state().tasks().count());
+/// throttler::app::shutdown_cluster(cluster).await;
+/// # Ok(()) }
+/// ```
+pub fn local_cluster(config: &Config) -> LocalClusterBuilder {
+    let (cpus, mem) = local_agent_resources(config);
+    LocalCluster::builder()
+        .agents(config.local_agents.max(1) as usize)
+        .resources(format!("cpus:{cpus};mem:{mem}"))
+        .allocation_interval(Duration::from_millis(50))
+        .status_update_retry(Duration::from_secs(2))
+}
+
+/// Stops `cluster` (every executor process included) and removes its work directory.
+pub async fn shutdown_cluster(cluster: LocalCluster) {
+    let work_dir = cluster.work_dir().to_path_buf();
+    cluster.shutdown().await;
+    if let Err(e) = std::fs::remove_dir_all(&work_dir) {
+        tracing::debug!(error = %e, dir = %work_dir.display(), "work directory not removed");
+    }
+}
+
+/// Runs the load test `config` describes and returns its report. A progress bar is
+/// drawn on stderr when it is a terminal (see [`crate::bar`]).
 ///
 /// # Errors
 ///
 /// [`RunError`] with a one-line explanation of what to check.
 pub async fn run(config: Config) -> Result<Report, RunError> {
+    run_with_progress(config, watch::channel(Snapshot::default()).0).await
+}
+
+/// [`run`], also publishing every progress [`Snapshot`] on `progress` (subscribe to it
+/// before calling).
+///
+/// # Errors
+///
+/// As [`run`].
+pub async fn run_with_progress(
+    config: Config,
+    progress: watch::Sender<Snapshot>,
+) -> Result<Report, RunError> {
     config.validate()?;
     let cpu_before = crate::cpu::process_cpu_time();
     let target = target_spec(&config)?;
@@ -121,17 +170,16 @@ pub async fn run(config: Config) -> Result<Report, RunError> {
     let url = match &config.mesos_master {
         Some(url) => url.clone(),
         None => {
-            let (cpus, mem) = local_agent_resources(&config);
-            let c = EmbeddedCluster::start(config.local_agents as usize, cpus, mem).await?;
+            let c = local_cluster(&config).start().await?;
             let url = c.url();
             tracing::info!(%url, "embedded Mesos master started");
             cluster = Some(c);
             url
         }
     };
-    let result = drive(&config, target, executor_path, &url).await;
+    let result = drive(&config, target, executor_path, &url, progress).await;
     if let Some(c) = cluster {
-        c.shutdown().await;
+        shutdown_cluster(c).await;
     }
     let mut report = result?;
     report.set_cpu_time(crate::cpu::process_cpu_time().saturating_sub(cpu_before));
@@ -143,6 +191,7 @@ async fn drive(
     target: TargetSpec,
     executor_path: PathBuf,
     url: &str,
+    progress: watch::Sender<Snapshot>,
 ) -> Result<Report, RunError> {
     let amount = match config.total_queries {
         Some(n) => Amount::Queries(n),
@@ -155,8 +204,15 @@ async fn drive(
     );
     let run = SharedRun::new(coordinator);
     let (phase_tx, mut phase_rx) = watch::channel(Phase::Connecting);
-    let scheduler =
-        ThrottlerScheduler::new(config.clone(), target, executor_path, run.clone(), phase_tx);
+    let bar = crate::bar::spawn(config, config.total_queries, progress.subscribe());
+    let scheduler = ThrottlerScheduler::new(
+        config.clone(),
+        target,
+        executor_path,
+        run.clone(),
+        phase_tx,
+        progress,
+    );
     let framework = v1::FrameworkInfo {
         user: String::new(),
         name: "throttler".to_string(),
@@ -192,6 +248,11 @@ async fn drive(
             }
             (&mut driving).await.map_err(|e| driver_error(&e))?;
         }
+    }
+    // The scheduler (the progress sender) is gone: the bar clears itself before the
+    // report is printed.
+    if let Some(bar) = bar {
+        let _ = bar.await;
     }
 
     let state = run.lock();

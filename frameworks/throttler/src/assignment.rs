@@ -30,6 +30,13 @@ pub struct Assignment {
     pub key_space_size: u64,
     /// What to query.
     pub target: TargetSpec,
+    /// How often the executor reports this task's progress, milliseconds (0 = never).
+    #[serde(default = "default_progress_interval_ms")]
+    pub progress_interval_ms: u64,
+}
+
+fn default_progress_interval_ms() -> u64 {
+    250
 }
 
 /// Why `TaskInfo.data` is not an assignment.
@@ -90,6 +97,7 @@ mod tests {
             read_ratio: 0.5,
             key_space_size: 99,
             target: TargetSpec::Noop(NoopSettings::default()),
+            progress_interval_ms: 250,
         };
         assert_eq!(Assignment::from_bytes(Some(&a.to_bytes())).unwrap(), a);
         assert!(matches!(

@@ -146,6 +146,11 @@ pub struct Config {
     #[arg(long, default_value_t = 0, hide = true)]
     pub noop_error_query_every: u64,
 
+    /// How often executors report live progress to the scheduler (`250ms`; `0s` = never,
+    /// the bar then moves when tasks finish).
+    #[arg(long, default_value = "250ms", value_parser = parse_duration)]
+    pub progress_interval: Duration,
+
     /// Executor program started on agents (default: this program).
     #[arg(long, hide = true)]
     pub executor_path: Option<std::path::PathBuf>,

@@ -253,6 +253,11 @@ impl Coordinator {
         self.running.keys().map(String::as_str)
     }
 
+    /// The number of queries of running task `task_id` (`None` when it is not running).
+    pub fn running_queries(&self, task_id: &str) -> Option<u64> {
+        self.running.get(task_id).map(|r| r.spec.queries)
+    }
+
     /// Most tasks ever running at once.
     pub fn max_running(&self) -> usize {
         self.max_running

@@ -3,14 +3,16 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use mesos_sdk::executor::{Executor, ExecutorClient};
 use mesos_sdk::v1;
 use tokio::sync::Mutex;
-use tokio::task::AbortHandle;
+use tokio::task::{AbortHandle, JoinHandle};
 
 use crate::assignment::Assignment;
+use crate::progress::{Counters, TaskProgress};
 use crate::runner::run_task;
 use crate::target::cql::CqlTarget;
 use crate::target::noop::NoopTarget;
@@ -71,6 +73,47 @@ async fn send(
     }
 }
 
+/// Aborts the progress reporter when the task ends, is killed, or is aborted.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Sends `task_id`'s progress every `every`, when it changed, as a framework message.
+fn report_progress(
+    client: ExecutorClient,
+    task_id: String,
+    counters: Counters,
+    every: Duration,
+) -> AbortOnDrop {
+    AbortOnDrop(tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut sent = (0, 0);
+        loop {
+            ticker.tick().await;
+            let now = counters.get();
+            if now == sent {
+                continue;
+            }
+            sent = now;
+            let progress = TaskProgress {
+                task_id: task_id.clone(),
+                done: now.0,
+                failed: now.1,
+            };
+            // Best effort, as Mesos treats framework messages: the next tick resends.
+            if let Err(e) = client.message(progress.to_bytes().into()).await {
+                tracing::debug!(%task_id, error = %e, "progress message not sent");
+                sent = (0, 0);
+            }
+        }
+    }))
+}
+
 #[async_trait]
 impl Executor for ThrottlerExecutor {
     async fn launch(&mut self, client: &ExecutorClient, task: v1::TaskInfo) {
@@ -103,12 +146,22 @@ impl Executor for ThrottlerExecutor {
                 }
                 _ => None,
             };
+            let counters = Counters::default();
+            let reporter = (assignment.progress_interval_ms > 0).then(|| {
+                report_progress(
+                    client.clone(),
+                    task_id.value.clone(),
+                    counters.clone(),
+                    Duration::from_millis(assignment.progress_interval_ms),
+                )
+            });
             let result = match target_for(&shared, &assignment.target).await {
-                Ok(target) => run_task(target, &assignment, fail_after)
+                Ok(target) => run_task(target, &assignment, fail_after, &counters)
                     .await
                     .map_err(|e| e.to_string()),
                 Err(e) => Err(e),
             };
+            drop(reporter);
             match result {
                 Ok(stats) => {
                     send(

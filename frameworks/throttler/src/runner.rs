@@ -8,6 +8,7 @@ use futures::StreamExt as _;
 use tokio::time::Instant;
 
 use crate::assignment::Assignment;
+use crate::progress::Counters;
 use crate::rate::RateSchedule;
 use crate::stats::TaskStats;
 use crate::target::{Op, QueryTarget};
@@ -30,7 +31,8 @@ pub enum RunError {
 /// is intended to start at `t0 + i / rate` and its response time is measured from that
 /// instant (see [`crate::rate`]). With a deadline, no request is started after it.
 /// `fail_after` makes the task fail once that many queries completed (failure
-/// injection for the noop target).
+/// injection for the noop target). Every completed query is also counted in
+/// `counters`, which the executor reports as live progress.
 ///
 /// # Errors
 ///
@@ -39,6 +41,7 @@ pub async fn run_task(
     target: Arc<dyn QueryTarget>,
     assignment: &Assignment,
     fail_after: Option<u64>,
+    counters: &Counters,
 ) -> Result<TaskStats, RunError> {
     let t0 = Instant::now();
     let rate = assignment.rate_per_task.and_then(RateSchedule::new);
@@ -85,6 +88,7 @@ pub async fn run_task(
         if let Err(e) = &outcome {
             tracing::trace!(error = %e, "query failed");
         }
+        counters.record(outcome.is_ok());
         stats.record(
             outcome.as_ref().map(drop).map_err(|e| e.kind.as_str()),
             service,
@@ -123,6 +127,7 @@ mod tests {
             read_ratio: 0.0,
             key_space_size: 10,
             target: TargetSpec::Noop(NoopSettings::default()),
+            progress_interval_ms: 0,
         }
     }
 
@@ -137,9 +142,14 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn concurrency_overlaps_requests() {
         // 100 requests of 10 ms, 10 in flight: 100 ms of (paused) time, not 1 s.
-        let stats = run_task(noop(10_000, 0), &assignment(100, 10, None), None)
-            .await
-            .unwrap();
+        let stats = run_task(
+            noop(10_000, 0),
+            &assignment(100, 10, None),
+            None,
+            &Counters::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(stats.succeeded, 100);
         assert_eq!(stats.elapsed, Duration::from_millis(100));
         assert_eq!(stats.service_us.max() / 1000, 10);
@@ -148,9 +158,14 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn rate_schedule_paces_requests() {
         // 50 requests at 100/s: the last is intended at 490 ms.
-        let stats = run_task(noop(1_000, 0), &assignment(50, 4, Some(100.0)), None)
-            .await
-            .unwrap();
+        let stats = run_task(
+            noop(1_000, 0),
+            &assignment(50, 4, Some(100.0)),
+            None,
+            &Counters::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(stats.total(), 50);
         assert_eq!(stats.elapsed, Duration::from_millis(491));
         // Server keeps up: response time equals service time.
@@ -161,9 +176,14 @@ mod tests {
     async fn coordinated_omission_is_corrected() {
         // Service 100 ms, one in flight, intended every 10 ms: request i waits behind
         // i earlier ones, so its response time grows while its service time stays 100 ms.
-        let stats = run_task(noop(100_000, 0), &assignment(10, 1, Some(100.0)), None)
-            .await
-            .unwrap();
+        let stats = run_task(
+            noop(100_000, 0),
+            &assignment(10, 1, Some(100.0)),
+            None,
+            &Counters::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(stats.service_us.max() / 1000, 100);
         // Last request: intended at 90 ms, done at 1000 ms.
         let max_ms = stats.response_us.max() as f64 / 1000.0;
@@ -173,10 +193,16 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn errors_are_counted_by_kind() {
         // Queries 100..110; every 5th run-wide query fails: 100 and 105.
-        let stats = run_task(noop(0, 5), &assignment(10, 3, None), None)
+        let counters = Counters::default();
+        let stats = run_task(noop(0, 5), &assignment(10, 3, None), None, &counters)
             .await
             .unwrap();
         assert_eq!((stats.succeeded, stats.failed), (8, 2));
+        assert_eq!(
+            counters.get(),
+            (10, 2),
+            "live counters agree with the result"
+        );
         assert_eq!(stats.errors["simulated"], 2);
     }
 
@@ -184,16 +210,23 @@ mod tests {
     async fn deadline_stops_new_requests() {
         let mut a = assignment(1_000_000, 2, None);
         a.deadline_ms = Some(50);
-        let stats = run_task(noop(10_000, 0), &a, None).await.unwrap();
+        let stats = run_task(noop(10_000, 0), &a, None, &Counters::default())
+            .await
+            .unwrap();
         // 2 in flight, 10 ms each, starts before 50 ms: 5 rounds.
         assert_eq!(stats.total(), 10);
     }
 
     #[tokio::test(start_paused = true)]
     async fn injected_failure_stops_the_task() {
-        let err = run_task(noop(0, 0), &assignment(10, 1, None), Some(4))
-            .await
-            .unwrap_err();
+        let err = run_task(
+            noop(0, 0),
+            &assignment(10, 1, None),
+            Some(4),
+            &Counters::default(),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(err, RunError::Injected { after: 4 });
     }
 }

@@ -3,12 +3,10 @@
 //!
 //! All bookkeeping lives in [`Coordinator`]; this module maps Mesos events onto it.
 
-use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
-use indicatif::{ProgressBar, ProgressStyle};
 use mesos_sdk::scheduler::{Scheduler, SchedulerClient};
 use mesos_sdk::v1;
 use tokio::sync::watch;
@@ -18,6 +16,7 @@ use crate::assignment::Assignment;
 use crate::config::Config;
 use crate::coordinator::{Applied, Coordinator, Launch, Outcome};
 use crate::offer::OfferSpace;
+use crate::progress::{Snapshot, TaskProgress, Tracker};
 use crate::rate::task_rate;
 use crate::stats::TaskStats;
 use crate::target::TargetSpec;
@@ -33,6 +32,8 @@ const DECLINE_SECONDS: f64 = 5.0;
 pub struct RunState {
     /// The bookkeeping.
     pub coordinator: Coordinator,
+    /// Running tasks' progress, from executors' messages.
+    pub progress: Tracker,
     /// When the first task was launched.
     pub started: Option<Instant>,
     /// When the last task reached a final state.
@@ -48,6 +49,7 @@ impl SharedRun {
     pub fn new(coordinator: Coordinator) -> Self {
         Self(Arc::new(Mutex::new(RunState {
             coordinator,
+            progress: Tracker::default(),
             started: None,
             finished: None,
         })))
@@ -78,7 +80,7 @@ pub struct ThrottlerScheduler {
     run: SharedRun,
     framework_id: Option<v1::FrameworkId>,
     phase: watch::Sender<Phase>,
-    progress: ProgressBar,
+    progress: watch::Sender<Snapshot>,
     suppressed: bool,
     deadline: Option<Instant>,
     tore_down: bool,
@@ -86,15 +88,16 @@ pub struct ThrottlerScheduler {
 
 impl ThrottlerScheduler {
     /// A scheduler for `config`, sending `target` to executors started from
-    /// `executor_path`, recording into `run`. `phase` reports milestones.
+    /// `executor_path`, recording into `run`. `phase` reports milestones; `progress`
+    /// gets a [`Snapshot`] whenever a task is launched, ends, or reports progress.
     pub fn new(
         config: Config,
         target: TargetSpec,
         executor_path: PathBuf,
         run: SharedRun,
         phase: watch::Sender<Phase>,
+        progress: watch::Sender<Snapshot>,
     ) -> Self {
-        let progress = progress_bar(&config, &run);
         Self {
             config,
             target,
@@ -144,6 +147,8 @@ impl ThrottlerScheduler {
             read_ratio: c.read_ratio,
             key_space_size: c.key_space_size,
             target: self.target.clone(),
+            progress_interval_ms: u64::try_from(c.progress_interval.as_millis())
+                .unwrap_or(u64::MAX),
         }
     }
 
@@ -186,7 +191,7 @@ impl ThrottlerScheduler {
         };
         if done && !self.tore_down {
             self.tore_down = true;
-            self.progress.finish_and_clear();
+            self.publish();
             tracing::info!("every query accounted for; tearing the framework down");
             let _ = self.phase.send(Phase::Done);
             if let Err(e) = client.teardown().await {
@@ -197,21 +202,21 @@ impl ThrottlerScheduler {
     }
 }
 
-fn progress_bar(config: &Config, run: &SharedRun) -> ProgressBar {
-    if config.json || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let total = run.lock().coordinator.total_queries();
-    match total {
-        Some(total) => {
-            let bar = ProgressBar::new(total);
-            bar.set_style(
-                ProgressStyle::with_template("{bar:40} {pos}/{len} queries {msg} [{elapsed}]")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            bar
-        }
-        None => ProgressBar::new_spinner(),
+impl ThrottlerScheduler {
+    /// Publishes the current [`Snapshot`].
+    fn publish(&self) {
+        let snapshot = {
+            let state = self.run.lock();
+            let c = &state.coordinator;
+            Snapshot {
+                accounted: c.totals().total(),
+                in_flight: state.progress.in_flight(),
+                running: c.running(),
+                messages: state.progress.messages(),
+                done: c.is_done(),
+            }
+        };
+        self.progress.send_replace(snapshot);
     }
 }
 
@@ -324,6 +329,7 @@ impl Scheduler for ThrottlerScheduler {
                 }
             }
         }
+        self.publish();
         let wants = self.run.lock().coordinator.wants_offers();
         if !wants && !self.suppressed {
             self.suppressed = true;
@@ -352,6 +358,24 @@ impl Scheduler for ThrottlerScheduler {
         self.finish_if_done(client).await;
     }
 
+    async fn message(&mut self, _client: &SchedulerClient, message: v1::scheduler::event::Message) {
+        let progress = match TaskProgress::from_bytes(&message.data) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::debug!(executor_id = %message.executor_id.value, error = %e, "framework message ignored");
+                return;
+            }
+        };
+        let changed = {
+            let mut state = self.run.lock();
+            let queries = state.coordinator.running_queries(&progress.task_id);
+            state.progress.observe(&progress, queries)
+        };
+        if changed {
+            self.publish();
+        }
+    }
+
     async fn error(&mut self, client: &SchedulerClient, message: String) {
         tracing::error!(%message, "the master reported an error; stopping");
         let _ = self.phase.send(Phase::Done);
@@ -362,16 +386,14 @@ impl Scheduler for ThrottlerScheduler {
 impl ThrottlerScheduler {
     async fn apply(&mut self, client: &SchedulerClient, status: &v1::TaskStatus, outcome: Outcome) {
         self.close_if_past_deadline();
-        let (applied, accounted, running) = {
+        let applied = {
             let mut state = self.run.lock();
-            let applied = state
+            state.progress.forget(&status.task_id.value);
+            state
                 .coordinator
-                .on_terminal(&status.task_id.value, outcome);
-            let c = &state.coordinator;
-            (applied, c.totals().total(), c.running())
+                .on_terminal(&status.task_id.value, outcome)
         };
-        self.progress.set_position(accounted);
-        self.progress.set_message(format!("{running} running"));
+        self.publish();
         if applied == Applied::Ignored {
             return;
         }

@@ -80,18 +80,23 @@ where
     })
 }
 
-/// Decodes Mesos JSON bytes into `M`; absent required fields take their defaults.
-///
-/// # Errors
-/// [`DecodeError::Json`] for malformed JSON or values of the wrong type.
-pub fn from_slice<M: WireMessage>(bytes: &[u8]) -> Result<M, DecodeError> {
+/// Parses a whole JSON document (trailing bytes are an error) into a dynamic message.
+fn parse_slice<M: WireMessage>(bytes: &[u8]) -> Result<DynamicMessage, DecodeError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let dynamic = parse::<M, _>(&mut deserializer)?;
     deserializer.end().map_err(|source| DecodeError::Json {
         message: M::full_name(),
         source,
     })?;
-    Ok(into_typed(&dynamic))
+    Ok(dynamic)
+}
+
+/// Decodes Mesos JSON bytes into `M`; absent required fields take their defaults.
+///
+/// # Errors
+/// [`DecodeError::Json`] for malformed JSON or values of the wrong type.
+pub fn from_slice<M: WireMessage>(bytes: &[u8]) -> Result<M, DecodeError> {
+    Ok(into_typed(&parse_slice::<M>(bytes)?))
 }
 
 /// Decodes a Mesos JSON value into `M`.
@@ -107,12 +112,7 @@ pub fn from_value<M: WireMessage>(value: serde_json::Value) -> Result<M, DecodeE
 /// # Errors
 /// As [`from_slice`], plus [`DecodeError::MissingRequired`].
 pub fn from_slice_strict<M: WireMessage>(bytes: &[u8]) -> Result<M, DecodeError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let dynamic = parse::<M, _>(&mut deserializer)?;
-    deserializer.end().map_err(|source| DecodeError::Json {
-        message: M::full_name(),
-        source,
-    })?;
+    let dynamic = parse_slice::<M>(bytes)?;
     if let Some(field) = first_missing_required(&dynamic) {
         return Err(DecodeError::MissingRequired {
             message: M::full_name(),

@@ -6,6 +6,11 @@ use super::Resources;
 
 impl AddAssign<&Resources> for Resources {
     fn add_assign(&mut self, rhs: &Resources) {
+        if self.items.is_empty() {
+            // `rhs` is normalized already: a plain copy is the sum.
+            self.items.clone_from(&rhs.items);
+            return;
+        }
         for r in rhs.iter() {
             self.add_normalized(r.clone());
         }
@@ -14,6 +19,10 @@ impl AddAssign<&Resources> for Resources {
 
 impl AddAssign<Resources> for Resources {
     fn add_assign(&mut self, rhs: Resources) {
+        if self.items.is_empty() {
+            self.items = rhs.items;
+            return;
+        }
         for r in rhs.into_vec() {
             self.add_normalized(r);
         }
