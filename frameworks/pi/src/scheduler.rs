@@ -266,7 +266,12 @@ impl Scheduler for PiScheduler {
             }
             _ => None,
         };
-        if outcome == Some(Outcome::Requeued) {
+        // A finished or failed attempt freed resources; while tasks wait, ask for offers
+        // now. Mesos's allocator recovers freed resources before the update reaches us but
+        // offers them only at its next batch (1 s by default); REVIVE allocates at once.
+        if matches!(outcome, Some(Outcome::Counted | Outcome::Requeued))
+            && self.ledger().pending() > 0
+        {
             let _ = client.revive(Vec::new()).await;
         }
         // Acknowledge here (auto-acknowledgement is off) so that the last update is
