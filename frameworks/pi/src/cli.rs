@@ -162,6 +162,10 @@ pub fn print_report(report: &Report, json: bool) {
     println!("tasks              {}", report.tasks);
     println!("wall time          {:.3} s", report.wall_seconds);
     println!("samples/s          {:.3e}", report.samples_per_second);
+    println!(
+        "CPU time           {:.3} s  ({:.3e} samples per CPU-second)",
+        report.cpu_seconds, report.samples_per_cpu_second
+    );
 }
 
 fn init_tracing() {

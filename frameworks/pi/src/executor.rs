@@ -22,6 +22,7 @@ type Running = Arc<Mutex<HashMap<String, Arc<AtomicBool>>>>;
 #[derive(Debug, Default)]
 pub struct PiExecutor {
     running: Running,
+    shutting_down: bool,
 }
 
 impl PiExecutor {
@@ -106,16 +107,25 @@ impl Executor for PiExecutor {
         task_id: v1::TaskId,
         _kill_policy: Option<v1::KillPolicy>,
     ) {
+        if self.shutting_down {
+            tracing::warn!(task = %task_id.value, "ignoring kill: the executor is shutting down");
+            return;
+        }
         match lock(&self.running).get(&task_id.value) {
             // The sampling thread notices within one slice and reports TASK_KILLED.
             Some(cancel) => cancel.store(true, Ordering::Relaxed),
+            // As Mesos's default executor does: a task that is no longer active (it
+            // finished, or never reached this executor) already had, or will get, its
+            // terminal update from elsewhere; the agent answers kills of tasks it does
+            // not know itself, so nothing is sent here.
             None => {
-                tracing::debug!(task = %task_id.value, "kill for a task that is not running");
+                tracing::warn!(task = %task_id.value, "ignoring kill: the task is no longer active");
             }
         }
     }
 
     async fn shutdown(&mut self, _client: &ExecutorClient) {
+        self.shutting_down = true;
         for cancel in lock(&self.running).values() {
             cancel.store(true, Ordering::Relaxed);
         }

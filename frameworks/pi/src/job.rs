@@ -66,7 +66,8 @@ impl Default for JobConfig {
     }
 }
 
-/// The result of a job: exactly the keys of `--json`.
+/// The result of a job. `--json` prints the keys `pi`, `error`, `std_error`, `samples`,
+/// `tasks`, `wall_seconds` and `samples_per_second`, exactly.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Report {
     /// The estimate of π.
@@ -83,6 +84,14 @@ pub struct Report {
     pub wall_seconds: f64,
     /// `samples / wall_seconds`.
     pub samples_per_second: f64,
+    /// CPU time (user + system) of this process and its reaped children (the executors
+    /// of an embedded cluster) over the job, in seconds; see [`crate::cputime`]. Not in
+    /// `--json`, whose keys are fixed; with `--master` it covers the scheduler only.
+    #[serde(skip)]
+    pub cpu_seconds: f64,
+    /// `samples / cpu_seconds`: the load-independent efficiency figure (not in `--json`).
+    #[serde(skip)]
+    pub samples_per_cpu_second: f64,
 }
 
 /// Why a job did not produce an estimate.
@@ -136,6 +145,7 @@ pub async fn run(
     let plan = JobPlan::new(config.samples, config.tasks, config.seed)?;
     let shape = task_shape(config)?;
     let start = Instant::now();
+    let cpu_start = crate::cputime::CpuTime::now();
     let (cluster, master) = match &config.master {
         Some(url) => (None, url.clone()),
         None => {
@@ -146,20 +156,46 @@ pub async fn run(
     };
     let result = run_on(config, &master, plan, shape, progress, start).await;
     if let Some(cluster) = cluster {
+        // Shutting down reaps the executors, so their CPU time is counted below.
         cluster.shutdown().await;
     }
-    result
+    let mut report = result?;
+    if let (Some(begin), Some(end)) = (cpu_start, crate::cputime::CpuTime::now()) {
+        report.cpu_seconds = end.seconds_since(&begin);
+        report.samples_per_cpu_second =
+            report.samples as f64 / report.cpu_seconds.max(f64::MIN_POSITIVE);
+    }
+    Ok(report)
 }
 
-/// Starts the embedded cluster: `config.agents` agents of `config.agent_cpus` CPUs.
+/// CPUs the executor reserves for itself on each agent (Mesos's minimum offerable
+/// amount): its event loop and status updates, nearly idle next to the sampling threads.
+pub const EXECUTOR_CPUS: f64 = 0.01;
+
+/// Memory the executor reserves for itself on each agent, in MB (Mesos's default).
+pub const EXECUTOR_MEM: f64 = 32.0;
+
+/// The embedded agents' resources: `agent_cpus` task CPUs plus the executor's own small
+/// reservation, so the executor does not cost a task slot; memory for every task that fits.
+pub fn agent_resources(config: &JobConfig) -> String {
+    let slots = (config.agent_cpus as f64 / config.task_cpus)
+        .floor()
+        .max(1.0);
+    let mem = slots * config.task_mem + EXECUTOR_MEM;
+    let cpus = config.agent_cpus as f64 + EXECUTOR_CPUS;
+    format!("cpus:{cpus};mem:{mem}")
+}
+
+/// Starts the embedded cluster: `config.agents` agents of [`agent_resources`]. Freed
+/// resources are offered again at once (the master allocates on every change); the short
+/// interval only bounds how long a zero-second decline filter lasts.
 async fn start_cluster(config: &JobConfig) -> Result<LocalCluster, JobError> {
-    let mem = (config.agent_cpus as f64 / config.task_cpus).ceil() * config.task_mem + 256.0;
-    let resources = format!("cpus:{};mem:{mem}", config.agent_cpus);
+    let resources = agent_resources(config);
     tracing::info!(agents = config.agents, %resources, "starting the embedded cluster");
     Ok(LocalCluster::builder()
         .agents(config.agents)
         .resources(resources)
-        .allocation_interval(Duration::from_millis(100))
+        .allocation_interval(Duration::from_millis(10))
         .start()
         .await?)
 }
@@ -171,7 +207,9 @@ fn task_shape(config: &JobConfig) -> Result<TaskShape, JobError> {
         return Err(JobError::Resources(text));
     }
     let task = Resources::parse(&text).map_err(|_| JobError::Resources(text.clone()))?;
-    let executor = Resources::parse("mem:32").map_err(|_| JobError::Resources("mem:32".into()))?;
+    let executor_text = format!("cpus:{EXECUTOR_CPUS};mem:{EXECUTOR_MEM}");
+    let executor =
+        Resources::parse(&executor_text).map_err(|_| JobError::Resources(executor_text))?;
     let executor_path = match &config.executor_path {
         Some(p) => p.clone(),
         None => std::env::current_exe().map_err(JobError::ExecutorPath)?,
@@ -247,5 +285,7 @@ async fn run_on(
         tasks,
         wall_seconds: wall,
         samples_per_second: tally.samples as f64 / wall.max(f64::MIN_POSITIVE),
+        cpu_seconds: 0.0,
+        samples_per_cpu_second: 0.0,
     })
 }

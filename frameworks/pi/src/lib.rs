@@ -9,6 +9,7 @@
 #![deny(unsafe_code)]
 
 pub mod cli;
+pub mod cputime;
 pub mod executor;
 pub mod job;
 pub mod kernel;

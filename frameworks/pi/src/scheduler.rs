@@ -245,20 +245,33 @@ impl Scheduler for PiScheduler {
 
     async fn update(&mut self, client: &SchedulerClient, status: v1::TaskStatus) {
         let id = status.task_id.value.as_str();
-        let state = v1::TaskState::try_from(status.state).unwrap_or(v1::TaskState::TaskUnknown);
+        let state = v1::TaskState::try_from(status.state);
         tracing::debug!(task = id, ?state, "status update");
         let outcome = match state {
-            v1::TaskState::TaskFinished => Some(
+            Err(_) => {
+                tracing::warn!(
+                    task = id,
+                    state = status.state,
+                    "status update with an unknown state; ignored"
+                );
+                None
+            }
+            Ok(v1::TaskState::TaskFinished) => Some(
                 self.ledger()
                     .finished(id, status.data.as_deref().unwrap_or_default()),
             ),
-            s if is_terminal_failure(s) => {
+            Ok(s) if is_failed_attempt(s) => {
                 tracing::warn!(task = id, state = ?s, message = status.message.as_deref(), "task ended without a result");
                 Some(self.ledger().failed(id))
             }
             _ => None,
         };
-        if outcome == Some(Outcome::Requeued) {
+        // A finished or failed attempt freed resources; while tasks wait, ask for offers
+        // now. Mesos's allocator recovers freed resources before the update reaches us but
+        // offers them only at its next batch (1 s by default); REVIVE allocates at once.
+        if matches!(outcome, Some(Outcome::Counted | Outcome::Requeued))
+            && self.ledger().pending() > 0
+        {
             let _ = client.revive(Vec::new()).await;
         }
         // Acknowledge here (auto-acknowledgement is off) so that the last update is
@@ -291,8 +304,11 @@ impl Scheduler for PiScheduler {
     }
 }
 
-/// Terminal states other than TASK_FINISHED: the attempt produced no result.
-fn is_terminal_failure(state: v1::TaskState) -> bool {
+/// States that end an attempt without a result, so the task is retried: the terminal
+/// states other than TASK_FINISHED, plus TASK_UNREACHABLE (the agent is partitioned; the
+/// attempt may come back, and if its result then arrives first it is counted once and the
+/// retry dropped) and TASK_UNKNOWN (the master does not know the task: it is gone).
+pub fn is_failed_attempt(state: v1::TaskState) -> bool {
     use v1::TaskState as S;
     matches!(
         state,
@@ -303,5 +319,92 @@ fn is_terminal_failure(state: v1::TaskState) -> bool {
             | S::TaskDropped
             | S::TaskGone
             | S::TaskGoneByOperator
+            | S::TaskUnreachable
+            | S::TaskUnknown
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::{JobConfig, agent_resources};
+    use crate::plan::JobPlan;
+    use v1::TaskState as S;
+
+    fn scheduler(tasks: u64) -> PiScheduler {
+        let ledger = Ledger::new(JobPlan::new(1000, tasks, 1).unwrap(), 1);
+        let shape = TaskShape {
+            task: Resources::parse("cpus:1;mem:32").unwrap().allocate("*"),
+            executor: Resources::parse("cpus:0.01;mem:32").unwrap().allocate("*"),
+            executor_path: "/bin/pi".into(),
+        };
+        let (tx, _rx) = watch::channel(Progress::default());
+        PiScheduler::new(Arc::new(Mutex::new(ledger)), shape, tx)
+    }
+
+    fn offer(resources: &str) -> v1::Offer {
+        v1::Offer {
+            agent_id: v1::AgentId { value: "S0".into() },
+            resources: Resources::parse(resources)
+                .unwrap()
+                .allocate("*")
+                .into_vec(),
+            ..Default::default()
+        }
+    }
+
+    fn cpus(resources: &[v1::Resource]) -> f64 {
+        Resources::from(resources.to_vec()).cpus()
+    }
+
+    #[test]
+    fn the_first_offer_of_an_embedded_agent_starts_one_task_per_cpu() {
+        let config = JobConfig {
+            agent_cpus: 4,
+            task_cpus: 1.0,
+            task_mem: 32.0,
+            ..JobConfig::default()
+        };
+        let mut s = scheduler(10);
+        let tasks = s.tasks_for(&offer(&agent_resources(&config)));
+        assert_eq!(tasks.len(), 4, "every CPU gets a task at once");
+        let executor = tasks[0].1.executor.clone().unwrap();
+        assert!((cpus(&executor.resources) - 0.01).abs() < 1e-9);
+        assert!(
+            tasks
+                .iter()
+                .all(|(_, t)| t.executor == Some(executor.clone()))
+        );
+        // The next offer on that agent (a freed CPU) does not pay for the executor again.
+        let again = s.tasks_for(&offer("cpus:1;mem:32"));
+        assert_eq!(again.len(), 1);
+        assert!(again[0].1.executor.as_ref().unwrap().resources.is_empty());
+        assert_eq!(s.ledger().pending(), 5);
+    }
+
+    #[test]
+    fn every_state_that_ends_an_attempt_without_a_result_is_a_failure() {
+        for s in [
+            S::TaskFailed,
+            S::TaskKilled,
+            S::TaskLost,
+            S::TaskError,
+            S::TaskDropped,
+            S::TaskGone,
+            S::TaskGoneByOperator,
+            S::TaskUnreachable,
+            S::TaskUnknown,
+        ] {
+            assert!(is_failed_attempt(s), "{s:?}");
+        }
+        for s in [
+            S::TaskStaging,
+            S::TaskStarting,
+            S::TaskRunning,
+            S::TaskKilling,
+            S::TaskFinished,
+        ] {
+            assert!(!is_failed_attempt(s), "{s:?}");
+        }
+    }
 }
