@@ -65,7 +65,11 @@ impl std::fmt::Debug for SchedulerClient {
 
 impl SchedulerClient {
     pub(crate) fn new(config: Config) -> Result<Self, SchedulerError> {
-        let http = HttpTransport::new(config.encoding, config.auth.clone())?;
+        let http = HttpTransport::with_root_certificates(
+            config.encoding,
+            config.auth.clone(),
+            &config.tls_roots,
+        )?;
         let state = State {
             framework: config.framework.clone(),
             ..Default::default()

@@ -21,6 +21,7 @@ pub(crate) struct Config {
     pub(crate) suppressed_roles: Vec<String>,
     pub(crate) encoding: Encoding,
     pub(crate) auth: Option<Auth>,
+    pub(crate) tls_roots: Vec<Vec<u8>>,
     pub(crate) heartbeat_misses: u32,
     pub(crate) default_heartbeat: Duration,
     pub(crate) backoff: BackoffConfig,
@@ -81,6 +82,7 @@ impl SchedulerBuilder {
                 suppressed_roles: Vec::new(),
                 encoding: Encoding::Protobuf,
                 auth: None,
+                tls_roots: Vec::new(),
                 heartbeat_misses: 5,
                 default_heartbeat: Duration::from_secs(15),
                 backoff: BackoffConfig::default(),
@@ -102,6 +104,14 @@ impl SchedulerBuilder {
     /// Body encoding of calls and events (default protobuf).
     pub fn encoding(mut self, encoding: Encoding) -> Self {
         self.config.encoding = encoding;
+        self
+    }
+
+    /// Trusts a PEM-encoded CA certificate for `https://` masters, besides the
+    /// bundled web PKI roots (call once per certificate), e.g. a cluster's private CA.
+    /// A certificate that is not valid PEM makes `build` fail.
+    pub fn tls_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.config.tls_roots.push(pem.into());
         self
     }
 

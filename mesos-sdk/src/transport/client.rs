@@ -86,10 +86,39 @@ impl HttpTransport {
     /// [`TransportError::Client`] if the TLS backend cannot start or the credentials
     /// cannot be put in a header.
     pub fn new(encoding: Encoding, auth: Option<Auth>) -> Result<Self, TransportError> {
-        let client = reqwest::Client::builder()
+        Self::with_root_certificates(encoding, auth, &[])
+    }
+
+    /// Like [`HttpTransport::new`], also trusting the PEM-encoded CA certificates in
+    /// `roots` for `https://` masters (besides the bundled web PKI roots), e.g. a
+    /// cluster's private CA.
+    ///
+    /// # Errors
+    /// [`TransportError::Client`] for a certificate that is not valid PEM, or as
+    /// [`HttpTransport::new`].
+    pub fn with_root_certificates(
+        encoding: Encoding,
+        auth: Option<Auth>,
+        roots: &[Vec<u8>],
+    ) -> Result<Self, TransportError> {
+        let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(10))
-            .tcp_nodelay(true)
+            .tcp_nodelay(true);
+        for pem in roots {
+            let certificates = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+                TransportError::Client(format!("invalid root certificate (PEM expected): {e}"))
+            })?;
+            if certificates.is_empty() {
+                return Err(TransportError::Client(
+                    "invalid root certificate: no PEM `CERTIFICATE` block found".into(),
+                ));
+            }
+            for certificate in certificates {
+                builder = builder.add_root_certificate(certificate);
+            }
+        }
+        let client = builder
             .build()
             .map_err(|e| TransportError::Client(e.to_string()))?;
         let auth = auth.as_ref().map(Auth::header).transpose()?;
