@@ -413,21 +413,11 @@ impl Runtime {
             ("MESOS_SANDBOX".into(), sandbox.display().to_string()),
             ("MESOS_DIRECTORY".into(), sandbox.display().to_string()),
         ];
-        let internal = self.internal.clone();
         let key = ProcessKey::Command {
             framework: fid.clone(),
             task: tid.clone(),
         };
-        let launched = process::launch(
-            LaunchSpec {
-                command: &command,
-                env,
-                sandbox: &sandbox,
-            },
-            move |exit| {
-                let _ = internal.send(Internal::Exited(key, exit));
-            },
-        );
+        let launched = self.spawn_process(key, &command, env, &sandbox);
         match launched {
             Ok(process) => {
                 tracing::info!(task = %tid, pid = process.pid, sandbox = %sandbox.display(), "command task started");
@@ -558,22 +548,13 @@ impl Runtime {
             .map(status::duration)
             .unwrap_or(self.config.executor_shutdown_grace_period);
         let env = executor_env(&fid, &eid, &sandbox, self.endpoint, grace);
-        let internal = self.internal.clone();
         let key = ProcessKey::Executor {
             framework: fid.clone(),
             executor: eid.clone(),
         };
-        let process = process::launch(
-            LaunchSpec {
-                command: &command,
-                env,
-                sandbox: &sandbox,
-            },
-            move |exit| {
-                let _ = internal.send(Internal::Exited(key, exit));
-            },
-        )
-        .map_err(|e| format!("Failed to launch executor: {e}"))?;
+        let process = self
+            .spawn_process(key, &command, env, &sandbox)
+            .map_err(|e| format!("Failed to launch executor: {e}"))?;
         tracing::info!(executor = %eid, pid = process.pid, sandbox = %sandbox.display(), "executor started");
         let framework = self
             .frameworks
@@ -594,6 +575,28 @@ impl Runtime {
             },
         );
         Ok(())
+    }
+
+    /// Starts `command` in `sandbox`; its exit comes back to the event loop as
+    /// [`Internal::Exited`] under `key`.
+    fn spawn_process(
+        &self,
+        key: ProcessKey,
+        command: &v1::CommandInfo,
+        env: Vec<(String, String)>,
+        sandbox: &std::path::Path,
+    ) -> Result<ProcessControl, super::AgentError> {
+        let internal = self.internal.clone();
+        process::launch(
+            LaunchSpec {
+                command,
+                env,
+                sandbox,
+            },
+            move |exit| {
+                let _ = internal.send(Internal::Exited(key, exit));
+            },
+        )
     }
 
     fn kill_grace(&self, task: Option<&v1::TaskInfo>, policy: Option<&v1::KillPolicy>) -> Duration {
