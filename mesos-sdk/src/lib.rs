@@ -16,6 +16,7 @@ pub mod executor;
 pub mod master;
 pub mod resources;
 pub mod scheduler;
+pub mod status;
 pub mod transport;
 pub mod v1;
 

@@ -1,7 +1,19 @@
 use crate::v1;
 
 /// Starts a [`FrameworkInfoBuilder`] for a framework called `name`, running its tasks
-/// as `user` (an empty user lets the agent choose).
+/// as `user`.
+///
+/// An empty `user` becomes the current OS user ([`current_user`]) when the message is
+/// built, as Mesos's own scheduler libraries do. Mesos agents run tasks as this user
+/// (their `--switch_user` flag is on by default), so it must exist on every agent: with
+/// an empty or unknown user, a real Mesos agent fails each task with TASK_LOST or
+/// TASK_DROPPED ("No such user").
+///
+/// ```
+/// let info = mesos_sdk::calls::framework_info("demo", "").build();
+/// assert_eq!(info.user, mesos_sdk::calls::current_user());
+/// assert_eq!(mesos_sdk::calls::framework_info("demo", "nobody").build().user, "nobody");
+/// ```
 pub fn framework_info(name: impl Into<String>, user: impl Into<String>) -> FrameworkInfoBuilder {
     FrameworkInfoBuilder {
         info: v1::FrameworkInfo {
@@ -77,8 +89,27 @@ impl FrameworkInfoBuilder {
         self
     }
 
-    /// Returns the built message.
-    pub fn build(self) -> v1::FrameworkInfo {
+    /// Returns the built message, with an empty user replaced by [`current_user`].
+    pub fn build(mut self) -> v1::FrameworkInfo {
+        fill_user(&mut self.info);
         self.info
+    }
+}
+
+/// The name of the OS user this process runs as (its real uid), the default
+/// `FrameworkInfo.user` of Mesos's scheduler libraries. Falls back to `$USER`, then to
+/// `"nobody"`, when the user database has no entry for the uid.
+pub fn current_user() -> String {
+    whoami::username()
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| "nobody".to_string())
+}
+
+/// Sets `info.user` to [`current_user`] when it is empty.
+pub fn fill_user(info: &mut v1::FrameworkInfo) {
+    if info.user.is_empty() {
+        info.user = current_user();
     }
 }

@@ -23,7 +23,7 @@ pub mod operations;
 pub mod scheduler;
 mod task;
 
-pub use framework::{FrameworkInfoBuilder, framework_info};
+pub use framework::{FrameworkInfoBuilder, current_user, fill_user, framework_info};
 pub use task::{TaskInfoBuilder, task_info};
 
 use crate::v1;

@@ -77,6 +77,10 @@ impl TaskInfoBuilder {
     }
 
     /// Runs the task inside a custom executor (started by the agent if not running).
+    ///
+    /// Every task for one executor id must carry an identical `ExecutorInfo`, its
+    /// resources included, even once the executor runs: Mesos refuses a different one
+    /// with TASK_ERROR. Build it once and clone it for each task.
     pub fn executor(mut self, executor: v1::ExecutorInfo) -> Self {
         self.task.executor = Some(executor);
         self

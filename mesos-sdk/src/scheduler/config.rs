@@ -72,7 +72,9 @@ impl std::fmt::Debug for SchedulerBuilder {
 }
 
 impl SchedulerBuilder {
-    pub(crate) fn new(master: String, framework: v1::FrameworkInfo) -> Self {
+    pub(crate) fn new(master: String, mut framework: v1::FrameworkInfo) -> Self {
+        // Mesos agents run tasks as this user; an empty one fails every task there.
+        crate::calls::fill_user(&mut framework);
         SchedulerBuilder {
             master,
             detector: None,

@@ -65,6 +65,10 @@ enum SessionEnd {
 impl SchedulerDriver {
     /// Starts configuring a driver for `master` (`http://host:port`, `https://...`, or
     /// a comma-separated list) and the framework to subscribe.
+    ///
+    /// An empty `framework.user` is replaced by the current OS user
+    /// ([`crate::calls::current_user`]), as Mesos's scheduler libraries do: Mesos agents
+    /// run tasks as that user, and fail every task of a framework whose user is empty.
     pub fn builder(master: impl Into<String>, framework: v1::FrameworkInfo) -> SchedulerBuilder {
         SchedulerBuilder::new(master.into(), framework)
     }

@@ -6,6 +6,25 @@
 //!   the heartbeat watchdog, backoff, acknowledgements and reconciliation.
 //! - [`subscribe`] gives a plain [`EventStream`] and a [`SchedulerClient`] for
 //!   schedulers that want to drive the protocol themselves.
+//!
+//! # Rules a real Mesos cluster enforces
+//!
+//! The bundled reference master checks these too, so a framework that passes its tests
+//! on the embedded cluster also runs on Apache Mesos (`docs/wire-compatibility.md`
+//! lists every rule with its Mesos source):
+//! - **`FrameworkInfo.user` must name a user that exists on every agent.** Agents run
+//!   tasks as that user (or `CommandInfo.user`), and an agent that cannot fails the task
+//!   with TASK_LOST or TASK_DROPPED (`No such user`). The driver fills an empty user
+//!   with the current OS user ([`crate::calls::current_user`]), as Mesos's own
+//!   libraries do.
+//! - **Every task for one executor id carries an identical `ExecutorInfo`, resources
+//!   included**, also when the executor is already running on the agent. The executor's
+//!   resources are counted once: take them from an offer only for the task that starts
+//!   the executor. A different `ExecutorInfo` under the same id ends the task
+//!   TASK_ERROR: `ExecutorInfo is not compatible with existing ExecutorInfo with same
+//!   ExecutorID`.
+//! - Terminal states are those of [`v1::TaskState::is_terminal`]; use
+//!   [`v1::TaskStatus::summary`] to tell a user why a task ended.
 
 mod client;
 mod config;
