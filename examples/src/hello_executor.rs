@@ -23,7 +23,7 @@ use mesos_sdk::resources::{Resources, fit};
 use mesos_sdk::scheduler::{Scheduler, SchedulerClient, SchedulerDriver};
 use mesos_sdk::v1;
 
-use crate::{ExampleError, finished, is_terminal, state_of};
+use crate::{ExampleError, finished, is_over, state_of};
 
 /// The data sent with the task; the executor answers with it reversed.
 pub const GREETING: &[u8] = b"hello, executor";
@@ -118,7 +118,7 @@ impl Scheduler for Launcher {
     }
 
     async fn update(&mut self, client: &SchedulerClient, status: v1::TaskStatus) {
-        let terminal = is_terminal(state_of(&status));
+        let terminal = is_over(state_of(&status));
         self.updates
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -141,7 +141,7 @@ pub async fn run(
     executor: v1::CommandInfo,
 ) -> Result<Vec<v1::TaskStatus>, ExampleError> {
     let updates = Arc::new(Mutex::new(Vec::new()));
-    let framework = framework_info("hello-executor", "root").build();
+    let framework = framework_info("hello-executor", "").build();
     SchedulerDriver::builder(master, framework)
         .build()?
         .run(Launcher {

@@ -16,7 +16,7 @@ use mesos_sdk::scheduler::{Scheduler, SchedulerClient, SchedulerDriver};
 use mesos_sdk::v1;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::{ExampleError, finished, is_terminal, state_of};
+use crate::{ExampleError, finished, is_over, state_of};
 
 /// The task's id.
 pub const TASK_ID: &str = "hello-1";
@@ -59,7 +59,7 @@ impl Scheduler for Hello {
     }
 
     async fn update(&mut self, client: &SchedulerClient, status: v1::TaskStatus) {
-        let terminal = is_terminal(state_of(&status));
+        let terminal = is_over(state_of(&status));
         self.updates
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -81,7 +81,7 @@ impl Scheduler for Hello {
 /// if the framework ended before the task did.
 pub async fn run(master: &str) -> Result<Vec<v1::TaskStatus>, ExampleError> {
     let updates = Arc::new(Mutex::new(Vec::new()));
-    let framework = framework_info("hello", "root").build();
+    let framework = framework_info("hello", "").build();
     let driver = SchedulerDriver::builder(master, framework).build()?;
     driver
         .run(Hello {

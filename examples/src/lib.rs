@@ -26,16 +26,11 @@ pub enum ExampleError {
     Unfinished(Vec<String>),
 }
 
-/// Whether a task state is terminal (the task will get no further updates).
-pub fn is_terminal(state: v1::TaskState) -> bool {
-    !matches!(
-        state,
-        v1::TaskState::TaskStaging
-            | v1::TaskState::TaskStarting
-            | v1::TaskState::TaskRunning
-            | v1::TaskState::TaskKilling
-            | v1::TaskState::TaskUnreachable
-    )
+/// Whether the examples stop waiting for a task: a terminal state
+/// ([`v1::TaskState::is_terminal`]), or TASK_UNKNOWN, which the examples also take as
+/// the end (the master no longer knows the task, so no further update will come).
+pub fn is_over(state: v1::TaskState) -> bool {
+    state.is_terminal() || state == v1::TaskState::TaskUnknown
 }
 
 /// A status update's state; unknown numbers read as `TASK_UNKNOWN`.
@@ -84,7 +79,7 @@ pub fn describe(status: &v1::TaskStatus) -> String {
 /// Checks that the last of `updates` is terminal; the error lists the states seen.
 fn finished(updates: Vec<v1::TaskStatus>) -> Result<Vec<v1::TaskStatus>, ExampleError> {
     match updates.last() {
-        Some(last) if is_terminal(state_of(last)) => Ok(updates),
+        Some(last) if is_over(state_of(last)) => Ok(updates),
         _ => Err(ExampleError::Unfinished(
             updates
                 .iter()

@@ -10,7 +10,7 @@ use tokio::task::JoinSet;
 use tokio::time::{Instant, MissedTickBehavior};
 use tracing::{debug, info, warn};
 
-use crate::policy::FrameworkConfig;
+use crate::policy::{FrameworkConfig, Progress};
 use crate::report::Report;
 use crate::scenario::{FrameworkSpec, Scenario, ScenarioError};
 use crate::scheduler::DrfScheduler;
@@ -76,6 +76,15 @@ pub enum DemoError {
     /// A framework did not subscribe in time.
     #[error("framework {0} did not subscribe within {1:?}; is the master up?")]
     NotSubscribed(String, Duration),
+    /// A framework's tasks failed, so it gave up (see
+    /// [`crate::policy::FrameworkPolicy::failure`]).
+    #[error("framework {name} failed: {cause}")]
+    TasksFailed {
+        /// The framework.
+        name: String,
+        /// Which task failed first, its final state and the master's or agent's message.
+        cause: String,
+    },
     /// The master's `/state` could not be read.
     #[error(transparent)]
     State(#[from] StateError),
@@ -174,7 +183,11 @@ async fn run_frameworks(
     }
     gate.send_replace(true);
 
-    let sampled = sample(scenario, options, url, &mut drivers, on_sample).await;
+    let progress: Vec<_> = waiting
+        .into_iter()
+        .map(|(spec, progress)| (spec.name.clone(), progress))
+        .collect();
+    let sampled = sample(scenario, options, url, &mut drivers, &progress, on_sample).await;
     teardown(&clients, drivers).await;
     sampled
 }
@@ -184,6 +197,7 @@ async fn sample(
     options: &DemoOptions,
     url: &str,
     drivers: &mut JoinSet<(String, Result<(), SchedulerError>)>,
+    progress: &[(String, watch::Receiver<Progress>)],
     on_sample: &mut (impl FnMut(&Sample) + Send),
 ) -> Result<Report, DemoError> {
     let http = reqwest::Client::builder()
@@ -205,6 +219,14 @@ async fn sample(
         ticks.tick().await;
         if let Some(failure) = first_failure(drivers) {
             return Err(failure);
+        }
+        for (name, progress) in progress {
+            if let Some(cause) = progress.borrow().failure.clone() {
+                return Err(DemoError::TasksFailed {
+                    name: name.clone(),
+                    cause,
+                });
+            }
         }
         let state = fetch_state(&http, url).await?;
         let sample = Sample {

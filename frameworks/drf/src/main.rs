@@ -152,6 +152,7 @@ async fn main() -> ExitCode {
         }
     };
     let client = driver.client();
+    let progress = scheduler.progress();
     let run = driver.run(scheduler);
     tokio::pin!(run);
     let result = tokio::select! {
@@ -168,10 +169,15 @@ async fn main() -> ExitCode {
     if let Some(cluster) = cluster {
         cluster.shutdown().await;
     }
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+    let failure = progress.borrow().failure.clone();
+    match (result, failure) {
+        (Ok(()), None) => ExitCode::SUCCESS,
+        (Err(e), _) => {
             error!("{e}");
+            ExitCode::FAILURE
+        }
+        (Ok(()), Some(failure)) => {
+            error!("{failure}");
             ExitCode::FAILURE
         }
     }

@@ -15,6 +15,10 @@ use crate::share::Amount;
 /// How long offers are refused once a framework has launched all its tasks.
 pub const DONE_REFUSE_SECONDS: f64 = 3600.0;
 
+/// A framework gives up after this many of its tasks failed in a row, none of them
+/// reaching TASK_RUNNING in between: its tasks cannot run on this cluster.
+pub const MAX_FAILURES_IN_A_ROW: u64 = 5;
+
 /// One framework's settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FrameworkConfig {
@@ -104,11 +108,14 @@ pub struct FrameworkPolicy {
     launched: u64,
     finished: u64,
     failed: u64,
+    failed_in_a_row: u64,
+    /// The final update of the first task that failed.
+    first_failure: Option<String>,
     active: BTreeMap<String, Amount>,
 }
 
 /// A framework's task counts and share at one moment.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Progress {
     /// The master has accepted the framework's subscription.
     pub subscribed: bool,
@@ -124,6 +131,8 @@ pub struct Progress {
     pub allocated: Amount,
     /// Dominant share of `allocated`, once the cluster size is known.
     pub dominant_share: Option<f64>,
+    /// Why the framework failed, once it has (see [`FrameworkPolicy::failure`]).
+    pub failure: Option<String>,
 }
 
 impl FrameworkPolicy {
@@ -135,6 +144,8 @@ impl FrameworkPolicy {
             launched: 0,
             finished: 0,
             failed: 0,
+            failed_in_a_row: 0,
+            first_failure: None,
             active: BTreeMap::new(),
         }
     }
@@ -169,6 +180,27 @@ impl FrameworkPolicy {
             failed: self.failed,
             allocated: self.allocated(),
             dominant_share: self.dominant_share(),
+            failure: self.failure(),
+        }
+    }
+
+    /// Why the framework failed, if it has: [`MAX_FAILURES_IN_A_ROW`] tasks failed in
+    /// a row (it gives up), or it is done and some of its tasks failed. Names the first
+    /// failed task, its final state and the master's or agent's message.
+    pub fn failure(&self) -> Option<String> {
+        let first = self.first_failure.as_deref()?;
+        if self.failed_in_a_row >= MAX_FAILURES_IN_A_ROW {
+            Some(format!(
+                "{} tasks failed in a row, so the framework gave up; the first: {first}",
+                self.failed_in_a_row
+            ))
+        } else if self.is_done() {
+            Some(format!(
+                "{} of {} tasks failed; the first: {first}",
+                self.failed, self.launched
+            ))
+        } else {
+            None
         }
     }
 
@@ -270,21 +302,18 @@ impl FrameworkPolicy {
 
     /// Accounts for a status update; returns whether the number of active tasks
     /// changed (a task ended).
+    ///
+    /// A task ends in a terminal state ([`v1::TaskState::is_terminal`]), and also, for
+    /// this demo, in TASK_UNREACHABLE or TASK_UNKNOWN: its resources are no longer
+    /// counted in the framework's share, and a replacement is launched.
     pub fn on_update(&mut self, status: &v1::TaskStatus) -> bool {
         use v1::TaskState as S;
-        let ended = matches!(
-            v1::TaskState::try_from(status.state),
-            Ok(S::TaskFinished
-                | S::TaskFailed
-                | S::TaskKilled
-                | S::TaskError
-                | S::TaskLost
-                | S::TaskDropped
-                | S::TaskUnreachable
-                | S::TaskGone
-                | S::TaskGoneByOperator
-                | S::TaskUnknown)
-        );
+        let state = S::try_from(status.state);
+        if matches!(state, Ok(S::TaskRunning | S::TaskFinished)) {
+            self.failed_in_a_row = 0;
+        }
+        let ended = state
+            .is_ok_and(|s| s.is_terminal() || matches!(s, S::TaskUnreachable | S::TaskUnknown));
         if !ended || self.active.remove(&status.task_id.value).is_none() {
             return false;
         }
@@ -292,8 +321,17 @@ impl FrameworkPolicy {
             self.finished += 1;
         } else {
             self.failed += 1;
+            self.failed_in_a_row += 1;
+            self.first_failure
+                .get_or_insert_with(|| status.summary().to_string());
         }
         true
+    }
+
+    /// Whether the framework should stop launching: every allowed task ended, or
+    /// [`MAX_FAILURES_IN_A_ROW`] failed in a row.
+    pub fn should_stop(&self) -> bool {
+        self.is_done() || self.failed_in_a_row >= MAX_FAILURES_IN_A_ROW
     }
 }
 
@@ -508,5 +546,69 @@ mod tests {
         let progress = p.progress();
         assert_eq!((progress.finished, progress.failed), (1, 0));
         assert_eq!(progress.allocated, Amount::default());
+    }
+
+    fn failed(id: &str) -> v1::TaskStatus {
+        v1::TaskStatus {
+            task_id: v1::TaskId { value: id.into() },
+            state: v1::TaskState::TaskLost as i32,
+            source: Some(v1::task_status::Source::Agent as i32),
+            message: Some("No such user 'x'".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_framework_whose_tasks_keep_failing_gives_up_and_names_the_first_failure() {
+        let mut config = FrameworkConfig::new("A", "a", Amount::new(1.0, 1.0));
+        config.pack = true;
+        let mut p = FrameworkPolicy::new(config);
+        p.on_offers(&[offer("o1", 8.0, 8.0)]);
+        assert_eq!(p.active_tasks(), 8);
+        for i in 1..MAX_FAILURES_IN_A_ROW {
+            assert!(p.on_update(&failed(&format!("a-{i}"))));
+            assert!(!p.should_stop() && p.failure().is_none(), "{i} failures");
+        }
+        // A task that runs resets the count.
+        let mut running = failed("a-7");
+        running.state = v1::TaskState::TaskRunning as i32;
+        assert!(!p.on_update(&running));
+        assert!(p.on_update(&failed("a-5")));
+        assert!(!p.should_stop());
+        for i in 6..=8 {
+            p.on_update(&failed(&format!("a-{i}")));
+        }
+        assert!(!p.should_stop(), "4 in a row after the running task");
+        p.on_offers(&[offer("o2", 2.0, 2.0)]);
+        p.on_update(&failed("a-9"));
+        assert!(p.should_stop());
+        let failure = p.failure().expect("the framework failed");
+        assert_eq!(
+            failure,
+            "5 tasks failed in a row, so the framework gave up; the first: \
+             task a-1 ended TASK_LOST (from the agent): No such user 'x'"
+        );
+        assert_eq!(p.progress().failure, Some(failure));
+    }
+
+    #[test]
+    fn a_limited_framework_with_failed_tasks_fails_when_done() {
+        let mut config = FrameworkConfig::new("A", "a", Amount::new(1.0, 1.0));
+        config.max_tasks = Some(2);
+        config.pack = true;
+        let mut p = FrameworkPolicy::new(config);
+        p.on_offers(&[offer("o1", 2.0, 2.0)]);
+        let mut ok = failed("a-1");
+        ok.state = v1::TaskState::TaskFinished as i32;
+        p.on_update(&ok);
+        assert_eq!(p.failure(), None);
+        p.on_update(&failed("a-2"));
+        assert!(p.should_stop());
+        assert_eq!(
+            p.failure().as_deref(),
+            Some(
+                "1 of 2 tasks failed; the first: task a-2 ended TASK_LOST (from the agent): No such user 'x'"
+            )
+        );
     }
 }

@@ -9,7 +9,7 @@ use mesos_sdk::v1;
 use std::time::Duration;
 
 use tokio::sync::watch;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use crate::policy::{FrameworkConfig, FrameworkPolicy, OfferDecision, Progress};
 use crate::share::Amount;
@@ -17,7 +17,8 @@ use crate::share::Amount;
 /// A scheduler that keeps launching `sleep` tasks of one size (see
 /// [`FrameworkPolicy`]) and logs its task count and dominant share whenever they
 /// change. It stops its driver once a `max_tasks` limit is used up and every task
-/// has ended.
+/// has ended, or once [`crate::policy::MAX_FAILURES_IN_A_ROW`] tasks failed in a row;
+/// [`Progress::failure`] then says why.
 ///
 /// ```no_run
 /// use drf_demo::policy::FrameworkConfig;
@@ -70,10 +71,11 @@ impl DrfScheduler {
         self.progress.subscribe()
     }
 
-    /// The `FrameworkInfo` this scheduler subscribes with: its name and its role.
+    /// The `FrameworkInfo` this scheduler subscribes with: its name and its role, run
+    /// as the current OS user (Mesos agents run the tasks as that user).
     pub fn framework_info(&self) -> v1::FrameworkInfo {
         let config = self.policy.config();
-        calls::framework_info(config.name.clone(), String::new())
+        calls::framework_info(config.name.clone(), "")
             .roles([config.role.clone()])
             .build()
     }
@@ -186,13 +188,19 @@ impl Scheduler for DrfScheduler {
 
     async fn update(&mut self, client: &SchedulerClient, status: v1::TaskStatus) {
         if self.policy.on_update(&status) {
-            let state = v1::TaskState::try_from(status.state)
-                .map(|s| s.as_str_name())
-                .unwrap_or("UNKNOWN_STATE");
-            self.log_allocation(&format!("task {} ended: {state}", status.task_id.value));
+            if status.state == v1::TaskState::TaskFinished as i32 {
+                self.log_allocation(&status.summary().to_string());
+            } else {
+                warn!(framework = %self.policy.config().name, "{}", status.summary());
+                self.publish();
+            }
         }
-        if self.policy.is_done() {
-            info!(framework = %self.policy.config().name, "all tasks done; stopping");
+        if self.policy.should_stop() {
+            let name = &self.policy.config().name;
+            match self.policy.failure() {
+                Some(failure) => error!(framework = %name, "{failure}; stopping"),
+                None => info!(framework = %name, "all tasks done; stopping"),
+            }
             client.stop();
         }
     }

@@ -33,7 +33,7 @@ async fn a_limited_framework_runs_its_tasks_to_the_end_and_stops() {
         .expect("the framework stops after its last task")
         .expect("the driver ends cleanly");
 
-    let done = *progress.borrow();
+    let done = progress.borrow().clone();
     assert_eq!(
         (done.launched, done.active, done.finished, done.failed),
         (4, 0, 4, 0),

@@ -124,12 +124,15 @@ pub enum JobError {
     #[error("scheduler failed: {0}")]
     Scheduler(#[from] SchedulerError),
     /// Some task failed on every retry.
-    #[error("{failed} of {tasks} tasks failed on every retry; see the log for the causes")]
+    #[error("{failed} of {tasks} tasks failed on every retry; the first to give up: {cause}")]
     TasksFailed {
         /// Tasks without a result.
         failed: usize,
         /// Tasks in the job.
         tasks: usize,
+        /// The last update of the first task that ran out of retries: its id, final
+        /// state, reason and the master's or agent's message.
+        cause: String,
     },
 }
 
@@ -231,8 +234,8 @@ async fn run_on(
 ) -> Result<Report, JobError> {
     let tasks = plan.tasks().len() as u64;
     let ledger = Arc::new(Mutex::new(Ledger::new(plan, config.max_retries)));
-    let user = std::env::var("USER").unwrap_or_else(|_| "root".to_string());
-    let framework = mesos_sdk::calls::framework_info(config.name.clone(), user)
+    // An empty user becomes the current OS user: Mesos agents run the tasks as that user.
+    let framework = mesos_sdk::calls::framework_info(config.name.clone(), "")
         .roles([config.role.clone()])
         .build();
     let driver = SchedulerDriver::builder(master, framework)
@@ -271,6 +274,10 @@ async fn run_on(
         return Err(JobError::TasksFailed {
             failed: ledger.tasks() - ledger.done(),
             tasks: ledger.tasks(),
+            cause: ledger
+                .cause()
+                .unwrap_or("the framework stopped before every task ended")
+                .to_string(),
         });
     }
     let tally = ledger.tally();

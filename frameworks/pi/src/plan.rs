@@ -147,6 +147,8 @@ pub struct Ledger {
     done: usize,
     exhausted: usize,
     running: usize,
+    /// Why the first task to run out of retries failed its last attempt.
+    cause: Option<String>,
 }
 
 impl Ledger {
@@ -170,6 +172,7 @@ impl Ledger {
             done: 0,
             exhausted: 0,
             running: 0,
+            cause: None,
         }
     }
 
@@ -196,7 +199,7 @@ impl Ledger {
     /// A `TASK_FINISHED` update with its data. A result that does not match the task's
     /// planned samples counts as a failed attempt.
     pub fn finished(&mut self, task_id: &str, data: &[u8]) -> Outcome {
-        let Some((index, attempt)) = self.lookup(task_id) else {
+        let Some((index, _)) = self.lookup(task_id) else {
             return Outcome::Ignored;
         };
         let slot = &self.slots[index];
@@ -225,21 +228,36 @@ impl Ledger {
                     task_id,
                     "result does not match the planned task; retrying it"
                 );
-                self.failed_attempt(index, attempt)
+                self.failed(task_id, || {
+                    format!("task {task_id} returned a result that does not match its plan")
+                })
             }
             Err(error) => {
                 tracing::warn!(task_id, %error, "unreadable result; retrying the task");
-                self.failed_attempt(index, attempt)
+                self.failed(task_id, || {
+                    format!("task {task_id} returned an unreadable result: {error}")
+                })
             }
         }
     }
 
-    /// A terminal update other than `TASK_FINISHED` (failed, lost, killed, dropped, …).
-    pub fn failed(&mut self, task_id: &str) -> Outcome {
-        match self.lookup(task_id) {
+    /// A terminal update other than `TASK_FINISHED` (failed, lost, killed, dropped, …);
+    /// `cause` says why (the update's summary). The cause of the first task to run out
+    /// of retries is kept for the job's error.
+    pub fn failed(&mut self, task_id: &str, cause: impl FnOnce() -> String) -> Outcome {
+        let outcome = match self.lookup(task_id) {
             Some((index, attempt)) => self.failed_attempt(index, attempt),
             None => Outcome::Ignored,
+        };
+        if outcome == Outcome::Exhausted && self.cause.is_none() {
+            self.cause = Some(cause());
         }
+        outcome
+    }
+
+    /// Why the first task that ran out of retries failed its last attempt.
+    pub fn cause(&self) -> Option<&str> {
+        self.cause.as_deref()
     }
 
     /// A launch that never reached the master (the call failed): the task is queued
@@ -382,14 +400,23 @@ mod tests {
         let a = ledger.next_launch().unwrap();
         let b = ledger.next_launch().unwrap();
         assert_eq!(ledger.next_launch(), None);
-        assert_eq!(ledger.failed(&a.task_id), Outcome::Requeued);
+        assert_eq!(ledger.failed(&a.task_id, String::new), Outcome::Requeued);
         // A second update for the same failed attempt changes nothing.
-        assert_eq!(ledger.failed(&a.task_id), Outcome::Ignored);
+        assert_eq!(ledger.failed(&a.task_id, String::new), Outcome::Ignored);
         let a2 = ledger.next_launch().unwrap();
         assert_eq!(a2.task_id, "pi-0-2");
         assert_eq!(a2.input, a.input);
-        assert_eq!(ledger.failed(&a2.task_id), Outcome::Exhausted);
+        assert_eq!(ledger.cause(), None);
+        assert_eq!(
+            ledger.failed(&a2.task_id, || "last".into()),
+            Outcome::Exhausted
+        );
         assert!(ledger.is_exhausted());
+        assert_eq!(
+            ledger.cause(),
+            Some("last"),
+            "the job's error names the cause"
+        );
         assert_eq!(
             ledger.finished(&b.task_id, &output(&b, 1)),
             Outcome::Counted
@@ -404,7 +431,7 @@ mod tests {
         let b = ledger.next_launch().unwrap();
         let c = ledger.next_launch().unwrap();
         // a is lost, retried, and then the first attempt's result turns up after all.
-        assert_eq!(ledger.failed(&a.task_id), Outcome::Requeued);
+        assert_eq!(ledger.failed(&a.task_id, String::new), Outcome::Requeued);
         assert_eq!(
             ledger.finished(&a.task_id, &output(&a, 30)),
             Outcome::Counted
@@ -422,7 +449,7 @@ mod tests {
             ledger.finished(&b.task_id, &output(&b, 20)),
             Outcome::Duplicate
         );
-        assert_eq!(ledger.failed(&b.task_id), Outcome::Duplicate);
+        assert_eq!(ledger.failed(&b.task_id, String::new), Outcome::Duplicate);
         // A result with the wrong sample count is a failure, not a count.
         let wrong = TaskOutput {
             stream: c.input.stream,
@@ -447,7 +474,7 @@ mod tests {
         for id in [
             "", "pi-", "pi-0-0", "pi-0-1", "pi-9-1", "x-0-1", "pi-a-1", "pi-0-1-1",
         ] {
-            assert_eq!(ledger.failed(id), Outcome::Ignored, "{id}");
+            assert_eq!(ledger.failed(id, String::new), Outcome::Ignored, "{id}");
         }
         assert_eq!(ledger.pending(), 2);
     }

@@ -99,7 +99,10 @@ impl PiScheduler {
         self.progress.send_replace(snapshot);
     }
 
-    fn executor_info(&self, resources: Vec<v1::Resource>) -> v1::ExecutorInfo {
+    /// The executor of every task. Mesos requires each task for one executor id to
+    /// carry an identical ExecutorInfo, resources included; the executor's resources
+    /// are taken from an offer only when the executor is not running on the agent yet.
+    fn executor_info(&self) -> v1::ExecutorInfo {
         let path = self.shape.executor_path.to_string_lossy().into_owned();
         v1::ExecutorInfo {
             executor_id: v1::ExecutorId {
@@ -113,7 +116,7 @@ impl PiScheduler {
                 arguments: vec![path],
                 ..Default::default()
             }),
-            resources,
+            resources: self.shape.executor.clone().into_vec(),
             ..Default::default()
         }
     }
@@ -122,23 +125,18 @@ impl PiScheduler {
     fn tasks_for(&mut self, offer: &v1::Offer) -> Vec<(String, v1::TaskInfo)> {
         let agent = offer.agent_id.value.clone();
         let mut available = Resources::from(offer.resources.clone());
-        let executor_resources = if self.executors.contains(&agent) {
-            Resources::new()
-        } else {
+        if !self.executors.contains(&agent) {
             match fit::first_fit(&available, &self.shape.executor) {
-                Some(r) => {
-                    available -= &r;
-                    r
-                }
+                Some(r) => available -= &r,
                 None => return Vec::new(),
             }
-        };
+        }
         let max = self.ledger().pending();
         let slots = fit::pack(&available, &self.shape.task, max);
         if slots.is_empty() {
             return Vec::new();
         }
-        let executor = self.executor_info(executor_resources.into_vec());
+        let executor = self.executor_info();
         let mut tasks = Vec::new();
         let mut ledger = self.ledger();
         for resources in slots {
@@ -180,7 +178,8 @@ impl PiScheduler {
         };
         if complete || exhausted {
             if exhausted {
-                tracing::error!("a task failed on every retry; ending the job");
+                let cause = self.ledger().cause().unwrap_or_default().to_string();
+                tracing::error!("a task failed on every retry ({cause}); ending the job");
             }
             // TEARDOWN stops the executors on every agent, then the driver returns.
             if let Err(error) = client.teardown().await {
@@ -261,8 +260,9 @@ impl Scheduler for PiScheduler {
                     .finished(id, status.data.as_deref().unwrap_or_default()),
             ),
             Ok(s) if is_failed_attempt(s) => {
-                tracing::warn!(task = id, state = ?s, message = status.message.as_deref(), "task ended without a result");
-                Some(self.ledger().failed(id))
+                let cause = status.summary().to_string();
+                tracing::warn!("{cause}; no result");
+                Some(self.ledger().failed(id, || cause))
             }
             _ => None,
         };
@@ -305,23 +305,14 @@ impl Scheduler for PiScheduler {
 }
 
 /// States that end an attempt without a result, so the task is retried: the terminal
-/// states other than TASK_FINISHED, plus TASK_UNREACHABLE (the agent is partitioned; the
-/// attempt may come back, and if its result then arrives first it is counted once and the
-/// retry dropped) and TASK_UNKNOWN (the master does not know the task: it is gone).
+/// states other than TASK_FINISHED ([`v1::TaskState::is_terminal`]), plus two that Mesos
+/// does not call terminal. TASK_UNREACHABLE: the agent is partitioned; the attempt may
+/// come back, and if its result then arrives first it is counted once and the retry
+/// dropped. TASK_UNKNOWN: the master does not know the task, so it is gone.
 pub fn is_failed_attempt(state: v1::TaskState) -> bool {
     use v1::TaskState as S;
-    matches!(
-        state,
-        S::TaskFailed
-            | S::TaskKilled
-            | S::TaskLost
-            | S::TaskError
-            | S::TaskDropped
-            | S::TaskGone
-            | S::TaskGoneByOperator
-            | S::TaskUnreachable
-            | S::TaskUnknown
-    )
+    (state.is_terminal() && state != S::TaskFinished)
+        || matches!(state, S::TaskUnreachable | S::TaskUnknown)
 }
 
 #[cfg(test)]
@@ -375,10 +366,12 @@ mod tests {
                 .iter()
                 .all(|(_, t)| t.executor == Some(executor.clone()))
         );
-        // The next offer on that agent (a freed CPU) does not pay for the executor again.
+        // The next offer on that agent (a freed CPU) does not pay for the executor again,
+        // but its tasks carry the identical ExecutorInfo, resources included, as Mesos
+        // requires of every task for one executor id.
         let again = s.tasks_for(&offer("cpus:1;mem:32"));
         assert_eq!(again.len(), 1);
-        assert!(again[0].1.executor.as_ref().unwrap().resources.is_empty());
+        assert_eq!(again[0].1.executor, Some(executor));
         assert_eq!(s.ledger().pending(), 5);
     }
 

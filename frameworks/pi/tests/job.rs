@@ -58,3 +58,25 @@ async fn bad_parameters_fail_before_starting_anything() {
     let err = run(&config(3, 4, 0), tx).await.unwrap_err();
     assert!(err.to_string().contains("--tasks"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_whose_tasks_keep_failing_names_a_task_its_state_and_the_cause() {
+    // The agents cannot start this executor: every attempt of every task fails.
+    let cfg = JobConfig {
+        executor_path: Some("/nonexistent/pi-executor".into()),
+        max_retries: 1,
+        ..config(1_000, 2, 1)
+    };
+    let (tx, _rx) = watch::channel(Progress::default());
+    let err = tokio::time::timeout(Duration::from_secs(60), run(&cfg, tx))
+        .await
+        .expect("the job gives up in time")
+        .expect_err("no task can succeed");
+    let message = err.to_string();
+    assert!(
+        message.contains("tasks failed on every retry; the first to give up: task pi-")
+            && message.contains("ended TASK_FAILED")
+            && message.contains("/nonexistent/pi-executor"),
+        "{message}"
+    );
+}

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use mesos_sdk::master::{ClusterError, LocalCluster, LocalClusterBuilder};
 use mesos_sdk::scheduler::SchedulerDriver;
-use mesos_sdk::v1;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -210,11 +209,8 @@ async fn drive(
         phase_tx,
         progress,
     );
-    let framework = v1::FrameworkInfo {
-        user: String::new(),
-        name: "throttler".to_string(),
-        ..Default::default()
-    };
+    // An empty user becomes the current OS user: Mesos agents run the tasks as that user.
+    let framework = mesos_sdk::calls::framework_info("throttler", "").build();
     let driver_error = |e: &dyn std::fmt::Display| RunError::Driver {
         url: url.to_string(),
         message: e.to_string(),

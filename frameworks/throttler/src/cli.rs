@@ -56,7 +56,15 @@ pub async fn main() -> ExitCode {
             } else {
                 print!("{}", report.to_human());
             }
-            ExitCode::SUCCESS
+            // Tasks given up: their queries are in the report as failed, and the run
+            // as a whole failed.
+            match &report.task_failure {
+                None => ExitCode::SUCCESS,
+                Some(failure) => {
+                    eprintln!("throttler: {failure}");
+                    ExitCode::FAILURE
+                }
+            }
         }
         Err(e) => {
             eprintln!("throttler: {e}");

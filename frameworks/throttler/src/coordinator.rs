@@ -112,6 +112,9 @@ pub struct Coordinator {
     rows: Vec<TaskRow>,
     launched: u64,
     failed_attempts: u64,
+    gave_up: u64,
+    /// Why the first task that was given up failed its last attempt.
+    first_give_up: Option<String>,
 }
 
 impl Coordinator {
@@ -130,6 +133,8 @@ impl Coordinator {
             rows: Vec::new(),
             launched: 0,
             failed_attempts: 0,
+            gave_up: 0,
+            first_give_up: None,
         }
     }
 
@@ -204,6 +209,8 @@ impl Coordinator {
                         self.totals.merge(&lost);
                     }
                     self.push_row(spec, attempt, "failed", &lost);
+                    self.gave_up += 1;
+                    self.first_give_up.get_or_insert(reason);
                     Applied::GaveUp
                 }
             }
@@ -271,6 +278,12 @@ impl Coordinator {
     /// Attempts that failed.
     pub fn failed_attempts(&self) -> u64 {
         self.failed_attempts
+    }
+
+    /// Tasks whose every allowed attempt failed (their queries did not run), and why
+    /// the first of them failed its last attempt.
+    pub fn given_up(&self) -> (u64, Option<&str>) {
+        (self.gave_up, self.first_give_up.as_deref())
     }
 
     /// Merged results so far.
@@ -385,6 +398,11 @@ mod tests {
         assert!(c.is_done());
         assert_eq!((c.totals().succeeded, c.totals().failed), (6, 6));
         assert_eq!(c.totals().errors[TASK_FAILED_KIND], 6);
+        assert_eq!(
+            c.given_up(),
+            (1, Some("always")),
+            "the run's error names the cause"
+        );
     }
 
     #[test]

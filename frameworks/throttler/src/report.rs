@@ -59,6 +59,12 @@ pub struct Report {
     pub config: Config,
     /// One row per task.
     pub per_task: Vec<TaskRow>,
+    /// Why the first task whose every attempt failed ended its last attempt (the
+    /// task, its final state, reason and the master's or agent's message); `None`
+    /// when no task was given up. Not part of the JSON: the rows say which tasks
+    /// failed, and the command's error line and exit code say why.
+    #[serde(skip)]
+    pub task_failure: Option<String>,
 }
 
 impl Report {
@@ -92,6 +98,13 @@ impl Report {
             target: config.target,
             config: config.clone(),
             per_task,
+            task_failure: match coordinator.given_up() {
+                (0, _) => None,
+                (gave_up, cause) => Some(format!(
+                    "{gave_up} task(s) failed on every attempt (--max-task-attempts); the first to give up: {}",
+                    cause.unwrap_or("no reason was reported")
+                )),
+            },
         }
     }
 

@@ -226,21 +226,21 @@ fn outcome_of(status: &v1::TaskStatus) -> Option<Outcome> {
     match state {
         S::TaskFinished => Some(match status.data.as_deref().map(TaskStats::from_bytes) {
             Some(Ok(stats)) => Outcome::Finished(Box::new(stats)),
-            Some(Err(e)) => Outcome::Failed(format!("finished with an unreadable result: {e}")),
-            None => Outcome::Failed("finished without a result".to_string()),
+            Some(Err(e)) => Outcome::Failed(format!(
+                "task {} finished with an unreadable result: {e}",
+                status.task_id.value
+            )),
+            None => Outcome::Failed(format!(
+                "task {} finished without a result",
+                status.task_id.value
+            )),
         }),
-        S::TaskFailed
-        | S::TaskKilled
-        | S::TaskLost
-        | S::TaskError
-        | S::TaskDropped
-        | S::TaskGone
-        | S::TaskGoneByOperator
-        | S::TaskUnknown => Some(Outcome::Failed(format!(
-            "{}: {}",
-            state.as_str_name(),
-            status.message.as_deref().unwrap_or("no message")
-        ))),
+        // TASK_UNKNOWN is not terminal to Mesos, but the master no longer knows the
+        // attempt, so its queries will never be reported: run them again.
+        // TASK_UNREACHABLE is waited out: the agent may come back with the result.
+        s if s.is_terminal() || s == S::TaskUnknown => {
+            Some(Outcome::Failed(status.summary().to_string()))
+        }
         _ => None,
     }
 }

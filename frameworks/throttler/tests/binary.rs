@@ -88,3 +88,40 @@ fn json_report_is_exactly_one_object_on_stdout() {
     assert!(v["max_running_tasks"].as_u64().unwrap() <= 2);
     assert_eq!(v["target"], "noop");
 }
+
+#[test]
+fn tasks_that_fail_every_attempt_fail_the_run_and_say_why() {
+    // Every task fails on every attempt: the report still comes out, but the run
+    // exits 1 with one line naming a task, its final state and the executor's message.
+    let out = throttler(&[
+        "--target",
+        "noop",
+        "--total-queries",
+        "20",
+        "--queries-per-task",
+        "10",
+        "--parallelism",
+        "2",
+        "--max-task-attempts",
+        "2",
+        "--noop-fail-task-always-every",
+        "1",
+        "--task-cpus",
+        "0.1",
+        "--task-mem",
+        "16",
+        "--json",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("2 task(s) failed on every attempt")
+            && stderr.contains("ended TASK_FAILED (from the executor): simulated task failure"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).expect("the report");
+    assert_eq!(v["failed"], 20);
+    assert_eq!(v["errors"]["task_failed"], 20);
+}
