@@ -107,10 +107,16 @@ async fn a_role_weight_of_two_doubles_the_fair_share() {
         .start()
         .await
         .unwrap();
+    // Roles need the MULTI_ROLE capability, as in Mesos.
+    let multi_role = vec![v1::framework_info::Capability {
+        r#type: Some(v1::framework_info::capability::Type::MultiRole as i32),
+    }];
     let mut gold_info = framework_info("gold");
     gold_info.roles = vec!["gold".into()];
+    gold_info.capabilities = multi_role.clone();
     let mut plain_info = framework_info("plain");
     plain_info.roles = vec!["plain".into()];
+    plain_info.capabilities = multi_role;
     let mut gold = subscribe(&c.url(), Encoding::Protobuf, gold_info).await;
     let mut plain = subscribe(&c.url(), Encoding::Protobuf, plain_info).await;
     let (mut launched_gold, mut launched_plain) = (0, 0);

@@ -35,6 +35,7 @@ mod value;
 use std::collections::BTreeSet;
 
 pub use error::ResourcesError;
+pub use text::text_of;
 
 use crate::v1;
 use crate::v1::value::Type as ValueType;

@@ -207,6 +207,12 @@ fn parse_value(name: &str, val: &str) -> Result<v1::Resource, ResourcesError> {
     }
 }
 
+/// The Mesos text form of one resource as it is written, without normalizing it (so
+/// also of an invalid one), e.g. `cpus(allocated: *):0.5` or `ports:[31000-31005]`.
+pub fn text_of(resource: &v1::Resource) -> impl fmt::Display + '_ {
+    One(resource)
+}
+
 struct One<'a>(&'a v1::Resource);
 
 impl fmt::Display for One<'_> {

@@ -6,43 +6,14 @@ use std::collections::HashSet;
 use tokio::time::Instant;
 use tracing::{info, warn};
 
-use super::{Core, Task, events, is_terminal};
+use super::validate::{self, Books, OfferOwner};
+use super::{Core, Executor, Task, events, is_terminal};
 use crate::master::agent::protocol::ToAgent;
 use crate::resources::Resources;
 use crate::v1;
 use crate::v1::scheduler::call;
 
-/// Why a task is refused.
-/// `known` tells whether a task id is taken (a live task, or one launched earlier in
-/// the same ACCEPT).
-fn validate_task(task: &v1::TaskInfo, known: impl Fn(&str) -> bool) -> Result<(), String> {
-    if task.task_id.value.is_empty() {
-        return Err("Task ID must not be empty".into());
-    }
-    if known(&task.task_id.value) {
-        return Err(format!("Task has duplicate ID: {}", task.task_id.value));
-    }
-    match (&task.command, &task.executor) {
-        (None, None) => return Err(
-            "Task should have at least one (but not both) of CommandInfo or ExecutorInfo present"
-                .into(),
-        ),
-        (Some(_), Some(_)) => return Err(
-            "Task should have at least one (but not both) of CommandInfo or ExecutorInfo present"
-                .into(),
-        ),
-        _ => {}
-    }
-    validate_resources(&task.resources)?;
-    if let Some(executor) = &task.executor {
-        validate_resources(&executor.resources)?;
-    }
-    if task.resources.is_empty() {
-        return Err("Task uses no resources".into());
-    }
-    Ok(())
-}
-
+/// Resources an operation converts must be valid (RESERVE, CREATE, …).
 fn validate_resources(resources: &[v1::Resource]) -> Result<(), String> {
     Resources::validate(resources).map_err(|e| format!("Invalid resources: {e}"))
 }
@@ -82,31 +53,21 @@ fn unallocated(resources: &[v1::Resource]) -> Resources {
 
 impl Core {
     pub(super) fn accept(&mut self, fw_id: &str, accept: call::Accept, now: Instant) {
-        // Offer validation: known, this framework's, one agent, no duplicates.
-        let mut error = None;
-        let mut seen = HashSet::new();
-        let mut agent_id: Option<String> = None;
-        for id in &accept.offer_ids {
-            if !seen.insert(id.value.clone()) {
-                error = Some(format!("Duplicate offer {} in the ACCEPT", id.value));
-                continue;
-            }
-            match self.offers.get(&id.value) {
-                None => error = Some(format!("Offer {} is no longer valid", id.value)),
-                Some(o) if o.offer.framework_id.value != fw_id => {
-                    error = Some(format!("Offer {} is not for this framework", id.value))
-                }
-                Some(o) => match &agent_id {
-                    Some(a) if *a != o.offer.agent_id.value => {
-                        error = Some("Aggregated offers must belong to one agent".into())
-                    }
-                    _ => agent_id = Some(o.offer.agent_id.value.clone()),
-                },
-            }
-        }
-        if accept.offer_ids.is_empty() {
-            error = Some("No offers specified".into());
-        }
+        // Offer validation, as Mesos: unique, outstanding, this framework's, one role,
+        // one agent.
+        let checked = validate::offers(&accept.offer_ids, fw_id, |id| {
+            self.offers.get(id).map(|o| OfferOwner {
+                framework_id: &o.offer.framework_id.value,
+                agent_id: &o.offer.agent_id.value,
+                role: o
+                    .offer
+                    .allocation_info
+                    .as_ref()
+                    .and_then(|a| a.role.as_deref())
+                    .unwrap_or("*"),
+            })
+        })
+        .map(str::to_string);
         let owned: Vec<String> = accept
             .offer_ids
             .iter()
@@ -117,15 +78,15 @@ impl Core {
             })
             .map(|id| id.value.clone())
             .collect();
-        let agent_id = match (error, agent_id) {
-            (None, Some(agent_id)) => agent_id,
-            (error, _) => {
-                let message = error.unwrap_or_else(|| "No valid offers".into());
+        let agent_id = match checked {
+            Ok(agent_id) => agent_id,
+            Err(message) => {
                 warn!(framework = %fw_id, %message, "ACCEPT with invalid offers");
-                // The valid offers among them go back to their agent.
+                // The framework's valid offers among them go back to their agent.
                 for id in owned {
                     self.remove_offer(&id, false, now);
                 }
+                let message = format!("Task launched with invalid offers: {message}");
                 self.drop_launches(fw_id, &accept.operations, &message);
                 return;
             }
@@ -286,26 +247,39 @@ impl Core {
         }
     }
 
-    /// Whether the framework has a non-terminal task with this id.
-    fn is_live(&self, fw_id: &str, task_id: &str) -> bool {
+    /// Whether a new task may not take this id: the framework has a live task with it,
+    /// or a terminal one whose last update is not acknowledged yet (Mesos keeps such a
+    /// task until then).
+    fn is_taken(&self, fw_id: &str, task_id: &str) -> bool {
         self.frameworks
             .get(fw_id)
             .and_then(|f| f.tasks.get(task_id))
-            .is_some_and(|t| !is_terminal(t.task.state))
+            .is_some_and(|t| !is_terminal(t.task.state) || t.task.status_update_uuid.is_some())
+    }
+
+    /// The executor the agent runs under this id for the framework, if any.
+    fn running_executor(
+        &self,
+        fw_id: &str,
+        agent_id: &str,
+        executor_id: &str,
+    ) -> Option<&Executor> {
+        self.frameworks
+            .get(fw_id)?
+            .executors
+            .get(&(agent_id.to_string(), executor_id.to_string()))
     }
 
     /// Resources a task needs from the offer: its own, plus its executor's when that
     /// executor is not running yet.
     fn needs(&self, fw_id: &str, agent_id: &str, task: &v1::TaskInfo) -> Resources {
         let mut need = unallocated(&task.resources);
-        if let Some(executor) = &task.executor {
-            let running = self.frameworks.get(fw_id).is_some_and(|f| {
-                f.executors
-                    .contains_key(&(agent_id.to_string(), executor.executor_id.value.clone()))
-            });
-            if !running {
-                need += unallocated(&executor.resources);
-            }
+        if let Some(executor) = &task.executor
+            && self
+                .running_executor(fw_id, agent_id, &executor.executor_id.value)
+                .is_none()
+        {
+            need += unallocated(&executor.resources);
         }
         need
     }
@@ -317,7 +291,10 @@ impl Core {
         if let Some(executor) = &task.executor {
             fw.executors
                 .entry((agent_id.to_string(), executor.executor_id.value.clone()))
-                .or_insert_with(|| Resources::from(executor.resources.clone()));
+                .or_insert_with(|| Executor {
+                    info: executor.clone(),
+                    resources: Resources::from(executor.resources.clone()),
+                });
         }
         fw.tasks.insert(
             task.task_id.value.clone(),
@@ -357,30 +334,40 @@ impl Core {
         offered: &mut Resources,
         known: &mut HashSet<String>,
     ) -> Result<(), Box<v1::TaskStatus>> {
+        // Mesos answers with the task's own agent id, as sent.
         let invalid = |task: &v1::TaskInfo, message: String| {
             Box::new(events::master_status(
                 task.task_id.clone(),
                 v1::TaskState::TaskError,
                 v1::task_status::Reason::TaskInvalid,
                 &message,
-                Some(agent_id),
+                Some(&task.agent_id.value),
             ))
         };
-        validate_task(&task, |id| known.contains(id) || self.is_live(fw_id, id))
-            .map_err(|m| invalid(&task, m))?;
+        validate::normalize_task(&mut task, fw_id);
+        tag_role(&mut task, role);
+        let running = task.executor.as_ref().and_then(|e| {
+            self.running_executor(fw_id, agent_id, &e.executor_id.value)
+                .map(|x| &x.info)
+        });
+        let books = Books {
+            framework_id: fw_id,
+            agent_id,
+            is_duplicate: &|id| known.contains(id) || self.is_taken(fw_id, id),
+            running_executor: running,
+        };
+        validate::task(&task, &books).map_err(|m| invalid(&task, m))?;
         let need = self.needs(fw_id, agent_id, &task);
         if !offered.contains(&need) {
-            return Err(invalid(
-                &task,
-                "Task uses more resources than available in the offer".into(),
-            ));
+            let message = format!(
+                "Total resources {} required by task and its executor is more than available {}",
+                need.clone().allocate(role),
+                offered.clone().allocate(role)
+            );
+            return Err(invalid(&task, message));
         }
         *offered -= &need;
         known.insert(task.task_id.value.clone());
-        task.agent_id = v1::AgentId {
-            value: agent_id.to_string(),
-        };
-        tag_role(&mut task, role);
         self.record_task(fw_id, agent_id, &task);
         info!(framework = %fw_id, task = %task.task_id.value, agent = %agent_id, "launching task");
         if let Some(agent) = self.agents.get(agent_id) {
@@ -405,34 +392,51 @@ impl Core {
     ) -> Vec<v1::TaskStatus> {
         let mut executor = group.executor;
         let mut tasks = group.task_group.tasks;
+        // Unlike Mesos, the framework id of a group's executor is filled in too.
+        executor
+            .framework_id
+            .get_or_insert_with(|| v1::FrameworkId {
+                value: fw_id.to_string(),
+            });
+        tag_resources(&mut executor.resources, role);
+        for task in &mut tasks {
+            validate::normalize_task(task, fw_id);
+            tag_role(task, role);
+        }
         let check = || -> Result<Resources, String> {
             if tasks.is_empty() {
                 return Err("Task group is empty".into());
             }
-            validate_resources(&executor.resources)?;
             let mut ids: HashSet<&str> = HashSet::new();
             let mut need = Resources::new();
             for task in &tasks {
                 if task.executor.is_some() {
                     return Err("'TaskInfo.executor' must not be set in a task group".into());
                 }
-                let mut as_launched = task.clone();
-                as_launched.executor = Some(executor.clone());
-                validate_task(&as_launched, |id| {
-                    ids.contains(id) || known.contains(id) || self.is_live(fw_id, id)
-                })?;
+                let books = Books {
+                    framework_id: fw_id,
+                    agent_id,
+                    is_duplicate: &|id| {
+                        ids.contains(id) || known.contains(id) || self.is_taken(fw_id, id)
+                    },
+                    running_executor: None,
+                };
+                validate::task_fields(task, &books)
+                    .map_err(|m| format!("Task '{}' is invalid: {m}", task.task_id.value))?;
                 ids.insert(&task.task_id.value);
                 need += unallocated(&task.resources);
             }
-            let running = self.frameworks.get(fw_id).is_some_and(|f| {
-                f.executors
-                    .contains_key(&(agent_id.to_string(), executor.executor_id.value.clone()))
-            });
-            if !running {
-                need += unallocated(&executor.resources);
+            validate::executor_info(&executor, fw_id)?;
+            match self.running_executor(fw_id, agent_id, &executor.executor_id.value) {
+                Some(running) => validate::compatible(&running.info, &executor)?,
+                None => need += unallocated(&executor.resources),
             }
             if !offered.contains(&need) {
-                return Err("Task group uses more resources than available in the offer".into());
+                return Err(format!(
+                    "Total resources {} required by task group and its executor are more than available {}",
+                    need.clone().allocate(role),
+                    offered.clone().allocate(role)
+                ));
             }
             Ok(need)
         };
@@ -451,16 +455,8 @@ impl Core {
                 .collect(),
             Ok(need) => {
                 *offered -= &need;
-                tag_resources(&mut executor.resources, role);
-                executor.framework_id = Some(v1::FrameworkId {
-                    value: fw_id.to_string(),
-                });
                 for task in &mut tasks {
                     known.insert(task.task_id.value.clone());
-                    task.agent_id = v1::AgentId {
-                        value: agent_id.to_string(),
-                    };
-                    tag_role(task, role);
                     let mut record = task.clone();
                     record.executor = Some(executor.clone());
                     self.record_task(fw_id, agent_id, &record);

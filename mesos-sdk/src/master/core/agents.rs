@@ -129,12 +129,17 @@ impl Core {
                     return;
                 };
                 fw.send(events::failure(agent_id, Some(executor_id.clone()), status));
-                if let Some(held) = fw
+                if let Some(executor) = fw
                     .executors
                     .remove(&(agent_id.to_string(), executor_id.value))
                 {
-                    self.alloc
-                        .recover(&framework_id.value, agent_id, &held, None, now.into_std());
+                    self.alloc.recover(
+                        &framework_id.value,
+                        agent_id,
+                        &executor.resources,
+                        None,
+                        now.into_std(),
+                    );
                     self.allocation_wanted = true;
                 }
             }

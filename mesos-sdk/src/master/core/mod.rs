@@ -7,8 +7,9 @@ mod calls;
 pub(crate) mod events;
 mod offers;
 mod snapshot;
+mod validate;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::time::{Duration, Instant};
@@ -25,6 +26,9 @@ use crate::v1::scheduler::Event;
 pub(crate) use calls::Answer;
 pub use snapshot::{AgentState, FrameworkState, MasterState, ResourceSummary, TaskState};
 
+/// How many removed framework ids the master remembers, to refuse their SUBSCRIBE.
+const REMEMBERED_REMOVED_FRAMEWORKS: usize = 1000;
+
 /// The default `refuse_seconds` of a filter, as in Mesos.
 const DEFAULT_REFUSE: Duration = Duration::from_secs(5);
 
@@ -40,8 +44,8 @@ pub(crate) struct Framework {
     pub(crate) info: v1::FrameworkInfo,
     pub(crate) stream: Option<Stream>,
     pub(crate) tasks: HashMap<String, Task>,
-    /// Custom executors: (agent id, executor id) → resources they hold (allocated form).
-    pub(crate) executors: HashMap<(String, String), Resources>,
+    /// Custom executors: (agent id, executor id) → the executor as first launched.
+    pub(crate) executors: HashMap<(String, String), Executor>,
     /// When the failover timeout expires (set while disconnected).
     pub(crate) failover_deadline: Option<Instant>,
 }
@@ -75,11 +79,21 @@ impl Framework {
         for task in self.tasks.values().filter(|t| !is_terminal(t.task.state)) {
             used += Resources::from(task.task.resources.clone());
         }
-        for held in self.executors.values() {
-            used += held;
+        for executor in self.executors.values() {
+            used += &executor.resources;
         }
         used
     }
+}
+
+/// A custom executor the master launched on an agent.
+pub(crate) struct Executor {
+    /// Its ExecutorInfo as the master normalised it (framework id filled in, resources
+    /// tagged with the offer's role): every later task for this executor id on the
+    /// agent must carry an equal one.
+    pub(crate) info: v1::ExecutorInfo,
+    /// The resources it holds (allocated form), counted once.
+    pub(crate) resources: Resources,
 }
 
 /// The roles a framework subscribes with (`roles` for MULTI_ROLE, else `role`, else `*`).
@@ -153,6 +167,9 @@ pub(crate) struct Core {
     pub(crate) agents: HashMap<String, Agent>,
     pub(crate) offers: HashMap<String, OfferEntry>,
     pub(crate) counters: Counters,
+    /// Ids of removed frameworks (torn down, or past their failover timeout), newest
+    /// last, at most [`REMEMBERED_REMOVED_FRAMEWORKS`].
+    removed_frameworks: VecDeque<String>,
     pub(crate) started: std::time::SystemTime,
     next_framework: u64,
     next_offer: u64,
@@ -201,6 +218,7 @@ impl Core {
             agents: HashMap::new(),
             offers: HashMap::new(),
             counters: Counters::default(),
+            removed_frameworks: VecDeque::new(),
             started: std::time::SystemTime::now(),
             next_framework: 0,
             next_offer: 0,
@@ -226,14 +244,44 @@ impl Core {
         id
     }
 
+    /// Why Mesos would refuse this SUBSCRIBE: an invalid FrameworkInfo, the id of a
+    /// removed framework, or a changed principal.
+    fn refusal(&self, subscribe: &v1::scheduler::call::Subscribe) -> Option<String> {
+        let info = &subscribe.framework_info;
+        if let Err(message) = validate::framework_info(info, &subscribe.suppressed_roles) {
+            return Some(message);
+        }
+        let id = info.id.as_ref()?;
+        if self.removed_frameworks.contains(&id.value) {
+            return Some("Framework has been removed".into());
+        }
+        match self.frameworks.get(&id.value) {
+            Some(fw) if fw.info.principal != info.principal => {
+                Some("Changing framework's principal is not allowed.".into())
+            }
+            _ => None,
+        }
+    }
+
     /// SUBSCRIBE: registers a new framework, or takes an existing one back (after a
     /// disconnection, or replacing its current stream). Unknown ids are accepted as
-    /// Mesos does after a master failover.
+    /// Mesos does after a master failover. A refused SUBSCRIBE gets, as in Mesos, a
+    /// stream with one ERROR event that then closes.
     pub(crate) fn subscribe(
         &mut self,
         subscribe: v1::scheduler::call::Subscribe,
         now: Instant,
     ) -> Subscription {
+        if let Some(message) = self.refusal(&subscribe) {
+            info!(framework = %subscribe.framework_info.name, %message, "SUBSCRIBE refused");
+            let (tx, rx) = unbounded_channel();
+            let _ = tx.send(events::error(&message));
+            return Subscription {
+                framework_id: String::new(),
+                stream_id: uuid::Uuid::new_v4().to_string(),
+                events: rx,
+            };
+        }
         let mut info = subscribe.framework_info;
         let id = match info.id.as_ref().map(|i| i.value.clone()) {
             Some(id) => id,
@@ -257,6 +305,9 @@ impl Core {
                     info!(framework = %id, "framework resubscribed on a new stream; closing the old one");
                     let _ = old.tx.send(events::error("Framework failed over"));
                 }
+                // As Mesos, the user and checkpointing of a framework never change.
+                info.user = std::mem::take(&mut fw.info.user);
+                info.checkpoint = fw.info.checkpoint;
                 fw.info = info;
                 fw.failover_deadline = None;
                 fw.stream = Some(stream);
@@ -373,6 +424,10 @@ impl Core {
         };
         info!(framework = %framework_id, "framework removed");
         self.counters.frameworks_removed += 1;
+        if self.removed_frameworks.len() == REMEMBERED_REMOVED_FRAMEWORKS {
+            self.removed_frameworks.pop_front();
+        }
+        self.removed_frameworks.push_back(framework_id.to_string());
         let mut agents: HashSet<String> = fw
             .tasks
             .values()
