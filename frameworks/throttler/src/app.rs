@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use mesos_sdk::master::{ClusterError, LocalCluster, LocalClusterBuilder};
+use mesos_master::{ClusterError, LocalCluster, LocalClusterBuilder};
 use mesos_sdk::scheduler::SchedulerDriver;
 use mesos_sdk::v1;
 use tokio::sync::watch;
