@@ -1,11 +1,22 @@
-//! The reference master and its agents, built on `mesos-sdk`.
+//! A reference Apache Mesos master with agents, on one machine.
 //!
-//! A real, small Mesos master: it serves the v1 scheduler API (`POST
+//! `mesos-master` is a real, small Mesos master built on the [`mesos_sdk`] wire types,
+//! codecs and resource arithmetic. It serves the v1 scheduler API (`POST
 //! /api/v1/scheduler`, protobuf and JSON, RecordIO event streams), offers agents'
-//! resources with Dominant Resource Fairness, tracks frameworks, offers and tasks, and
-//! serves `/state`, `/metrics/snapshot` and `/health`. [`LocalCluster`] runs it with
-//! agents in one process for tests and examples; the `mesos-local` binary runs it from
-//! the command line. See `docs/reference-master.md`.
+//! resources with Dominant Resource Fairness ([`allocator`]), tracks frameworks, offers
+//! and tasks, and serves `/state`, `/metrics/snapshot` and `/health`. Its [`agent`]s run
+//! tasks as real processes: the built-in command executor or a custom executor speaking
+//! Mesos's executor API.
+//!
+//! - [`LocalCluster`] runs the master with in-process agents, for tests and examples.
+//! - [`Master`] is the master alone; agents join it in-process or over HTTP
+//!   ([`agent::remote`]).
+//! - The `mesos-local` binary runs a [`LocalCluster`] from the command line, and the
+//!   `mesos-agent` binary runs one remote agent in its own process.
+//!
+//! Frameworks do not need this crate to talk to a cluster: `mesos-sdk` alone does. See
+//! `docs/reference-master.md` for the endpoints, what is and is not implemented, and the
+//! tests.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), mesos_master::ClusterError> {
