@@ -226,7 +226,7 @@ impl Master {
     /// every framework, task and agent (a master failover under subscribed schedulers).
     ///
     /// The old server's sockets may hold the port for a moment after it stopped; the
-    /// bind is retried for up to [`REBIND_PATIENCE`] while the address is in use.
+    /// bind is retried for up to 3 s (`REBIND_PATIENCE`) while the address is in use.
     ///
     /// # Errors
     /// [`MasterError::Bind`] when the port was taken meanwhile.
