@@ -8,6 +8,7 @@
 //! A reference master with agents that runs on one machine, for tests, examples and
 //! local development, is the separate `mesos-master` crate, built on this one.
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod backoff;
 pub mod calls;
