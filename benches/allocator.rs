@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use mesos_sdk::master::allocator::{Allocator, AllocatorConfig};
+use mesos_master::allocator::{Allocator, AllocatorConfig};
 use mesos_sdk::resources::Resources;
 
 const ROLES: [&str; 4] = ["analytics", "batch", "services", "web"];

@@ -6,8 +6,8 @@
 //! `cargo run --example hello_executor`
 
 use examples::hello_executor::{Echo, run, this_program};
+use mesos_master::LocalCluster;
 use mesos_sdk::executor::run_if_executor;
-use mesos_sdk::master::LocalCluster;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

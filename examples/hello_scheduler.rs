@@ -4,7 +4,7 @@
 //!
 //! `cargo run --example hello_scheduler`
 
-use mesos_sdk::master::LocalCluster;
+use mesos_master::LocalCluster;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

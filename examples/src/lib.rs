@@ -17,7 +17,7 @@ pub enum ExampleError {
     Scheduler(#[from] mesos_sdk::scheduler::SchedulerError),
     /// The embedded cluster could not start.
     #[error("could not start the embedded cluster: {0}")]
-    Cluster(#[from] mesos_sdk::master::ClusterError),
+    Cluster(#[from] mesos_master::ClusterError),
     /// This program's own path, needed as the executor command, is unknown.
     #[error("cannot find this program's path to use as the executor: {0}")]
     ExecutorPath(std::io::Error),

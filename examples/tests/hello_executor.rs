@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use examples::hello_executor::{Echo, GREETING, run};
 use examples::{is_reconciliation, state_of};
-use mesos_sdk::master::LocalCluster;
+use mesos_master::LocalCluster;
 use mesos_sdk::v1;
 use mesos_sdk::v1::TaskState;
 

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use examples::{is_reconciliation, state_of};
-use mesos_sdk::master::LocalCluster;
+use mesos_master::LocalCluster;
 use mesos_sdk::v1::TaskState;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

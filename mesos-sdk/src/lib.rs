@@ -3,17 +3,18 @@
 //! `mesos-sdk` speaks the Apache Mesos v1 HTTP API: the wire types ([`v1`]), their
 //! encodings ([`codec`]), pure call builders ([`calls`]), resource arithmetic
 //! ([`resources`]), and runtimes for schedulers ([`scheduler`]) and executors
-//! ([`executor`]). With the `master` feature it also carries a reference master with
-//! agents ([`master`]) that runs on one machine.
+//! ([`executor`]).
+//!
+//! A reference master with agents that runs on one machine, for tests, examples and
+//! local development, is the separate `mesos-master` crate, built on this one.
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod backoff;
 pub mod calls;
 pub mod codec;
 pub mod detect;
 pub mod executor;
-#[cfg(feature = "master")]
-pub mod master;
 pub mod resources;
 pub mod scheduler;
 pub mod status;

@@ -1,6 +1,5 @@
 //! The executor runtime against a scripted agent: status updates, resending
 //! unacknowledged work after an agent restart, and losing the agent.
-#![cfg(feature = "master")]
 
 mod support;
 

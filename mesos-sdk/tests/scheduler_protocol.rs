@@ -1,6 +1,5 @@
 //! The scheduler runtime against scripted masters: redirects, retries, stream ids,
 //! heartbeats, failover, acknowledgements, reconciliation and error reporting.
-#![cfg(feature = "master")]
 
 mod support;
 

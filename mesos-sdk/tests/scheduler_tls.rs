@@ -1,6 +1,5 @@
 //! `https://` masters: the scheduler subscribes over TLS (rustls) when it trusts the
 //! master's CA, and refuses a certificate it does not trust.
-#![cfg(feature = "master")]
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use mesos_sdk::master::LocalCluster;
+use mesos_master::LocalCluster;
 use mesos_sdk::scheduler::{SchedulerClient, SchedulerError};
 use tokio::sync::watch;
 use tokio::task::JoinSet;

@@ -16,7 +16,7 @@ use drf_demo::policy::FrameworkConfig;
 use drf_demo::scheduler::DrfScheduler;
 use drf_demo::share::Amount;
 use drf_demo::state::fetch_state;
-use mesos_sdk::master::LocalCluster;
+use mesos_master::LocalCluster;
 use tracing::{error, info, warn};
 
 /// A DRF demo framework: launches `sleep` tasks of one size and logs its task count

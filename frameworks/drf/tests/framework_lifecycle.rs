@@ -7,7 +7,7 @@ use drf_demo::policy::FrameworkConfig;
 use drf_demo::scheduler::DrfScheduler;
 use drf_demo::share::Amount;
 use drf_demo::state::fetch_state;
-use mesos_sdk::master::LocalCluster;
+use mesos_master::LocalCluster;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_limited_framework_runs_its_tasks_to_the_end_and_stops() {

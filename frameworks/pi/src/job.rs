@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use mesos_sdk::master::LocalCluster;
+use mesos_master::LocalCluster;
 use mesos_sdk::resources::Resources;
 use mesos_sdk::scheduler::{SchedulerDriver, SchedulerError};
 use serde::Serialize;
@@ -106,7 +106,7 @@ pub enum JobError {
     Resources(String),
     /// The embedded cluster could not start.
     #[error("could not start the embedded cluster: {0}")]
-    Cluster(#[from] mesos_sdk::master::ClusterError),
+    Cluster(#[from] mesos_master::ClusterError),
     /// The path of this program is unknown, so it cannot be its own executor.
     #[error("cannot find this program's path to use as the executor: {0}")]
     ExecutorPath(std::io::Error),

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use mesos_sdk::master::{ClusterError, LocalCluster, LocalClusterBuilder};
+use mesos_master::{ClusterError, LocalCluster, LocalClusterBuilder};
 use mesos_sdk::scheduler::SchedulerDriver;
 use tokio::sync::watch;
 use tokio::time::Instant;

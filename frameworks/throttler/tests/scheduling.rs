@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use clap::Parser as _;
-use mesos_sdk::master::LocalCluster;
+use mesos_master::LocalCluster;
 use throttler::config::Config;
 use throttler::coordinator::TASK_FAILED_KIND;
 use throttler::progress::Snapshot;

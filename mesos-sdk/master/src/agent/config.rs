@@ -1,0 +1,96 @@
+//! Agent configuration.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use mesos_sdk::resources::Resources;
+use mesos_sdk::v1;
+
+/// How one agent runs: identity, resources, sandbox root and timings.
+///
+/// Defaults follow the Apache Mesos agent: status updates are retried first after 10 s,
+/// doubling up to 10 min; a command task gets 3 s between SIGTERM and SIGKILL; an executor
+/// gets 5 s to shut down; executors are sent a HEARTBEAT every 30 min; a remote agent that lost its master
+/// registers again after up to 1 s, doubling up to 1 min.
+///
+/// ```
+/// use std::time::Duration;
+/// use mesos_master::agent::AgentConfig;
+///
+/// use mesos_sdk::resources::Resources;
+///
+/// let resources = Resources::parse("cpus:2;mem:1024")?;
+/// let mut config = AgentConfig::new("agent-1", resources, std::env::temp_dir());
+/// config.status_update_retry = Duration::from_millis(50);
+/// assert_eq!(config.hostname, "localhost");
+/// assert_eq!(config.resources.cpus(), 2.0);
+/// assert_eq!(config.kill_grace_period, Duration::from_secs(3));
+/// # Ok::<(), mesos_sdk::resources::ResourcesError>(())
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct AgentConfig {
+    /// The agent's id (`AgentInfo.id`), unique in the cluster. For a remote agent
+    /// ([`super::remote::run_remote`]) it is the id to re-register with; empty lets the
+    /// master assign one.
+    pub agent_id: String,
+    /// `AgentInfo.hostname`, also put into offers.
+    pub hostname: String,
+    /// The resources this agent offers (`AgentInfo.resources`).
+    pub resources: Resources,
+    /// The agent's attributes (see [`super::parse_attributes`]).
+    pub attributes: Vec<v1::Attribute>,
+    /// Root of the sandboxes: `<work_dir>/slaves/<agent>/frameworks/<f>/executors/<e>/runs/<c>`.
+    pub work_dir: PathBuf,
+    /// Delay before the first re-send of an unacknowledged status update; it doubles on
+    /// every re-send up to [`AgentConfig::status_update_retry_max`].
+    pub status_update_retry: Duration,
+    /// Upper bound of the status update re-send interval.
+    pub status_update_retry_max: Duration,
+    /// Time between SIGTERM and SIGKILL when a task has no kill policy of its own.
+    pub kill_grace_period: Duration,
+    /// Time an executor gets after SHUTDOWN before it is signalled
+    /// (`MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD`), unless `ExecutorInfo` sets its own.
+    pub executor_shutdown_grace_period: Duration,
+    /// Interval of HEARTBEAT events on subscribed executor streams.
+    pub executor_heartbeat_interval: Duration,
+    /// Where the executor HTTP API (`/api/v1/executor`) listens; port 0 picks a free port.
+    pub executor_api_addr: SocketAddr,
+    /// Largest executor call body accepted, in bytes (larger bodies are answered 413).
+    pub max_call_body: usize,
+    /// Remote agents: the longest first delay before registering again after losing
+    /// the master; it doubles (with jitter) up to
+    /// [`AgentConfig::registration_backoff_max`].
+    pub registration_backoff: Duration,
+    /// Remote agents: upper bound of the re-registration delay.
+    pub registration_backoff_max: Duration,
+}
+
+impl AgentConfig {
+    /// A configuration with Mesos's default timings, hostname `localhost`, no attributes
+    /// and the executor API on `127.0.0.1` with an OS-chosen port. `resources` is a
+    /// [`Resources`] or anything convertible into one, such as a `Vec<v1::Resource>`.
+    pub fn new(
+        agent_id: impl Into<String>,
+        resources: impl Into<Resources>,
+        work_dir: PathBuf,
+    ) -> Self {
+        AgentConfig {
+            agent_id: agent_id.into(),
+            hostname: "localhost".to_owned(),
+            resources: resources.into(),
+            attributes: Vec::new(),
+            work_dir,
+            status_update_retry: Duration::from_secs(10),
+            status_update_retry_max: Duration::from_secs(600),
+            kill_grace_period: Duration::from_secs(3),
+            executor_shutdown_grace_period: Duration::from_secs(5),
+            executor_heartbeat_interval: Duration::from_secs(30 * 60),
+            executor_api_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            max_call_body: 4 * 1024 * 1024,
+            registration_backoff: Duration::from_secs(1),
+            registration_backoff_max: Duration::from_secs(60),
+        }
+    }
+}

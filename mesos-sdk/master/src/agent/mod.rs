@@ -1,0 +1,161 @@
+//! Agents: run tasks as real processes and deliver their status updates reliably.
+//!
+//! An agent is started with [`spawn`]. The master talks to it through
+//! [`AgentHandle::sender`] ([`protocol::ToAgent`]) and hears from it on the channel given
+//! to [`spawn`] ([`protocol::FromAgent`], tagged with the agent id).
+//!
+//! - Tasks with a `command` run under the built-in command executor: one OS process
+//!   group per task (`/bin/sh -c` for shell commands), in a sandbox directory holding its
+//!   `stdout` and `stderr`. It reports TASK_STARTING, TASK_RUNNING, then TASK_FINISHED,
+//!   TASK_FAILED or TASK_KILLED.
+//! - Tasks with an `executor` run inside that custom executor, started once per
+//!   (framework, executor id) with the Mesos executor environment, and talking to the
+//!   agent's executor API (`POST /api/v1/executor` on [`AgentHandle::executor_endpoint`]).
+//! - Every status update carries a uuid and is re-sent, with capped exponential
+//!   backoff, until the master passes back [`protocol::ToAgent::Acknowledge`]; a task's
+//!   updates are delivered one at a time, in order.
+//! - Agents in their own processes register with a master over HTTP: the agent side is
+//!   [`remote::run_remote`] (and the `mesos-agent` binary), the master side
+//!   [`remote::master_routes`] with an [`remote::AgentRegistry`].
+//!
+//! ```no_run
+//! # async fn run() -> std::io::Result<()> {
+//! use mesos_master::agent::{AgentConfig, spawn};
+//! use mesos_sdk::resources::Resources;
+//! use mesos_master::agent::protocol::ToAgent;
+//!
+//! let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+//! let agent = spawn(AgentConfig::new("agent-1", Resources::new(), "/tmp/agent".into()), events_tx).await?;
+//! let to_agent = agent.sender();
+//! # let _ = (&to_agent, &mut events);
+//! // ... send ToAgent::RunTask, read FromAgent::StatusUpdate, send ToAgent::Acknowledge ...
+//! agent.shutdown().await; // every task and executor process is gone afterwards
+//! # Ok(()) }
+//! ```
+
+mod attributes;
+mod config;
+mod error;
+mod executor_api;
+mod json_fields;
+mod process;
+pub mod protocol;
+pub mod remote;
+mod runtime;
+mod status;
+mod updates;
+
+use std::net::SocketAddr;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+pub use attributes::parse_attributes;
+pub use config::AgentConfig;
+pub use error::AgentError;
+use protocol::{FromAgent, ToAgent};
+use runtime::{Internal, Runtime};
+
+use mesos_sdk::v1;
+
+/// A running agent. Dropping it without [`AgentHandle::shutdown`] stops the agent when
+/// the Tokio runtime ends; call `shutdown` to wait for every child process to be gone.
+#[derive(Debug)]
+pub struct AgentHandle {
+    to_agent: mpsc::UnboundedSender<ToAgent>,
+    internal: mpsc::UnboundedSender<Internal>,
+    info: v1::AgentInfo,
+    endpoint: SocketAddr,
+    runtime: JoinHandle<()>,
+    server: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for Internal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Internal")
+    }
+}
+
+/// Starts an agent: binds its executor API on `config.executor_api_addr` and runs its
+/// event loop. Everything the agent reports goes to `events` as `(agent_id, message)`.
+///
+/// # Errors
+/// The I/O error of binding the executor API address.
+pub async fn spawn(
+    config: AgentConfig,
+    events: mpsc::UnboundedSender<(String, FromAgent)>,
+) -> std::io::Result<AgentHandle> {
+    let listener = tokio::net::TcpListener::bind(config.executor_api_addr).await?;
+    start(config, listener, events)
+}
+
+/// Starts an agent whose executor API serves on `listener`.
+pub(crate) fn start(
+    config: AgentConfig,
+    listener: tokio::net::TcpListener,
+    events: mpsc::UnboundedSender<(String, FromAgent)>,
+) -> std::io::Result<AgentHandle> {
+    let endpoint = listener.local_addr()?;
+    let info = v1::AgentInfo {
+        hostname: config.hostname.clone(),
+        port: Some(i32::from(endpoint.port())),
+        resources: config.resources.clone().into_vec(),
+        attributes: config.attributes.clone(),
+        id: Some(v1::AgentId {
+            value: config.agent_id.clone(),
+        }),
+        domain: None,
+    };
+    let (to_agent, from_master) = mpsc::unbounded_channel();
+    let (internal, internal_rx) = mpsc::unbounded_channel();
+    let router = executor_api::router(
+        internal.clone(),
+        config.executor_heartbeat_interval,
+        config.max_call_body,
+    );
+    let server = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            tracing::error!(error = %e, "executor API server failed");
+        }
+    });
+    tracing::info!(agent = %config.agent_id, %endpoint, "agent started");
+    let runtime = Runtime::new(config, info.clone(), endpoint, events, internal.clone());
+    let runtime = tokio::spawn(runtime.run(from_master, internal_rx));
+    Ok(AgentHandle {
+        to_agent,
+        internal,
+        info,
+        endpoint,
+        runtime,
+        server,
+    })
+}
+
+impl AgentHandle {
+    /// A sender for the master's messages to this agent.
+    pub fn sender(&self) -> mpsc::UnboundedSender<ToAgent> {
+        self.to_agent.clone()
+    }
+
+    /// The agent's `AgentInfo` (id, hostname, executor API port, resources, attributes).
+    pub fn info(&self) -> v1::AgentInfo {
+        self.info.clone()
+    }
+
+    /// Where the executor API (`POST /api/v1/executor`) listens.
+    pub fn executor_endpoint(&self) -> SocketAddr {
+        self.endpoint
+    }
+
+    /// Stops the agent: kills every task and executor (with their grace periods) and
+    /// returns once every child process has exited and been reaped.
+    pub async fn shutdown(self) {
+        // The runtime may already have stopped after a ToAgent::Shutdown.
+        let _ = self.internal.send(Internal::Shutdown);
+        if let Err(e) = self.runtime.await {
+            tracing::error!(error = %e, "agent event loop failed");
+        }
+        self.server.abort();
+        let _ = self.server.await;
+    }
+}

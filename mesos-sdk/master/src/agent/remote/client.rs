@@ -1,0 +1,423 @@
+//! The agent side of remote agents: register with a master, run its commands, post
+//! the agent's messages back, and re-register when the master goes away.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::StreamExt as _;
+use futures::stream::BoxStream;
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use reqwest::{StatusCode, Url};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::backoff::Backoff;
+use super::wire::{Control, Record, RegisterRequest};
+use super::{AGENT_ID_HEADER, EVENTS_PATH, REGISTER_PATH, STREAM_ID_HEADER};
+use crate::agent::protocol::{FromAgent, ToAgent};
+use crate::agent::{AgentConfig, AgentError, AgentHandle, start};
+use mesos_sdk::codec::recordio::{RecordStreamError, decode_stream};
+
+/// Largest record accepted on the master's stream.
+const MAX_RECORD_LEN: usize = 16 * 1024 * 1024;
+/// How long registration may take until the master's first record.
+const REGISTER_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long one message post may take.
+const POST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Messages (other than status updates, which the agent re-sends anyway) kept while
+/// the master is unreachable; older ones are dropped beyond this.
+const MAX_HELD: usize = 1024;
+/// A stream silent for this many heartbeat intervals is considered lost.
+const SILENT_HEARTBEATS: u32 = 5;
+
+/// Runs an agent that registers with the master at `master` (`http://host:port`) and
+/// serves it until the master sends [`ToAgent::Shutdown`]. See [`run_remote_until`].
+///
+/// # Errors
+/// As [`run_remote_until`].
+pub async fn run_remote(config: AgentConfig, master: &str) -> Result<(), AgentError> {
+    run_remote_until(config, master, std::future::pending()).await
+}
+
+/// Runs a remote agent until the master sends [`ToAgent::Shutdown`] or `shutdown`
+/// completes; then kills every task and executor and returns once they are gone.
+///
+/// The agent binds its executor API (`config.executor_api_addr`), registers (asking for
+/// `config.agent_id` unless it is empty; the master's answer is the agent's id), runs
+/// the commands of the master's stream exactly as an in-process agent ([`super::super::spawn`])
+/// does, and posts its [`FromAgent`] messages back. When the stream ends, breaks, or
+/// stays silent for five heartbeat intervals, it re-registers with its id after a
+/// jittered backoff that doubles from `config.registration_backoff` up to
+/// `config.registration_backoff_max`; tasks keep running meanwhile.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), mesos_master::agent::AgentError> {
+/// use mesos_master::agent::{AgentConfig, remote};
+/// use mesos_sdk::resources::Resources;
+///
+/// let resources = Resources::parse("cpus:2;mem:1024").expect("valid resources");
+/// let config = AgentConfig::new("", resources, "/var/lib/mesos-agent".into());
+/// remote::run_remote_until(config, "http://127.0.0.1:5050", async {
+///     let _ = tokio::signal::ctrl_c().await;
+/// })
+/// .await
+/// # }
+/// ```
+///
+/// # Errors
+/// [`AgentError::InvalidMaster`] for a `master` that is not an `http(s)` URL,
+/// [`AgentError::Bind`] when the executor API address cannot be bound, and
+/// [`AgentError::RegistrationRefused`] when the master answers a registration with a
+/// client error (`400`, `403`): the agent's tasks are killed before it returns.
+/// Unreachable or unavailable masters are retried, never an error.
+pub async fn run_remote_until(
+    config: AgentConfig,
+    master: &str,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), AgentError> {
+    let base = Url::parse(master)
+        .map_err(|e| e.to_string())
+        .and_then(|url| match url.scheme() {
+            "http" | "https" => Ok(url),
+            other => Err(format!("scheme '{other}' is not http or https")),
+        })
+        .map_err(|reason| AgentError::InvalidMaster {
+            url: master.to_owned(),
+            reason,
+        })?;
+    let join = |path: &str| {
+        base.join(path).map_err(|e| AgentError::InvalidMaster {
+            url: master.to_owned(),
+            reason: e.to_string(),
+        })
+    };
+    let client = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| AgentError::InvalidMaster {
+            url: master.to_owned(),
+            reason: format!("cannot build an HTTP client: {e}"),
+        })?;
+    let (events_tx, events_rx) = mpsc::unbounded_channel();
+    let mut remote = Remote {
+        register_url: join(REGISTER_PATH)?,
+        events_url: join(EVENTS_PATH)?,
+        agent_id: Some(config.agent_id.clone()).filter(|id| !id.is_empty()),
+        config,
+        client,
+        listener: None,
+        agent: None,
+        events_tx,
+        outbox: Outbox {
+            rx: events_rx,
+            held: VecDeque::new(),
+        },
+    };
+    let result = remote.run(shutdown).await;
+    if let Some(agent) = remote.agent.take() {
+        agent.shutdown().await;
+    }
+    result
+}
+
+/// How a registration or a session ended.
+enum Outcome {
+    /// The connection to the master is gone: re-register after a backoff.
+    Lost(String),
+    /// Stop with this error.
+    Fatal(AgentError),
+    /// The master shut the agent down.
+    Stopped,
+}
+
+/// The master's stream of one registration.
+struct Session {
+    records: BoxStream<'static, Result<Bytes, RecordStreamError<reqwest::Error>>>,
+    ids: SessionIds,
+    silence: Duration,
+}
+
+/// What names a registration on the master's events endpoint.
+struct SessionIds {
+    agent_id: String,
+    stream_id: String,
+}
+
+/// The agent's messages for the master, and those held while it is unreachable.
+struct Outbox {
+    rx: mpsc::UnboundedReceiver<(String, FromAgent)>,
+    held: VecDeque<FromAgent>,
+}
+
+impl Outbox {
+    fn hold(&mut self, message: FromAgent) {
+        if matches!(message, FromAgent::StatusUpdate { .. }) {
+            // Re-sent by the agent until acknowledged.
+            return;
+        }
+        if self.held.len() == MAX_HELD {
+            tracing::warn!("the master is unreachable; dropping the oldest held agent message");
+            self.held.pop_front();
+        }
+        self.held.push_back(message);
+    }
+}
+
+struct Remote {
+    config: AgentConfig,
+    register_url: Url,
+    events_url: Url,
+    client: reqwest::Client,
+    /// The id to register with: configured, then the one the master gave.
+    agent_id: Option<String>,
+    /// The executor API listener, bound before the first registration.
+    listener: Option<TcpListener>,
+    agent: Option<AgentHandle>,
+    events_tx: mpsc::UnboundedSender<(String, FromAgent)>,
+    outbox: Outbox,
+}
+
+impl Remote {
+    async fn run(&mut self, shutdown: impl Future<Output = ()>) -> Result<(), AgentError> {
+        let mut shutdown = std::pin::pin!(shutdown);
+        let mut backoff = Backoff::new(
+            self.config.registration_backoff,
+            self.config.registration_backoff_max,
+        );
+        loop {
+            let outcome = tokio::select! {
+                () = &mut shutdown => return Ok(()),
+                outcome = self.register_and_serve(&mut backoff) => outcome,
+            };
+            let delay = match outcome {
+                Outcome::Stopped => return Ok(()),
+                Outcome::Fatal(e) => return Err(e),
+                Outcome::Lost(reason) => {
+                    let delay = backoff.next_delay();
+                    tracing::warn!(%reason, ?delay, master = %self.register_url, "not connected to the master; registering again");
+                    delay
+                }
+            };
+            let sleep = tokio::time::sleep(delay);
+            tokio::pin!(sleep);
+            loop {
+                tokio::select! {
+                    () = &mut shutdown => return Ok(()),
+                    () = &mut sleep => break,
+                    Some((_, message)) = self.outbox.rx.recv() => self.outbox.hold(message),
+                }
+            }
+        }
+    }
+
+    async fn register_and_serve(&mut self, backoff: &mut Backoff) -> Outcome {
+        match self.register().await {
+            Ok(session) => {
+                backoff.reset();
+                self.serve(session).await
+            }
+            Err(outcome) => outcome,
+        }
+    }
+
+    /// Registers and starts the agent's runtime on the first success.
+    async fn register(&mut self) -> Result<Session, Outcome> {
+        let endpoint = match &self.agent {
+            Some(agent) => agent.executor_endpoint(),
+            None => {
+                if self.listener.is_none() {
+                    let addr = self.config.executor_api_addr;
+                    let listener = TcpListener::bind(addr)
+                        .await
+                        .map_err(|source| Outcome::Fatal(AgentError::Bind { addr, source }))?;
+                    self.listener = Some(listener);
+                }
+                let addr = self.config.executor_api_addr;
+                self.listener
+                    .as_ref()
+                    .map(TcpListener::local_addr)
+                    .unwrap_or_else(|| Ok(addr))
+                    .map_err(|source| Outcome::Fatal(AgentError::Bind { addr, source }))?
+            }
+        };
+        let request = RegisterRequest {
+            agent_id: self.agent_id.clone(),
+            hostname: self.config.hostname.clone(),
+            resources: self.config.resources.clone().into_vec(),
+            attributes: self.config.attributes.clone(),
+            executor_endpoint: endpoint.to_string(),
+        };
+        let body = serde_json::to_vec(&request)
+            .map_err(|e| Outcome::Lost(format!("cannot encode the registration: {e}")))?;
+        let send = self
+            .client
+            .post(self.register_url.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .header(ACCEPT, "application/json")
+            .body(body)
+            .send();
+        let response = tokio::time::timeout(REGISTER_TIMEOUT, send)
+            .await
+            .map_err(|_| Outcome::Lost("the master did not answer the registration".into()))?
+            .map_err(|e| Outcome::Lost(format!("registration failed: {e}")))?;
+        let status = response.status();
+        if status.is_client_error() {
+            let message = response.text().await.unwrap_or_default();
+            return Err(Outcome::Fatal(AgentError::RegistrationRefused {
+                status: status.as_u16(),
+                message,
+            }));
+        }
+        if status != StatusCode::OK {
+            return Err(Outcome::Lost(format!(
+                "the master answered the registration with {status}"
+            )));
+        }
+        let mut records = decode_stream(response.bytes_stream(), MAX_RECORD_LEN).boxed();
+        let first = tokio::time::timeout(REGISTER_TIMEOUT, records.next())
+            .await
+            .map_err(|_| Outcome::Lost("no REGISTERED record from the master".into()))?;
+        let Some(Ok(first)) = first else {
+            return Err(Outcome::Lost(
+                "the master's stream ended before REGISTERED".into(),
+            ));
+        };
+        let Ok(Record::Control(Control::Registered {
+            agent_id,
+            stream_id,
+            heartbeat_interval_seconds,
+        })) = serde_json::from_slice::<Record>(&first)
+        else {
+            return Err(Outcome::Lost(
+                "the master's first record is not REGISTERED".into(),
+            ));
+        };
+        let heartbeat = Duration::try_from_secs_f64(heartbeat_interval_seconds)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .unwrap_or(Duration::from_secs(15));
+        self.adopt_id(&agent_id).await?;
+        tracing::info!(agent = %agent_id, master = %self.register_url, "registered with the master");
+        Ok(Session {
+            records,
+            ids: SessionIds {
+                agent_id,
+                stream_id,
+            },
+            silence: heartbeat.saturating_mul(SILENT_HEARTBEATS),
+        })
+    }
+
+    /// Starts the runtime under the id the master gave, or restarts it when the master
+    /// gave a different id than the one the agent runs with.
+    async fn adopt_id(&mut self, agent_id: &str) -> Result<(), Outcome> {
+        if let Some(agent) = &self.agent {
+            if agent.info().id.is_some_and(|id| id.value == agent_id) {
+                return Ok(());
+            }
+            tracing::warn!(agent = %agent_id, "the master gave this agent a new id; killing its tasks and starting over");
+            if let Some(agent) = self.agent.take() {
+                agent.shutdown().await;
+            }
+            self.agent_id = Some(agent_id.to_owned());
+            return Err(Outcome::Lost("re-registering under the new id".into()));
+        }
+        let Some(listener) = self.listener.take() else {
+            return Err(Outcome::Lost("the executor API listener is gone".into()));
+        };
+        let mut config = self.config.clone();
+        config.agent_id = agent_id.to_owned();
+        let addr = config.executor_api_addr;
+        let agent = start(config, listener, self.events_tx.clone())
+            .map_err(|source| Outcome::Fatal(AgentError::Bind { addr, source }))?;
+        self.agent = Some(agent);
+        self.agent_id = Some(agent_id.to_owned());
+        Ok(())
+    }
+
+    /// Serves one registration until it is lost or the master shuts the agent down.
+    async fn serve(&mut self, mut session: Session) -> Outcome {
+        while let Some(message) = self.outbox.held.pop_front() {
+            if let Err(outcome) = self.post(&session.ids, &message).await {
+                self.outbox.held.push_front(message);
+                return outcome;
+            }
+        }
+        let Some(to_agent) = self.agent.as_ref().map(AgentHandle::sender) else {
+            return Outcome::Lost("the agent runtime is not running".into());
+        };
+        let mut deadline = Instant::now() + session.silence;
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep_until(deadline) => {
+                    return Outcome::Lost(format!("no record from the master for {:?}", session.silence));
+                }
+                record = session.records.next() => {
+                    deadline = Instant::now() + session.silence;
+                    let bytes = match record {
+                        None => return Outcome::Lost("the master closed the agent stream".into()),
+                        Some(Err(e)) => return Outcome::Lost(format!("the agent stream broke: {e}")),
+                        Some(Ok(bytes)) => bytes,
+                    };
+                    match serde_json::from_slice::<Record>(&bytes) {
+                        Ok(Record::Control(Control::Heartbeat)) => {}
+                        Ok(Record::Control(Control::Registered { .. })) => {
+                            tracing::warn!("ignoring a repeated REGISTERED record");
+                        }
+                        Ok(Record::Command(ToAgent::Shutdown)) => {
+                            tracing::info!("the master shut this agent down");
+                            return Outcome::Stopped;
+                        }
+                        Ok(Record::Command(command)) => {
+                            if to_agent.send(command).is_err() {
+                                return Outcome::Lost("the agent runtime stopped".into());
+                            }
+                        }
+                        Err(e) => tracing::warn!(error = %e, "ignoring a malformed record from the master"),
+                    }
+                }
+                Some((_, message)) = self.outbox.rx.recv() => {
+                    if let Err(outcome) = self.post(&session.ids, &message).await {
+                        self.outbox.hold(message);
+                        return outcome;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn post(&self, session: &SessionIds, message: &FromAgent) -> Result<(), Outcome> {
+        let body = match serde_json::to_vec(message) {
+            Ok(body) => body,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot encode an agent message; dropping it");
+                return Ok(());
+            }
+        };
+        let response = self
+            .client
+            .post(self.events_url.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .header(AGENT_ID_HEADER, &session.agent_id)
+            .header(STREAM_ID_HEADER, &session.stream_id)
+            .timeout(POST_TIMEOUT)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| Outcome::Lost(format!("posting to the master failed: {e}")))?;
+        match response.status() {
+            status if status.is_success() => Ok(()),
+            StatusCode::FORBIDDEN => Err(Outcome::Lost(
+                "the master no longer knows this registration".into(),
+            )),
+            status => {
+                let text = response.text().await.unwrap_or_default();
+                tracing::warn!(%status, %text, "the master rejected an agent message; dropping it");
+                Ok(())
+            }
+        }
+    }
+}

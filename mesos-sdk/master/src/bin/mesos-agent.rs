@@ -1,0 +1,135 @@
+//! `mesos-agent`: an agent of the reference master, in its own process.
+//!
+//! It registers with the master over HTTP, runs the tasks the master sends (command
+//! tasks and custom executors, with Mesos's executor API), and re-registers when the
+//! master goes away. Ctrl-C or SIGTERM kills its tasks and exits.
+//!
+//! ```text
+//! mesos-agent --master http://127.0.0.1:5050 --resources 'cpus:2;mem:1024' \
+//!     --attributes 'rack:r1' --work-dir /tmp/mesos-agent
+//! ```
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use mesos_master::agent::{AgentConfig, parse_attributes, remote};
+use mesos_sdk::resources::Resources;
+use tracing_subscriber::EnvFilter;
+
+/// An agent for the mesos-rs reference master: registers with the master over HTTP
+/// and runs its tasks as local processes.
+#[derive(Debug, Parser)]
+#[command(name = "mesos-agent", version)]
+struct Args {
+    /// The master's HTTP address.
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:5050")]
+    master: String,
+
+    /// Resources to offer, in Mesos's --resources form: `name:value` pairs separated by
+    /// `;`, e.g. `cpus:2;mem:1024;disk:4096;ports:[31000-32000]`. Default: every CPU of
+    /// this machine, mem:1024, disk:1024, ports:[31000-32000].
+    #[arg(long, value_name = "SPEC")]
+    resources: Option<String>,
+
+    /// Attributes, in Mesos's --attributes form: `name:value` pairs separated by `;`
+    /// (text, scalar, or ranges such as `[1-10]`), e.g. `rack:r1;zone:eu`.
+    #[arg(long, value_name = "SPEC", default_value = "")]
+    attributes: String,
+
+    /// Root directory of the task sandboxes (created if missing).
+    #[arg(long, value_name = "DIR", default_value = "/tmp/mesos-agent")]
+    work_dir: PathBuf,
+
+    /// Hostname reported to the master and put into offers. Default: this machine's
+    /// hostname.
+    #[arg(long)]
+    hostname: Option<String>,
+
+    /// Register under this agent id (e.g. the id of a previous run); by default the
+    /// master assigns one.
+    #[arg(long, value_name = "ID")]
+    agent_id: Option<String>,
+
+    /// Address of the executor HTTP API (`/api/v1/executor`); port 0 picks a free port.
+    #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:0")]
+    executor_api: SocketAddr,
+}
+
+fn default_resources() -> String {
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    format!("cpus:{cpus};mem:1024;disk:1024;ports:[31000-32000]")
+}
+
+fn machine_hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_owned())
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+fn config(args: &Args) -> Result<AgentConfig, String> {
+    let spec = args.resources.clone().unwrap_or_else(default_resources);
+    let resources =
+        Resources::parse(&spec).map_err(|e| format!("invalid --resources '{spec}': {e}"))?;
+    let attributes = parse_attributes(&args.attributes).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&args.work_dir)
+        .map_err(|e| format!("cannot create --work-dir {}: {e}", args.work_dir.display()))?;
+    let mut config = AgentConfig::new(
+        args.agent_id.clone().unwrap_or_default(),
+        resources,
+        args.work_dir.clone(),
+    );
+    config.attributes = attributes;
+    config.hostname = args.hostname.clone().unwrap_or_else(machine_hostname);
+    config.executor_api_addr = args.executor_api;
+    Ok(config)
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn termination() {
+    let mut terminate = match tokio::signal::unix::signal(
+        tokio::signal::unix::SignalKind::terminate(),
+    ) {
+        Ok(signal) => signal,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops the agent");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("interrupted; killing tasks"),
+        _ = terminate.recv() => tracing::info!("terminated; killing tasks"),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let config = match config(&args) {
+        Ok(config) => config,
+        Err(message) => {
+            tracing::error!("{message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match remote::run_remote_until(config, &args.master, termination()).await {
+        Ok(()) => {
+            tracing::info!("agent stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            tracing::error!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! Settings of the reference master.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// How the reference master behaves: timers and limits.
+///
+/// ```
+/// use std::time::Duration;
+/// use mesos_master::MasterConfig;
+///
+/// let mut config = MasterConfig::default();
+/// config.heartbeat_interval = Duration::from_millis(100);
+/// config.role_weights.insert("gold".to_string(), 2.0);
+/// assert_eq!(config.allocation_interval, Duration::from_secs(1));
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct MasterConfig {
+    /// Interval of HEARTBEAT events on every subscription (Mesos default 15 s).
+    pub heartbeat_interval: Duration,
+    /// Interval of the periodic allocation cycle (Mesos default 1 s). Allocation also
+    /// runs at once when resources are freed or a framework arrives or revives.
+    pub allocation_interval: Duration,
+    /// Offers left unanswered this long are rescinded; `None` keeps them forever
+    /// (Mesos's default).
+    pub offer_timeout: Option<Duration>,
+    /// Largest request body accepted on `/api/v1/scheduler` (larger: 413).
+    pub max_body_bytes: usize,
+    /// Hostname reported in `/state` and in `MasterInfo`.
+    pub hostname: String,
+    /// How long a remote agent whose connection dropped may take to re-register
+    /// before it is removed and its tasks are lost (Mesos: 75 s of missed pings).
+    pub agent_reregister_timeout: Duration,
+    /// After a master restart ([`crate::Master::stop_http`]), how long every
+    /// framework has to resubscribe even when its own `failover_timeout` is shorter.
+    pub framework_reregister_grace: Duration,
+    /// Role weights for DRF (Mesos's `--weights`); roles not listed weigh 1. A weight
+    /// of 2 doubles a role's fair share.
+    pub role_weights: HashMap<String, f64>,
+}
+
+impl Default for MasterConfig {
+    fn default() -> Self {
+        Self {
+            heartbeat_interval: Duration::from_secs(15),
+            allocation_interval: Duration::from_secs(1),
+            offer_timeout: None,
+            max_body_bytes: 16 * 1024 * 1024,
+            hostname: "localhost".to_string(),
+            agent_reregister_timeout: Duration::from_secs(75),
+            framework_reregister_grace: Duration::from_secs(75),
+            role_weights: HashMap::new(),
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! Agents joining and leaving, and what they report.
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::time::Instant;
+use tracing::{info, warn};
+
+use super::{Agent, Core, events, is_terminal};
+use crate::agent::protocol::{FromAgent, ToAgent};
+use mesos_sdk::resources::Resources;
+use mesos_sdk::v1;
+
+impl Core {
+    /// Registers an agent; its resources are offered from the next cycle.
+    pub(crate) fn add_agent(
+        &mut self,
+        info: v1::AgentInfo,
+        sender: UnboundedSender<ToAgent>,
+    ) -> String {
+        self.register_agent(info, sender, false)
+    }
+
+    /// Registers an agent, or takes a known one back on a new channel (a remote agent
+    /// re-registering), keeping its tasks and books.
+    pub(crate) fn register_agent(
+        &mut self,
+        info: v1::AgentInfo,
+        sender: UnboundedSender<ToAgent>,
+        remote: bool,
+    ) -> String {
+        if let Some(id) = info.id.as_ref().map(|i| i.value.clone())
+            && let Some(agent) = self.agents.get_mut(&id)
+        {
+            info!(agent = %id, "agent re-registered");
+            agent.sender = sender;
+            agent.disconnected_since = None;
+            agent.info.hostname = info.hostname;
+            agent.info.port = info.port;
+            self.allocation_wanted = true;
+            return id;
+        }
+        let id = info
+            .id
+            .as_ref()
+            .map(|i| i.value.clone())
+            .unwrap_or_else(|| self.new_agent_id());
+        let total = Resources::from(info.resources.clone()).unallocate();
+        info!(agent = %id, hostname = %info.hostname, "agent registered");
+        self.alloc.add_agent(&id, total.clone());
+        self.agents.insert(
+            id.clone(),
+            Agent {
+                info,
+                id: id.clone(),
+                total,
+                sender,
+                remote,
+                disconnected_since: None,
+            },
+        );
+        self.allocation_wanted = true;
+        id
+    }
+
+    /// An agent is gone: its tasks are lost, its offers rescinded, and every
+    /// connected framework receives a FAILURE for it.
+    pub(crate) fn remove_agent(&mut self, agent_id: &str, now: Instant) {
+        let offers: Vec<String> = self
+            .offers
+            .iter()
+            .filter(|(_, o)| o.offer.agent_id.value == agent_id)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for offer in offers {
+            self.remove_offer(&offer, true, now);
+        }
+        if self.agents.remove(agent_id).is_none() {
+            return;
+        }
+        self.alloc.remove_agent(agent_id);
+        warn!(agent = %agent_id, "agent removed; its tasks are lost");
+        for fw in self.frameworks.values_mut() {
+            fw.executors.retain(|(a, _), _| a != agent_id);
+            let mut lost = Vec::new();
+            for task in fw.tasks.values_mut() {
+                if task.task.agent_id.value == agent_id && !is_terminal(task.task.state) {
+                    let status = events::master_status(
+                        task.task.task_id.clone(),
+                        v1::TaskState::TaskLost,
+                        v1::task_status::Reason::AgentRemoved,
+                        "Agent removed",
+                        Some(agent_id),
+                    );
+                    task.task.state = status.state;
+                    task.latest = Some(status.clone());
+                    lost.push(status);
+                }
+            }
+            self.counters.tasks_lost += lost.len() as u64;
+            for status in lost {
+                fw.send(events::update(status));
+            }
+            fw.send(events::failure(agent_id, None, None));
+        }
+        self.allocation_wanted = true;
+    }
+
+    /// Handles one report of an agent.
+    pub(crate) fn on_agent_event(&mut self, agent_id: &str, event: FromAgent, now: Instant) {
+        match event {
+            FromAgent::StatusUpdate {
+                framework_id,
+                status,
+            } => self.on_status(agent_id, framework_id, status, now),
+            FromAgent::ExecutorMessage {
+                framework_id,
+                executor_id,
+                data,
+            } => {
+                if let Some(fw) = self.frameworks.get(&framework_id.value) {
+                    fw.send(events::message(agent_id, executor_id, data));
+                }
+            }
+            FromAgent::ExecutorTerminated {
+                framework_id,
+                executor_id,
+                status,
+            } => {
+                let Some(fw) = self.frameworks.get_mut(&framework_id.value) else {
+                    return;
+                };
+                fw.send(events::failure(agent_id, Some(executor_id.clone()), status));
+                if let Some(executor) = fw
+                    .executors
+                    .remove(&(agent_id.to_string(), executor_id.value))
+                {
+                    self.alloc.recover(
+                        &framework_id.value,
+                        agent_id,
+                        &executor.resources,
+                        None,
+                        now.into_std(),
+                    );
+                    self.allocation_wanted = true;
+                }
+            }
+        }
+    }
+
+    fn on_status(
+        &mut self,
+        agent_id: &str,
+        framework_id: v1::FrameworkId,
+        mut status: v1::TaskStatus,
+        now: Instant,
+    ) {
+        if status.agent_id.is_none() {
+            status.agent_id = Some(v1::AgentId {
+                value: agent_id.to_string(),
+            });
+        }
+        let Some(fw) = self.frameworks.get_mut(&framework_id.value) else {
+            // The framework is gone; acknowledge so the agent stops retrying.
+            if let (Some(agent), Some(uuid)) = (self.agents.get(agent_id), status.uuid.clone()) {
+                let _ = agent.sender.send(ToAgent::Acknowledge {
+                    framework_id,
+                    task_id: status.task_id.clone(),
+                    uuid,
+                });
+            }
+            return;
+        };
+        if let Some(task) = fw.tasks.get_mut(&status.task_id.value) {
+            let was_terminal = is_terminal(task.task.state);
+            task.task.state = status.state;
+            task.task.status_update_state = Some(status.state);
+            task.task.status_update_uuid = status.uuid.clone();
+            task.latest = Some(status.clone());
+            if is_terminal(status.state) && !was_terminal {
+                self.alloc.recover(
+                    &framework_id.value,
+                    agent_id,
+                    &Resources::from(task.task.resources.clone()),
+                    None,
+                    now.into_std(),
+                );
+                self.allocation_wanted = true;
+                use v1::TaskState::*;
+                let c = &mut self.counters;
+                match v1::TaskState::try_from(status.state).unwrap_or(TaskLost) {
+                    TaskFinished => c.tasks_finished += 1,
+                    TaskFailed => c.tasks_failed += 1,
+                    TaskKilled => c.tasks_killed += 1,
+                    TaskError => c.tasks_error += 1,
+                    TaskDropped => c.tasks_dropped += 1,
+                    _ => c.tasks_lost += 1,
+                }
+            }
+        }
+        fw.send(events::update(status));
+    }
+}

@@ -1,0 +1,307 @@
+//! Every scheduler call but SUBSCRIBE and ACCEPT.
+
+use tokio::time::Instant;
+use tracing::debug;
+
+use super::{Core, events, is_terminal, roles_of};
+use crate::agent::protocol::ToAgent;
+use crate::http::ApiError;
+use mesos_sdk::v1;
+use mesos_sdk::v1::scheduler::{Call, call};
+
+/// How a handled call is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Answer {
+    /// 202 Accepted.
+    Accepted,
+    /// 200 OK (UPDATE_FRAMEWORK).
+    Ok,
+}
+
+fn missing(what: &str) -> ApiError {
+    ApiError::Invalid(format!("Expecting '{what}' to be present"))
+}
+
+impl Core {
+    /// Handles an authorized call of framework `fw_id`.
+    pub(crate) fn handle_call(
+        &mut self,
+        fw_id: &str,
+        call: Call,
+        now: Instant,
+    ) -> Result<Answer, ApiError> {
+        use call::Type;
+        self.counters.calls += 1;
+        let kind = call
+            .r#type
+            .and_then(|t| Type::try_from(t).ok())
+            .unwrap_or(Type::Unknown);
+        match kind {
+            Type::Unknown | Type::Subscribe => return Err(ApiError::NotImplemented),
+            Type::Teardown => self.remove_framework(fw_id, now),
+            Type::Accept => self.accept(fw_id, call.accept.ok_or_else(|| missing("accept"))?, now),
+            Type::Decline => {
+                let decline = call.decline.ok_or_else(|| missing("decline"))?;
+                for offer_id in &decline.offer_ids {
+                    let owned = self
+                        .offers
+                        .get(&offer_id.value)
+                        .is_some_and(|o| o.offer.framework_id.value == fw_id);
+                    if !owned {
+                        debug!(offer = %offer_id.value, "decline of an unknown offer ignored");
+                        continue;
+                    }
+                    if let Some(entry) = self.offers.remove(&offer_id.value) {
+                        self.counters.offers_declined += 1;
+                        self.recover_filtered(
+                            fw_id,
+                            &entry.offer.agent_id.value,
+                            &entry.resources,
+                            decline.filters.as_ref(),
+                            now,
+                        );
+                    }
+                }
+            }
+            Type::AcceptInverseOffers => {
+                call.accept_inverse_offers
+                    .ok_or_else(|| missing("accept_inverse_offers"))?;
+            }
+            Type::DeclineInverseOffers => {
+                call.decline_inverse_offers
+                    .ok_or_else(|| missing("decline_inverse_offers"))?;
+            }
+            Type::Revive => {
+                let roles = call.revive.map(|r| r.roles).unwrap_or_default();
+                let roles = (!roles.is_empty()).then_some(roles.as_slice());
+                self.alloc.revive(fw_id, roles);
+                self.allocation_wanted = true;
+            }
+            Type::Suppress => {
+                let roles = call.suppress.map(|r| r.roles).unwrap_or_default();
+                let roles = (!roles.is_empty()).then_some(roles.as_slice());
+                self.alloc.suppress(fw_id, roles);
+            }
+            Type::Kill => self.kill(fw_id, call.kill.ok_or_else(|| missing("kill"))?),
+            Type::Shutdown => {
+                let shutdown = call.shutdown.ok_or_else(|| missing("shutdown"))?;
+                if let Some(agent) = self.agents.get(&shutdown.agent_id.value) {
+                    let _ = agent.sender.send(ToAgent::ShutdownExecutor {
+                        framework_id: v1::FrameworkId {
+                            value: fw_id.to_string(),
+                        },
+                        executor_id: shutdown.executor_id,
+                    });
+                }
+            }
+            Type::Acknowledge => {
+                let ack = call.acknowledge.ok_or_else(|| missing("acknowledge"))?;
+                if let Some(agent) = self.agents.get(&ack.agent_id.value) {
+                    let _ = agent.sender.send(ToAgent::Acknowledge {
+                        framework_id: v1::FrameworkId {
+                            value: fw_id.to_string(),
+                        },
+                        task_id: ack.task_id.clone(),
+                        uuid: ack.uuid.clone(),
+                    });
+                }
+                if let Some(task) = self
+                    .frameworks
+                    .get_mut(fw_id)
+                    .and_then(|f| f.tasks.get_mut(&ack.task_id.value))
+                    && task.task.status_update_uuid.as_ref() == Some(&ack.uuid)
+                {
+                    task.task.status_update_uuid = None;
+                }
+                self.forget_acknowledged_terminal(fw_id, &ack.task_id.value);
+            }
+            Type::AcknowledgeOperationStatus => {
+                call.acknowledge_operation_status
+                    .ok_or_else(|| missing("acknowledge_operation_status"))?;
+            }
+            Type::Reconcile => {
+                self.reconcile(fw_id, call.reconcile.ok_or_else(|| missing("reconcile"))?)
+            }
+            Type::ReconcileOperations => {
+                let ops = call
+                    .reconcile_operations
+                    .ok_or_else(|| missing("reconcile_operations"))?;
+                if let Some(fw) = self.frameworks.get(fw_id) {
+                    for op in ops.operations {
+                        fw.send(events::operation_status(v1::OperationStatus {
+                            operation_id: Some(op.operation_id),
+                            state: v1::OperationState::OperationUnknown as i32,
+                            message: Some("Unknown operation".to_string()),
+                            agent_id: op.agent_id,
+                            resource_provider_id: op.resource_provider_id,
+                            ..Default::default()
+                        }));
+                    }
+                }
+            }
+            Type::Message => {
+                let msg = call.message.ok_or_else(|| missing("message"))?;
+                if let Some(agent) = self.agents.get(&msg.agent_id.value) {
+                    let _ = agent.sender.send(ToAgent::FrameworkMessage {
+                        framework_id: v1::FrameworkId {
+                            value: fw_id.to_string(),
+                        },
+                        executor_id: msg.executor_id,
+                        data: msg.data,
+                    });
+                }
+            }
+            Type::Request => {
+                call.request.ok_or_else(|| missing("request"))?;
+            }
+            Type::UpdateFramework => {
+                let update = call
+                    .update_framework
+                    .ok_or_else(|| missing("update_framework"))?;
+                return self.update_framework(fw_id, update, now);
+            }
+        }
+        Ok(Answer::Accepted)
+    }
+
+    /// A terminal task whose last update is acknowledged leaves the books.
+    fn forget_acknowledged_terminal(&mut self, fw_id: &str, task_id: &str) {
+        if let Some(fw) = self.frameworks.get_mut(fw_id) {
+            let done = fw
+                .tasks
+                .get(task_id)
+                .is_some_and(|t| is_terminal(t.task.state) && t.task.status_update_uuid.is_none());
+            if done {
+                fw.tasks.remove(task_id);
+            }
+        }
+    }
+
+    fn kill(&mut self, fw_id: &str, kill: call::Kill) {
+        let Some(fw) = self.frameworks.get(fw_id) else {
+            return;
+        };
+        match fw.tasks.get(&kill.task_id.value) {
+            Some(task) if !is_terminal(task.task.state) => {
+                if let Some(agent) = self.agents.get(&task.task.agent_id.value) {
+                    let _ = agent.sender.send(ToAgent::KillTask {
+                        framework_id: v1::FrameworkId {
+                            value: fw_id.to_string(),
+                        },
+                        task_id: kill.task_id,
+                        kill_policy: kill.kill_policy,
+                    });
+                }
+            }
+            Some(task) => {
+                let status = task.latest.clone().map(|mut s| {
+                    s.uuid = None;
+                    s
+                });
+                if let Some(status) = status {
+                    fw.send(events::update(status));
+                }
+            }
+            None => {
+                // As Mesos: an unknown task is reconciled (TASK_LOST, or TASK_UNKNOWN
+                // for PARTITION_AWARE frameworks; no uuid, REASON_RECONCILIATION).
+                self.reconcile(
+                    fw_id,
+                    call::Reconcile {
+                        tasks: vec![call::reconcile::Task {
+                            task_id: kill.task_id,
+                            agent_id: kill.agent_id,
+                        }],
+                    },
+                );
+            }
+        }
+    }
+
+    fn reconcile(&mut self, fw_id: &str, reconcile: call::Reconcile) {
+        let Some(fw) = self.frameworks.get(fw_id) else {
+            return;
+        };
+        let partition_aware =
+            fw.has_capability(v1::framework_info::capability::Type::PartitionAware);
+        let answer = |task: &super::Task| {
+            let mut status = task.latest.clone().unwrap_or_else(|| v1::TaskStatus {
+                task_id: task.task.task_id.clone(),
+                state: task.task.state,
+                agent_id: Some(task.task.agent_id.clone()),
+                ..Default::default()
+            });
+            status.uuid = None;
+            status.state = task.task.state;
+            status.source = Some(v1::task_status::Source::Master as i32);
+            status.reason = Some(v1::task_status::Reason::Reconciliation as i32);
+            status.message = Some("Reconciliation: latest task status".to_string());
+            status
+        };
+        let statuses: Vec<v1::TaskStatus> = if reconcile.tasks.is_empty() {
+            fw.tasks.values().map(answer).collect()
+        } else {
+            reconcile
+                .tasks
+                .iter()
+                .map(|t| match fw.tasks.get(&t.task_id.value) {
+                    Some(task) => answer(task),
+                    None => events::master_status(
+                        t.task_id.clone(),
+                        if partition_aware {
+                            v1::TaskState::TaskUnknown
+                        } else {
+                            v1::TaskState::TaskLost
+                        },
+                        v1::task_status::Reason::Reconciliation,
+                        "Reconciliation: task is unknown",
+                        t.agent_id.as_ref().map(|a| a.value.as_str()),
+                    ),
+                })
+                .collect()
+        };
+        for status in statuses {
+            fw.send(events::update(status));
+        }
+    }
+
+    fn update_framework(
+        &mut self,
+        fw_id: &str,
+        update: call::UpdateFramework,
+        now: Instant,
+    ) -> Result<Answer, ApiError> {
+        let given = update.framework_info.id.as_ref().map(|i| i.value.as_str());
+        if given != Some(fw_id) {
+            return Err(ApiError::Invalid(
+                "'framework_info.id' must equal the call's 'framework_id'".to_string(),
+            ));
+        }
+        let Some(fw) = self.frameworks.get_mut(fw_id) else {
+            return Err(ApiError::UnknownFramework);
+        };
+        let roles = roles_of(&update.framework_info);
+        fw.info = update.framework_info;
+        self.alloc.update_framework_roles(fw_id, &roles);
+        self.alloc
+            .set_suppressed_roles(fw_id, &update.suppressed_roles);
+        let stale: Vec<String> = self
+            .offers
+            .iter()
+            .filter(|(_, o)| {
+                o.offer.framework_id.value == fw_id
+                    && o.offer
+                        .allocation_info
+                        .as_ref()
+                        .and_then(|a| a.role.as_ref())
+                        .is_some_and(|r| !roles.contains(r))
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        for offer in stale {
+            self.remove_offer(&offer, true, now);
+        }
+        self.allocation_wanted = true;
+        Ok(Answer::Ok)
+    }
+}

@@ -1,0 +1,177 @@
+//! `POST /api/v1/scheduler`: decoding, validation, SUBSCRIBE streams, other calls.
+
+use std::convert::Infallible;
+use std::sync::{Arc, Weak};
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::time::{Instant, Interval, MissedTickBehavior};
+
+use super::ApiError;
+use crate::core::events;
+use crate::core::{Answer, Subscription};
+use crate::server::Shared;
+use mesos_sdk::codec::{Encoding, recordio};
+use mesos_sdk::v1::scheduler::{Call, Event, call};
+
+const STREAM_ID: &str = "Mesos-Stream-Id";
+
+pub(super) async fn handle(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match serve(shared, method, headers, body).await {
+        Ok(response) => response,
+        Err(error) => {
+            tracing::debug!(%error, status = %error.status(), "scheduler call refused");
+            error.into_response()
+        }
+    }
+}
+
+fn header(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Mesos's `validation::scheduler::call::validate`.
+fn validate(call: &Call) -> Result<(), ApiError> {
+    let Some(kind) = call.r#type else {
+        return Err(ApiError::Invalid("Expecting 'type' to be present".into()));
+    };
+    if kind == call::Type::Subscribe as i32 {
+        let Some(subscribe) = &call.subscribe else {
+            return Err(ApiError::Invalid(
+                "Expecting 'subscribe' to be present".into(),
+            ));
+        };
+        if subscribe.framework_info.id != call.framework_id {
+            return Err(ApiError::Invalid(
+                "'framework_id' differs from 'subscribe.framework_info.id'".into(),
+            ));
+        }
+        return Ok(());
+    }
+    if call.framework_id.is_none() {
+        return Err(ApiError::Invalid(
+            "Expecting 'framework_id' to be present".into(),
+        ));
+    }
+    Ok(())
+}
+
+async fn serve(
+    shared: Arc<Shared>,
+    method: Method,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    if method != Method::POST {
+        return Err(ApiError::MethodNotAllowed(method.to_string()));
+    }
+    let content_type =
+        header(&headers, header::CONTENT_TYPE).ok_or(ApiError::MissingContentType)?;
+    let encoding = Encoding::from_media_type(content_type)
+        .ok_or_else(|| ApiError::UnsupportedMediaType(content_type.to_string()))?;
+    let limit = shared.config.max_body_bytes;
+    let bytes = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ApiError::BodyTooLarge(limit))?;
+    let call: Call = encoding
+        .decode_strict(&bytes)
+        .map_err(|e| ApiError::Malformed(e.to_string()))?;
+    validate(&call)?;
+    let stream_id = header(&headers, STREAM_ID);
+    if call.r#type == Some(call::Type::Subscribe as i32) {
+        let accept = Encoding::from_accept(header(&headers, header::ACCEPT), encoding)
+            .ok_or(ApiError::NotAcceptable)?;
+        if stream_id.is_some() {
+            return Err(ApiError::StreamIdOnSubscribe);
+        }
+        let subscribe = call.subscribe.unwrap_or_default();
+        let subscription = shared.with_core(|core| core.subscribe(subscribe, Instant::now()));
+        return Ok(stream_response(&shared, subscription, accept));
+    }
+    let framework_id = call.framework_id.clone().unwrap_or_default().value;
+    let answer = shared.with_core(|core| {
+        core.authorize(&framework_id, stream_id)?;
+        core.handle_call(&framework_id, call, Instant::now())
+    })?;
+    Ok(match answer {
+        Answer::Accepted => StatusCode::ACCEPTED.into_response(),
+        Answer::Ok => StatusCode::OK.into_response(),
+    })
+}
+
+/// Reports the end of a stream to the master when the response body is dropped
+/// (the client went away, or the master replaced or closed the stream).
+struct StreamGuard {
+    shared: Weak<Shared>,
+    framework_id: String,
+    stream_id: String,
+}
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        if let Some(shared) = self.shared.upgrade() {
+            shared.with_core(|core| {
+                core.stream_closed(&self.framework_id, &self.stream_id, Instant::now())
+            });
+        }
+    }
+}
+
+struct StreamState {
+    events: UnboundedReceiver<Event>,
+    heartbeat: Interval,
+    encoding: Encoding,
+    _guard: StreamGuard,
+}
+
+/// One RecordIO record: the decimal length, a newline, the encoded event.
+fn record(encoding: Encoding, event: &Event) -> Bytes {
+    Bytes::from(recordio::encode_record_vec(&encoding.encode(event)))
+}
+
+fn stream_response(
+    shared: &Arc<Shared>,
+    subscription: Subscription,
+    encoding: Encoding,
+) -> Response {
+    let period = shared.config.heartbeat_interval;
+    let mut heartbeat = tokio::time::interval_at(Instant::now() + period, period);
+    heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let state = StreamState {
+        events: subscription.events,
+        heartbeat,
+        encoding,
+        _guard: StreamGuard {
+            shared: Arc::downgrade(shared),
+            framework_id: subscription.framework_id,
+            stream_id: subscription.stream_id.clone(),
+        },
+    };
+    let body = futures::stream::unfold(state, |mut st| async move {
+        let event = tokio::select! {
+            biased;
+            event = st.events.recv() => event?,
+            _ = st.heartbeat.tick() => events::heartbeat(),
+        };
+        let bytes = record(st.encoding, &event);
+        Some((Ok::<_, Infallible>(bytes), st))
+    });
+    let mut response = Response::new(Body::from_stream(body));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(encoding.content_type()),
+    );
+    if let Ok(value) = HeaderValue::from_str(&subscription.stream_id) {
+        headers.insert(STREAM_ID, value);
+    }
+    response
+}

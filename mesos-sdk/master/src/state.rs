@@ -1,0 +1,3 @@
+//! Snapshots of the master's books (what `GET /state` serves), for tests and tools.
+
+pub use crate::core::{AgentState, FrameworkState, MasterState, ResourceSummary, TaskState};

@@ -1,0 +1,205 @@
+//! Helpers shared by the agent tests: an agent in a scratch directory, and a driver that
+//! plays the master (reads `FromAgent`, acknowledges updates).
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use mesos_master::agent::protocol::{FromAgent, ToAgent};
+use mesos_master::agent::{AgentConfig, AgentHandle, spawn};
+use mesos_sdk::v1;
+use tokio::sync::mpsc;
+
+/// How long any single expected event may take.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// A scratch work directory, removed on drop.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    pub fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!("mesos-agent-test-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running agent plus the master's side of its channels.
+pub struct Harness {
+    pub agent: Option<AgentHandle>,
+    pub to_agent: mpsc::UnboundedSender<ToAgent>,
+    pub events: mpsc::UnboundedReceiver<(String, FromAgent)>,
+    pub scratch: Scratch,
+}
+
+/// Short timings so tests run in well under a second each.
+pub fn fast_config(work_dir: &Path) -> AgentConfig {
+    let mut config = AgentConfig::new("agent-1", Vec::new(), work_dir.to_path_buf());
+    config.status_update_retry = Duration::from_millis(50);
+    config.status_update_retry_max = Duration::from_millis(200);
+    config.kill_grace_period = Duration::from_millis(300);
+    config.executor_shutdown_grace_period = Duration::from_millis(500);
+    config
+}
+
+impl Harness {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(tweak: impl FnOnce(&mut AgentConfig)) -> Self {
+        let scratch = Scratch::new();
+        let mut config = fast_config(&scratch.0);
+        tweak(&mut config);
+        let (tx, events) = mpsc::unbounded_channel();
+        let agent = spawn(config, tx).await.expect("agent starts");
+        Harness {
+            to_agent: agent.sender(),
+            agent: Some(agent),
+            events,
+            scratch,
+        }
+    }
+
+    /// The next message from the agent, failing the test after [`WAIT`].
+    pub async fn next(&mut self) -> FromAgent {
+        let (agent, message) = tokio::time::timeout(WAIT, self.events.recv())
+            .await
+            .expect("the agent sent nothing in time")
+            .expect("the agent's channel closed");
+        assert_eq!(agent, "agent-1");
+        message
+    }
+
+    /// The next status update (other messages fail the test).
+    pub async fn next_update(&mut self) -> (v1::FrameworkId, v1::TaskStatus) {
+        match self.next().await {
+            FromAgent::StatusUpdate {
+                framework_id,
+                status,
+            } => (framework_id, status),
+            other => panic!("expected a status update, got {other:?}"),
+        }
+    }
+
+    pub fn ack(&self, framework_id: &v1::FrameworkId, status: &v1::TaskStatus) {
+        self.to_agent
+            .send(ToAgent::Acknowledge {
+                framework_id: framework_id.clone(),
+                task_id: status.task_id.clone(),
+                uuid: status.uuid.clone().expect("agent updates carry a uuid"),
+            })
+            .unwrap();
+    }
+
+    /// The next update, acknowledged.
+    pub async fn next_acked(&mut self) -> v1::TaskStatus {
+        let (fid, status) = self.next_update().await;
+        self.ack(&fid, &status);
+        status
+    }
+
+    pub async fn shutdown(&mut self) {
+        let agent = self.agent.take().expect("not shut down yet");
+        tokio::time::timeout(WAIT, agent.shutdown())
+            .await
+            .expect("agent shut down in time");
+    }
+}
+
+pub fn framework(id: &str) -> v1::FrameworkInfo {
+    v1::FrameworkInfo {
+        user: "test".into(),
+        name: "agent-test".into(),
+        id: Some(v1::FrameworkId { value: id.into() }),
+        ..Default::default()
+    }
+}
+
+pub fn shell_task(id: &str, command: &str) -> v1::TaskInfo {
+    v1::TaskInfo {
+        name: id.into(),
+        task_id: v1::TaskId { value: id.into() },
+        agent_id: v1::AgentId {
+            value: "agent-1".into(),
+        },
+        command: Some(v1::CommandInfo {
+            shell: Some(true),
+            value: Some(command.into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+pub fn state(status: &v1::TaskStatus) -> v1::TaskState {
+    v1::TaskState::try_from(status.state).expect("a known task state")
+}
+
+/// Every file named `name` under `dir`, recursively.
+pub fn find_files(dir: &Path, name: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(find_files(&path, name));
+        } else if path.file_name().is_some_and(|n| n == name) {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// Whether a process exists and is not a zombie.
+pub fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the parenthesised command name.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .map(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X']))
+            .unwrap_or(false),
+        Err(_) => false,
+    }
+}
+
+/// Waits (bounded) for the OS to finish removing a process that was sent SIGKILL; there
+/// is no event to wait on for a process that is not our child.
+pub async fn wait_gone(pid: i32) {
+    let gone = tokio::time::timeout(WAIT, async {
+        while alive(pid) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(gone.is_ok(), "process {pid} is still alive");
+}
+
+/// Waits (bounded) until a task has written a pid file into its sandbox, and reads it.
+/// The task runs concurrently and has no way to signal the test otherwise.
+pub async fn wait_pid(scratch: &Path, file: &str) -> i32 {
+    let read = || {
+        let path = find_files(scratch, file).pop()?;
+        let text = std::fs::read_to_string(path).ok()?;
+        // Complete only once the newline is written.
+        text.strip_suffix('\n')?.parse().ok()
+    };
+    tokio::time::timeout(WAIT, async {
+        loop {
+            if let Some(pid) = read() {
+                return pid;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("the task never wrote {file}"))
+}

@@ -1,5 +1,0 @@
-//! Snapshots of the master's books (what `GET /state` serves), for tests and tools.
-
-pub use crate::master::core::{
-    AgentState, FrameworkState, MasterState, ResourceSummary, TaskState,
-};
