@@ -131,7 +131,7 @@ impl Scheduler {
     async fn subscribe(url: &str) -> Self {
         let http = reqwest::Client::new();
         let url = format!("{url}/api/v1/scheduler");
-        let info = calls::framework_info("throughput", "bench").build();
+        let info = calls::framework_info("throughput", calls::current_user()).build();
         let response = http
             .post(&url)
             .header("Content-Type", Encoding::Protobuf.content_type())

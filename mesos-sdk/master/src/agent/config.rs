@@ -12,7 +12,8 @@ use mesos_sdk::v1;
 /// Defaults follow the Apache Mesos agent: status updates are retried first after 10 s,
 /// doubling up to 10 min; a command task gets 3 s between SIGTERM and SIGKILL; an executor
 /// gets 5 s to shut down; executors are sent a HEARTBEAT every 30 min; a remote agent that lost its master
-/// registers again after up to 1 s, doubling up to 1 min.
+/// registers again after up to 1 s, doubling up to 1 min; tasks run as their user
+/// ([`AgentConfig::switch_user`]).
 ///
 /// ```
 /// use std::time::Duration;
@@ -26,6 +27,7 @@ use mesos_sdk::v1;
 /// assert_eq!(config.hostname, "localhost");
 /// assert_eq!(config.resources.cpus(), 2.0);
 /// assert_eq!(config.kill_grace_period, Duration::from_secs(3));
+/// assert!(config.switch_user); // tasks run as their framework's user, as in Mesos
 /// # Ok::<(), mesos_sdk::resources::ResourcesError>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -65,6 +67,14 @@ pub struct AgentConfig {
     pub registration_backoff: Duration,
     /// Remote agents: upper bound of the re-registration delay.
     pub registration_backoff_max: Duration,
+    /// Mesos's `--switch_user` (default on): run each executor and command task as its
+    /// user (`CommandInfo.user`, else `FrameworkInfo.user`), in a sandbox owned by that
+    /// user. A user that does not exist on this machine (an empty one included), or one
+    /// the agent may not switch to (an agent that is not root can only run tasks as
+    /// itself), fails the launch: every task of it gets TASK_LOST (TASK_DROPPED for a
+    /// `PARTITION_AWARE` framework) with `REASON_EXECUTOR_TERMINATED`. Off, every task
+    /// runs as the agent's own user.
+    pub switch_user: bool,
 }
 
 impl AgentConfig {
@@ -91,6 +101,7 @@ impl AgentConfig {
             max_call_body: 4 * 1024 * 1024,
             registration_backoff: Duration::from_secs(1),
             registration_backoff_max: Duration::from_secs(60),
+            switch_user: true,
         }
     }
 }

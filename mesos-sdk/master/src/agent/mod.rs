@@ -11,6 +11,11 @@
 //! - Tasks with an `executor` run inside that custom executor, started once per
 //!   (framework, executor id) with the Mesos executor environment, and talking to the
 //!   agent's executor API (`POST /api/v1/executor` on [`AgentHandle::executor_endpoint`]).
+//! - As Mesos's `--switch_user` ([`AgentConfig::switch_user`], on by default), each
+//!   executor and command task runs as `CommandInfo.user`, else `FrameworkInfo.user`, in
+//!   a sandbox chowned to that user. A user that does not exist here, or that the agent
+//!   may not switch to, loses every task of the launch (TASK_LOST, TASK_DROPPED for
+//!   `PARTITION_AWARE` frameworks) with Mesos's message.
 //! - Every status update carries a uuid and is re-sent, with capped exponential
 //!   backoff, until the master passes back [`protocol::ToAgent::Acknowledge`]; a task's
 //!   updates are delivered one at a time, in order.
@@ -44,6 +49,7 @@ pub mod remote;
 mod runtime;
 mod status;
 mod updates;
+mod user;
 
 use std::net::SocketAddr;
 

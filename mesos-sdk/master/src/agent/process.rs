@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::error::AgentError;
+use super::user::RunAs;
 use mesos_sdk::v1;
 
 /// What to run and where.
@@ -24,6 +25,8 @@ pub(crate) struct LaunchSpec<'a> {
     pub env: Vec<(String, String)>,
     /// Working directory; receives the `stdout` and `stderr` files.
     pub sandbox: &'a Path,
+    /// The user to run as (`None`: the agent's own).
+    pub run_as: Option<RunAs>,
 }
 
 /// How a process ended.
@@ -113,6 +116,10 @@ pub(crate) fn launch(
         .stderr(stderr)
         .process_group(0)
         .kill_on_drop(true);
+    if let Some(run_as) = spec.run_as {
+        // std drops the supplementary groups when root sets a uid.
+        cmd.uid(run_as.uid.as_raw()).gid(run_as.gid.as_raw());
+    }
     cmd.envs(spec.env);
     if let Some(env) = &spec.command.environment {
         for var in &env.variables {

@@ -147,7 +147,9 @@ pub enum FromAgent {
         /// The executor that exited.
         #[serde(with = "message")]
         executor_id: v1::ExecutorId,
-        /// Its wait status (exit code, or `None` when killed by a signal).
+        /// Its wait status (exit code, or `None` when killed by a signal; -1, as in
+        /// Mesos, for an executor that never started because its sandbox could not be
+        /// prepared).
         #[serde(default)]
         status: Option<i32>,
     },

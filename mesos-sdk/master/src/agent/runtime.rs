@@ -15,6 +15,7 @@ use super::process::{self, Exit, LaunchSpec, ProcessControl};
 use super::protocol::{FromAgent, ToAgent};
 use super::status::{self, NewStatus};
 use super::updates::{StatusUpdates, is_terminal, task_key};
+use super::user::{self, RunAs, SandboxError};
 use mesos_sdk::v1;
 use mesos_sdk::v1::executor::{Event, event};
 use mesos_sdk::v1::task_status::{Reason, Source};
@@ -33,6 +34,14 @@ impl Rejection {
             message: message.into(),
         }
     }
+}
+
+/// Why a custom executor was not started.
+enum StartError {
+    /// Its sandbox could not be prepared (Mesos: the executor was not added).
+    Sandbox(SandboxError),
+    /// It could not be started.
+    Launch(String),
 }
 
 /// Which process exited.
@@ -397,6 +406,19 @@ impl Runtime {
             &executor_id.value,
             &container_id,
         );
+        // The command executor runs as `TaskInfo.command.user`, else the framework's user.
+        let run_as = match self.create_sandbox(&fid, task.command.as_ref(), &sandbox) {
+            Ok(run_as) => run_as,
+            Err(e) => {
+                self.executor_not_added(
+                    framework_id,
+                    std::slice::from_ref(&task.task_id),
+                    &executor_id,
+                    &e,
+                );
+                return;
+            }
+        };
         let starting = self.agent_status(
             &task.task_id,
             &executor_id,
@@ -417,7 +439,7 @@ impl Runtime {
             framework: fid.clone(),
             task: tid.clone(),
         };
-        let launched = self.spawn_process(key, &command, env, &sandbox);
+        let launched = self.spawn_process(key, &command, env, &sandbox, run_as);
         match launched {
             Ok(process) => {
                 tracing::info!(task = %tid, pid = process.pid, sandbox = %sandbox.display(), "command task started");
@@ -467,7 +489,23 @@ impl Runtime {
             .get(&fid)
             .is_some_and(|f| f.executors.contains_key(&eid));
         if !exists {
-            if let Err(message) = self.start_executor(framework_id, &info) {
+            let started = self.start_executor(framework_id, &info);
+            if let Err(StartError::Sandbox(e)) = &started {
+                let ids: Vec<v1::TaskId> = task_ids
+                    .iter()
+                    .map(|tid| v1::TaskId { value: tid.clone() })
+                    .collect();
+                self.executor_not_added(framework_id, &ids, &info.executor_id, e);
+                // As Mesos's agent does, so that the master frees what it holds for
+                // the executor; -1: it never ran.
+                self.emit(FromAgent::ExecutorTerminated {
+                    framework_id: framework_id.clone(),
+                    executor_id: info.executor_id.clone(),
+                    status: Some(-1),
+                });
+                return;
+            }
+            if let Err(StartError::Launch(message)) = started {
                 for tid in &task_ids {
                     let task_id = v1::TaskId { value: tid.clone() };
                     let status = self.agent_status(
@@ -528,11 +566,13 @@ impl Runtime {
         &mut self,
         framework_id: &v1::FrameworkId,
         info: &v1::ExecutorInfo,
-    ) -> Result<(), String> {
+    ) -> Result<(), StartError> {
         let fid = framework_id.value.clone();
         let eid = info.executor_id.value.clone();
         let Some(command) = info.command.clone() else {
-            return Err(format!("executor '{eid}' has no command to run"));
+            return Err(StartError::Launch(format!(
+                "executor '{eid}' has no command to run"
+            )));
         };
         let container_id = uuid::Uuid::new_v4().to_string();
         let sandbox = status::sandbox_dir(
@@ -547,19 +587,22 @@ impl Runtime {
             .as_ref()
             .map(status::duration)
             .unwrap_or(self.config.executor_shutdown_grace_period);
+        let run_as = self
+            .create_sandbox(&fid, Some(&command), &sandbox)
+            .map_err(StartError::Sandbox)?;
         let env = executor_env(&fid, &eid, &sandbox, self.endpoint, grace);
         let key = ProcessKey::Executor {
             framework: fid.clone(),
             executor: eid.clone(),
         };
         let process = self
-            .spawn_process(key, &command, env, &sandbox)
-            .map_err(|e| format!("Failed to launch executor: {e}"))?;
+            .spawn_process(key, &command, env, &sandbox, run_as)
+            .map_err(|e| StartError::Launch(format!("Failed to launch executor: {e}")))?;
         tracing::info!(executor = %eid, pid = process.pid, sandbox = %sandbox.display(), "executor started");
         let framework = self
             .frameworks
             .get_mut(&fid)
-            .ok_or_else(|| "unknown framework".to_owned())?;
+            .ok_or_else(|| StartError::Launch("unknown framework".to_owned()))?;
         framework.executors.insert(
             eid,
             Executor {
@@ -585,6 +628,7 @@ impl Runtime {
         command: &v1::CommandInfo,
         env: Vec<(String, String)>,
         sandbox: &std::path::Path,
+        run_as: Option<RunAs>,
     ) -> Result<ProcessControl, super::AgentError> {
         let internal = self.internal.clone();
         process::launch(
@@ -592,11 +636,62 @@ impl Runtime {
                 command,
                 env,
                 sandbox,
+                run_as,
             },
             move |exit| {
                 let _ = internal.send(Internal::Exited(key, exit));
             },
         )
+    }
+
+    /// Creates an executor's sandbox, owned by its run-as user when `switch_user` is on
+    /// (`command.user`, else the framework's user); returns whom to run it as.
+    fn create_sandbox(
+        &self,
+        fid: &str,
+        command: Option<&v1::CommandInfo>,
+        sandbox: &std::path::Path,
+    ) -> Result<Option<RunAs>, SandboxError> {
+        let user = self
+            .frameworks
+            .get(fid)
+            .and_then(|f| user::run_as_user(self.config.switch_user, &f.info, command));
+        user::create_sandbox(sandbox, user.as_deref())
+    }
+
+    /// An executor that could not be set up (Mesos's failed `Framework::addExecutor`):
+    /// every task of the launch is lost (dropped for a `PARTITION_AWARE` framework),
+    /// reported by the agent.
+    fn executor_not_added(
+        &mut self,
+        framework_id: &v1::FrameworkId,
+        task_ids: &[v1::TaskId],
+        executor_id: &v1::ExecutorId,
+        error: &SandboxError,
+    ) {
+        let partition_aware = self.frameworks.get(&framework_id.value).is_some_and(|f| {
+            f.info
+                .capabilities
+                .iter()
+                .any(|c| c.r#type() == v1::framework_info::capability::Type::PartitionAware)
+        });
+        let state = if partition_aware {
+            v1::TaskState::TaskDropped
+        } else {
+            v1::TaskState::TaskLost
+        };
+        tracing::warn!(executor = %executor_id.value, error = %error, "executor not launched");
+        for task_id in task_ids {
+            let status = self.agent_status(
+                task_id,
+                executor_id,
+                state,
+                Source::Agent,
+                Some(Reason::ExecutorTerminated),
+                error.to_string(),
+            );
+            self.update(framework_id, status);
+        }
     }
 
     fn kill_grace(&self, task: Option<&v1::TaskInfo>, policy: Option<&v1::KillPolicy>) -> Duration {

@@ -22,7 +22,7 @@ fn executor() -> v1::ExecutorInfo {
 fn run(id: &str) -> ToAgent {
     ToAgent::RunTask {
         framework: v1::FrameworkInfo {
-            user: "test".into(),
+            user: mesos_sdk::calls::current_user(),
             name: "runtime-test".into(),
             id: Some(v1::FrameworkId { value: "f".into() }),
             ..Default::default()

@@ -64,6 +64,7 @@ pub struct LocalClusterBuilder {
     status_update_retry: Duration,
     kill_grace_period: Duration,
     executor_shutdown_grace_period: Duration,
+    switch_user: bool,
 }
 
 impl Default for LocalClusterBuilder {
@@ -78,6 +79,7 @@ impl Default for LocalClusterBuilder {
             status_update_retry: Duration::from_secs(10),
             kill_grace_period: Duration::from_secs(3),
             executor_shutdown_grace_period: Duration::from_secs(5),
+            switch_user: true,
         }
     }
 }
@@ -145,6 +147,17 @@ impl LocalClusterBuilder {
         self
     }
 
+    /// Mesos's `--switch_user` for every agent (default `true`, as in Mesos): tasks run
+    /// as `CommandInfo.user`, else `FrameworkInfo.user`, which must exist on this
+    /// machine (else each task is TASK_LOST, or TASK_DROPPED for a `PARTITION_AWARE`
+    /// framework); a cluster not running as root can only run tasks as its own user.
+    /// `false` runs every task as the cluster's own user, whatever `user` says. See
+    /// [`AgentConfig::switch_user`].
+    pub fn switch_user(mut self, on: bool) -> Self {
+        self.switch_user = on;
+        self
+    }
+
     /// Where task sandboxes go (default: a fresh directory under the system temp dir,
     /// removed again by [`LocalCluster::shutdown`]; a directory given here is kept).
     pub fn work_dir(mut self, dir: impl Into<PathBuf>) -> Self {
@@ -203,6 +216,7 @@ impl LocalClusterBuilder {
             config.status_update_retry = self.status_update_retry;
             config.kill_grace_period = self.kill_grace_period;
             config.executor_shutdown_grace_period = self.executor_shutdown_grace_period;
+            config.switch_user = self.switch_user;
             let agent = match spawn(config, master.agent_events()).await {
                 Ok(agent) => agent,
                 Err(source) => {

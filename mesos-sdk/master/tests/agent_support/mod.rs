@@ -115,7 +115,7 @@ impl Harness {
 
 pub fn framework(id: &str) -> v1::FrameworkInfo {
     v1::FrameworkInfo {
-        user: "test".into(),
+        user: mesos_sdk::calls::current_user(),
         name: "agent-test".into(),
         id: Some(v1::FrameworkId { value: id.into() }),
         ..Default::default()

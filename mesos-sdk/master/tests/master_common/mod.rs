@@ -21,7 +21,7 @@ pub fn client() -> reqwest::Client {
 
 pub fn framework_info(name: &str) -> v1::FrameworkInfo {
     v1::FrameworkInfo {
-        user: "test".into(),
+        user: mesos_sdk::calls::current_user(),
         name: name.into(),
         ..Default::default()
     }

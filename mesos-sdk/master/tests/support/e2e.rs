@@ -37,7 +37,7 @@ pub async fn cluster() -> LocalCluster {
 /// A framework that may run as the current user and survives a minute of failover.
 pub fn framework_info(name: &str) -> v1::FrameworkInfo {
     v1::FrameworkInfo {
-        user: "e2e".into(),
+        user: mesos_sdk::calls::current_user(),
         name: name.into(),
         failover_timeout: Some(60.0),
         ..Default::default()
