@@ -26,7 +26,7 @@ const UNKNOWN: &str = "no-such-user-xyz";
 
 async fn cluster(switch_user: bool) -> LocalCluster {
     LocalCluster::builder()
-        .resources("cpus:4;mem:2048")
+        .resources("cpus:4;mem:2048;disk:1024")
         .allocation_interval(Duration::from_millis(50))
         .kill_grace_period(Duration::from_millis(300))
         .status_update_retry(Duration::from_millis(100))
@@ -294,7 +294,16 @@ async fn partition_aware_frameworks_get_task_dropped_for_commands_executors_and_
         operations: vec![v1::offer::Operation {
             r#type: Some(v1::offer::operation::Type::LaunchGroup as i32),
             launch_group: Some(v1::offer::operation::LaunchGroup {
-                executor: executor("group", None),
+                // A task group's executor has a type and some disk, as Mesos requires.
+                executor: v1::ExecutorInfo {
+                    r#type: Some(v1::executor_info::Type::Custom as i32),
+                    resources: vec![
+                        scalar("cpus", 0.1),
+                        scalar("mem", 32.0),
+                        scalar("disk", 10.0),
+                    ],
+                    ..executor("group", None)
+                },
                 task_group: v1::TaskGroupInfo { tasks: group },
             }),
             ..Default::default()

@@ -178,7 +178,7 @@ fn executor_task(
 
 async fn cluster() -> LocalCluster {
     LocalCluster::builder()
-        .resources("cpus:4;mem:2048")
+        .resources("cpus:4;mem:2048;disk:1024")
         .allocation_interval(Duration::from_millis(50))
         .kill_grace_period(Duration::from_millis(500))
         .executor_shutdown_grace_period(Duration::from_millis(500))
@@ -243,7 +243,16 @@ async fn executor_tasks_groups_and_messages() {
         operations: vec![v1::offer::Operation {
             r#type: Some(v1::offer::operation::Type::LaunchGroup as i32),
             launch_group: Some(v1::offer::operation::LaunchGroup {
-                executor: executor_info("group"),
+                // A task group's executor has a type and some disk, as Mesos requires.
+                executor: v1::ExecutorInfo {
+                    r#type: Some(v1::executor_info::Type::Custom as i32),
+                    resources: vec![
+                        scalar("cpus", 0.1),
+                        scalar("mem", 32.0),
+                        scalar("disk", 10.0),
+                    ],
+                    ..executor_info("group")
+                },
                 task_group: v1::TaskGroupInfo { tasks: group_tasks },
             }),
             ..Default::default()

@@ -551,3 +551,75 @@ async fn invalid_framework_infos_get_one_error_event() {
     );
     c.shutdown().await;
 }
+
+#[tokio::test]
+async fn task_groups_and_offer_operations_follow_mesos_rules() {
+    let c = cluster().await;
+    let mut s = subscribe(&c.url(), Encoding::Json, framework_info("groups")).await;
+    let offer = s.offers().await.remove(0);
+    // A task group's executor needs some disk: every task of the group is refused.
+    let group: Vec<v1::TaskInfo> = ["g1", "g2"]
+        .iter()
+        .map(|id| v1::TaskInfo {
+            command: None,
+            ..command_task(id, &offer, "")
+        })
+        .collect();
+    let no_disk = v1::ExecutorInfo {
+        r#type: Some(v1::executor_info::Type::Custom as i32),
+        ..executor("ge")
+    };
+    // An operation with an id hears why it was refused: a RESERVE of resources that
+    // are not dynamically reserved.
+    let reserve = v1::offer::Operation {
+        r#type: Some(v1::offer::operation::Type::Reserve as i32),
+        id: Some(v1::OperationId {
+            value: "op-1".into(),
+        }),
+        reserve: Some(v1::offer::operation::Reserve {
+            resources: vec![scalar("cpus", 1.0)],
+            source: Vec::new(),
+        }),
+        ..Default::default()
+    };
+    let mut accept = s.call(call::Type::Accept);
+    accept.accept = Some(call::Accept {
+        offer_ids: vec![offer.id.clone()],
+        operations: vec![
+            v1::offer::Operation {
+                r#type: Some(v1::offer::operation::Type::LaunchGroup as i32),
+                launch_group: Some(v1::offer::operation::LaunchGroup {
+                    executor: no_disk,
+                    task_group: v1::TaskGroupInfo { tasks: group },
+                }),
+                ..Default::default()
+            },
+            reserve,
+        ],
+        filters: None,
+    });
+    s.send_ok(&accept, 202).await;
+    for id in ["g1", "g2"] {
+        let status = s.update(id).await;
+        assert_master_error(
+            &status,
+            Reason::TaskGroupInvalid,
+            "Executor 'ge' uses no disk",
+        );
+    }
+    let refused = s
+        .expect("UPDATE_OPERATION_STATUS", |e| {
+            e.r#type == Some(event::Type::UpdateOperationStatus as i32)
+        })
+        .await
+        .update_operation_status
+        .unwrap()
+        .status;
+    assert_eq!(refused.operation_id.unwrap().value, "op-1");
+    assert_eq!(refused.state, v1::OperationState::OperationError as i32);
+    assert_eq!(
+        refused.message.as_deref(),
+        Some("Resource cpus(allocated: *):1 is not dynamically reserved")
+    );
+    c.shutdown().await;
+}

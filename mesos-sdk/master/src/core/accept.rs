@@ -117,6 +117,7 @@ impl Core {
         // Ids launched by this ACCEPT so far (live tasks are looked up in the books).
         let mut known: HashSet<String> = HashSet::new();
         let mut updates = Vec::new();
+        let mut updates_of_operations = Vec::new();
         for op in accept.operations {
             if let Some(launch) = op.launch {
                 for task in launch.task_infos {
@@ -143,15 +144,30 @@ impl Core {
                     &mut offered,
                     &mut known,
                 ));
-            } else if let Err(message) =
-                self.apply_operation(fw_id, &agent_id, &role, op, &mut offered)
-            {
-                warn!(framework = %fw_id, %message, "offer operation refused");
+            } else {
+                let operation_id = op.id.clone();
+                if let Err(message) =
+                    self.apply_operation(fw_id, &agent_id, &role, &framework_info, op, &mut offered)
+                {
+                    warn!(framework = %fw_id, %message, "offer operation refused");
+                    // As Mesos: only an operation with an id hears about it.
+                    if let Some(operation_id) = operation_id {
+                        updates_of_operations.push(v1::OperationStatus {
+                            operation_id: Some(operation_id),
+                            state: v1::OperationState::OperationError as i32,
+                            message: Some(message),
+                            ..Default::default()
+                        });
+                    }
+                }
             }
         }
         if let Some(fw) = self.frameworks.get(fw_id) {
             for status in updates {
                 fw.send(events::update(status));
+            }
+            for status in updates_of_operations {
+                fw.send(events::operation_status(status));
             }
         }
         if !offered.is_empty() {
@@ -173,9 +189,12 @@ impl Core {
         fw_id: &str,
         agent_id: &str,
         role: &str,
-        op: v1::offer::Operation,
+        framework: &v1::FrameworkInfo,
+        mut op: v1::offer::Operation,
         offered: &mut Resources,
     ) -> Result<(), String> {
+        tag_operation(&mut op, role);
+        self.validate_operation(fw_id, agent_id, framework, &op)?;
         let (from, to): (Vec<v1::Resource>, Vec<v1::Resource>) = if let Some(reserve) = op.reserve {
             let from = if reserve.source.is_empty() {
                 reserve.resources.iter().map(pop_reservation).collect()
@@ -216,6 +235,59 @@ impl Core {
             agent.total += &to;
         }
         Ok(())
+    }
+
+    /// Mesos's rules for RESERVE, UNRESERVE, CREATE and DESTROY.
+    fn validate_operation(
+        &self,
+        fw_id: &str,
+        agent_id: &str,
+        framework: &v1::FrameworkInfo,
+        op: &v1::offer::Operation,
+    ) -> Result<(), String> {
+        let roles = super::roles_of(framework);
+        let by = validate::Operator {
+            roles: &roles,
+            principal: framework.principal.as_deref(),
+            framework_id: fw_id,
+            shared_resources: framework.capabilities.iter().any(|c| {
+                c.r#type == Some(v1::framework_info::capability::Type::SharedResources as i32)
+            }),
+        };
+        let existing = self
+            .agents
+            .get(agent_id)
+            .map(|a| a.total.clone())
+            .unwrap_or_default();
+        if let Some(reserve) = &op.reserve {
+            validate::reserve(reserve, &by)
+        } else if let Some(unreserve) = &op.unreserve {
+            validate::unreserve(unreserve)
+        } else if let Some(create) = &op.create {
+            validate::create(create, &existing, &by)
+        } else if let Some(destroy) = &op.destroy {
+            validate::destroy(destroy, &existing, &self.used_on(agent_id))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// What tasks and executors use on an agent, unallocated.
+    fn used_on(&self, agent_id: &str) -> Resources {
+        let mut used = Resources::new();
+        for fw in self.frameworks.values() {
+            for task in fw.tasks.values() {
+                if task.task.agent_id.value == agent_id && !is_terminal(task.task.state) {
+                    used += unallocated(&task.task.resources);
+                }
+            }
+            for ((agent, _), executor) in &fw.executors {
+                if agent == agent_id {
+                    used += executor.resources.clone().unallocate();
+                }
+            }
+        }
+        used
     }
 
     fn drop_launches(&mut self, fw_id: &str, operations: &[v1::offer::Operation], message: &str) {
@@ -409,10 +481,8 @@ impl Core {
             }
             let mut ids: HashSet<&str> = HashSet::new();
             let mut need = Resources::new();
+            let running = self.running_executor(fw_id, agent_id, &executor.executor_id.value);
             for task in &tasks {
-                if task.executor.is_some() {
-                    return Err("'TaskInfo.executor' must not be set in a task group".into());
-                }
                 let books = Books {
                     framework_id: fw_id,
                     agent_id,
@@ -426,10 +496,15 @@ impl Core {
                 ids.insert(&task.task_id.value);
                 need += unallocated(&task.resources);
             }
-            validate::executor_info(&executor, fw_id)?;
-            match self.running_executor(fw_id, agent_id, &executor.executor_id.value) {
-                Some(running) => validate::compatible(&running.info, &executor)?,
-                None => need += unallocated(&executor.resources),
+            let books = Books {
+                framework_id: fw_id,
+                agent_id,
+                is_duplicate: &|_| false,
+                running_executor: running.map(|r| &r.info),
+            };
+            validate::task_group(&tasks, &executor, &books)?;
+            if running.is_none() {
+                need += unallocated(&executor.resources);
             }
             if !offered.contains(&need) {
                 return Err(format!(
@@ -457,6 +532,8 @@ impl Core {
                 *offered -= &need;
                 for task in &mut tasks {
                     known.insert(task.task_id.value.clone());
+                    // The group's executor goes to the agent once, not with each task.
+                    task.executor = None;
                     let mut record = task.clone();
                     record.executor = Some(executor.clone());
                     self.record_task(fw_id, agent_id, &record);
@@ -470,6 +547,26 @@ impl Core {
                 }
                 Vec::new()
             }
+        }
+    }
+}
+
+/// Sets `allocation_info` on an operation's resources that have none, as Mesos does
+/// for the offer's role.
+fn tag_operation(op: &mut v1::offer::Operation, role: &str) {
+    let mut lists: Vec<&mut Vec<v1::Resource>> = Vec::new();
+    if let Some(r) = op.reserve.as_mut() {
+        lists.push(&mut r.resources);
+        lists.push(&mut r.source);
+    }
+    lists.extend(op.unreserve.as_mut().map(|r| &mut r.resources));
+    lists.extend(op.create.as_mut().map(|r| &mut r.volumes));
+    lists.extend(op.destroy.as_mut().map(|r| &mut r.volumes));
+    for list in lists {
+        for r in list.iter_mut().filter(|r| r.allocation_info.is_none()) {
+            r.allocation_info = Some(v1::resource::AllocationInfo {
+                role: Some(role.to_string()),
+            });
         }
     }
 }

@@ -170,3 +170,107 @@ pub(super) fn check(check: &v1::CheckInfo) -> Result<(), String> {
         ("timeout_seconds", check.timeout_seconds),
     ])
 }
+
+/// Mesos's `validateVolume`: exactly one of `host_path`, `image` and `source`, and a
+/// source has the member of its type.
+fn volume(v: &v1::Volume) -> Result<(), String> {
+    let set = [v.host_path.is_some(), v.image.is_some(), v.source.is_some()];
+    if set.iter().filter(|s| **s).count() != 1 {
+        return Err("Only one of them should be set: 'host_path', 'image' and 'source'".into());
+    }
+    if let Some(source) = &v.source {
+        use v1::volume::source::Type;
+        let missing = match source.r#type.map(Type::try_from) {
+            Some(Ok(Type::DockerVolume)) if source.docker_volume.is_none() => {
+                Some("'source.docker_volume' is not set for DOCKER_VOLUME volume")
+            }
+            Some(Ok(Type::HostPath)) if source.host_path.is_none() => {
+                Some("'source.host_path' is not set for HOST_PATH volume")
+            }
+            Some(Ok(Type::SandboxPath)) if source.sandbox_path.is_none() => {
+                Some("'source.sandbox_path' is not set for SANDBOX_PATH volume")
+            }
+            Some(Ok(Type::Secret)) if source.secret.is_none() => {
+                Some("'source.secret' is not set for SECRET volume")
+            }
+            Some(Ok(Type::CsiVolume)) if source.csi_volume.is_none() => {
+                Some("'source.csi_volume' is not set for CSI volume")
+            }
+            _ => None,
+        };
+        if let Some(message) = missing {
+            return Err(message.into());
+        }
+    }
+    Ok(())
+}
+
+/// Mesos's `validateContainerInfo`: valid volumes; a DOCKER container has DockerInfo
+/// without a `name` parameter.
+pub(super) fn container(c: &v1::ContainerInfo) -> Result<(), String> {
+    for v in &c.volumes {
+        volume(v).map_err(|e| format!("Invalid volume: {e}"))?;
+    }
+    if c.r#type == v1::container_info::Type::Docker as i32 {
+        let Some(docker) = &c.docker else {
+            return Err("DockerInfo 'docker' is not set for DOCKER typed ContainerInfo".into());
+        };
+        if docker.parameters.iter().any(|p| p.key == "name") {
+            return Err("Parameter in DockerInfo must not be 'name'".into());
+        }
+    }
+    Ok(())
+}
+
+/// The `share_cgroups` setting of a container, if set.
+pub(super) fn share_cgroups(c: Option<&v1::ContainerInfo>) -> Option<bool> {
+    c?.linux_info.as_ref()?.share_cgroups
+}
+
+/// Whether a container is a Docker one.
+pub(super) fn is_docker(c: Option<&v1::ContainerInfo>) -> bool {
+    c.is_some_and(|c| c.r#type == v1::container_info::Type::Docker as i32)
+}
+
+/// Mesos's `validateResourceLimits` for an agent that handles limits (the reference
+/// agents accept them and enforce none, like Mesos's posix isolation): only `cpus` and
+/// `mem`, each with a request no larger than the limit.
+pub(super) fn limits(task: &v1::TaskInfo) -> Result<(), String> {
+    if task.limits.is_empty() {
+        return Ok(());
+    }
+    if task.limits.keys().any(|k| k != "cpus" && k != "mem") {
+        return Err("Only cpus and mem may be included in a task's resource limits".into());
+    }
+    let request = |name: &str| -> Option<f64> {
+        let amounts = task
+            .resources
+            .iter()
+            .filter(|r| r.name == name)
+            .filter_map(|r| r.scalar.map(|s| s.value));
+        amounts.reduce(|a, b| a + b)
+    };
+    if let Some(limit) = task.limits.get("cpus") {
+        let Some(cpus) = request("cpus") else {
+            return Err(
+                "When a CPU limit is specified, a CPU request must also be specified".into(),
+            );
+        };
+        if limit.value < cpus {
+            return Err("The cpu limit must be greater than or equal to the cpu request".into());
+        }
+    }
+    if let Some(limit) = task.limits.get("mem") {
+        let Some(mem) = request("mem") else {
+            return Err(
+                "When a memory limit is specified, a memory request must also be specified".into(),
+            );
+        };
+        if !limit.value.is_infinite() && limit.value < mem {
+            return Err(
+                "The memory limit must be greater than or equal to the memory request".into(),
+            );
+        }
+    }
+    Ok(())
+}

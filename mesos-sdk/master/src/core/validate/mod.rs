@@ -12,10 +12,13 @@ mod executor;
 mod framework;
 mod id;
 mod offer;
+mod operation;
 mod resource;
 mod task;
 
-pub(crate) use executor::{compatible, executor as executor_info};
 pub(crate) use framework::framework as framework_info;
 pub(crate) use offer::{OfferOwner, offers};
-pub(crate) use task::{Books, fields as task_fields, normalize as normalize_task, task};
+pub(crate) use operation::{Operator, create, destroy, reserve, unreserve};
+pub(crate) use task::{
+    Books, fields as task_fields, group as task_group, normalize as normalize_task, task,
+};

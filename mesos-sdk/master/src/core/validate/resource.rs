@@ -220,7 +220,8 @@ pub(crate) fn list(resources: &[v1::Resource]) -> Result<(), String> {
     Ok(())
 }
 
-/// The master's `resource::validate`: [`list`] plus whole `gpus`.
+/// The master's `resource::validate`: [`list`], whole `gpus`, DiskInfo, and no dynamic
+/// reservation of revocable resources.
 pub(super) fn master(resources: &[v1::Resource]) -> Result<(), String> {
     list(resources).map_err(|e| format!("Invalid resources: {e}"))?;
     let fractional_gpus = resources
@@ -231,7 +232,103 @@ pub(super) fn master(resources: &[v1::Resource]) -> Result<(), String> {
             "Invalid 'gpus' resource: The 'gpus' resource must be an unsigned integer".into(),
         );
     }
+    disk_info(resources).map_err(|e| format!("Invalid DiskInfo: {e}"))?;
+    if let Some(r) = resources
+        .iter()
+        .find(|r| is_dynamically_reserved(r) && r.revocable.is_some())
+    {
+        return Err(format!(
+            "Invalid ReservationInfo: Dynamically reserved resource {} cannot be created from revocable resources",
+            text_of(r)
+        ));
+    }
     Ok(())
+}
+
+/// Whether the resource's newest reservation is dynamic.
+fn is_dynamically_reserved(r: &v1::Resource) -> bool {
+    r.reservations
+        .last()
+        .is_some_and(|x| x.r#type == Some(ReservationType::Dynamic as i32))
+}
+
+/// The role a resource is reserved to (its newest reservation), `*` when unreserved.
+#[allow(deprecated)] // the pre-refinement `role` field counts too
+fn reservation_role(r: &v1::Resource) -> &str {
+    match r.reservations.last() {
+        Some(x) => x.role.as_deref().unwrap_or("*"),
+        None => r.role.as_deref().unwrap_or("*"),
+    }
+}
+
+/// Mesos's `validateDiskInfo`: persistent volumes are reserved, not revocable, have a
+/// volume without host path and a valid id; no other volume; no empty DiskInfo.
+fn disk_info(resources: &[v1::Resource]) -> Result<(), String> {
+    for r in resources {
+        let Some(disk) = &r.disk else { continue };
+        if let Some(persistence) = &disk.persistence {
+            if r.revocable.is_some() {
+                return Err("Persistent volumes cannot be created from revocable resources".into());
+            }
+            if reservation_role(r) == "*" {
+                return Err(
+                    "Persistent volumes cannot be created from unreserved resources".into(),
+                );
+            }
+            let Some(volume) = &disk.volume else {
+                return Err("Expecting 'volume' to be set for persistent volume".into());
+            };
+            if volume.host_path.is_some() {
+                return Err("Expecting 'host_path' to be unset for persistent volume".into());
+            }
+            super::id::id(&persistence.id)
+                .map_err(|e| format!("Invalid persistence ID for persistent volume: {e}"))?;
+        } else if disk.volume.is_some() {
+            return Err("Non-persistent volume not supported".into());
+        } else if disk.source.is_none() {
+            return Err("DiskInfo is set but empty".into());
+        }
+    }
+    Ok(())
+}
+
+/// Mesos's `validateUniquePersistenceID`: a persistence id once per role.
+pub(super) fn unique_persistence_ids(resources: &[v1::Resource]) -> Result<(), String> {
+    let mut seen = std::collections::HashSet::new();
+    for r in resources {
+        if let Some(p) = r.disk.as_ref().and_then(|d| d.persistence.as_ref())
+            && !seen.insert((reservation_role(r).to_string(), p.id.clone()))
+        {
+            return Err(format!("Persistence ID '{}' is not unique", p.id));
+        }
+    }
+    Ok(())
+}
+
+/// Mesos's `validateRevocableAndNonRevocableResources`: one resource name is either
+/// all revocable or not at all.
+fn revocable_mix(resources: &[v1::Resource]) -> Result<(), String> {
+    for r in resources {
+        let mixed = resources
+            .iter()
+            .any(|o| o.name == r.name && o.revocable.is_some() != r.revocable.is_some());
+        if mixed {
+            return Err(format!(
+                "Cannot use both revocable and non-revocable '{}' at the same time",
+                r.name
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The persistence-id and revocable checks Mesos runs on a task's, an executor's or
+/// both's resources; `uses` and `mixes` start its messages (`Task uses`, `Task mixes`).
+pub(super) fn owned(resources: &[v1::Resource], uses: &str, mixes: &str) -> Result<(), String> {
+    unique_persistence_ids(resources)
+        .map_err(|e| format!("{uses} duplicate persistence ID: {e}"))?;
+    revocable_mix(resources)
+        .map_err(|e| format!("{mixes} revocable and non-revocable resources: {e}"))
 }
 
 /// Mesos's text form of a list of resources as written (`cpus:1; mem:128`).
@@ -388,6 +485,55 @@ mod tests {
             list(&[ranges("ports", &[(1, 5), (6, 7)])]).is_ok(),
             "adjacent is fine"
         );
+    }
+
+    #[test]
+    fn disk_persistence_and_revocable_rules_follow_mesos() {
+        let mut volume = scalar("disk", 10.0);
+        volume.disk = Some(v1::resource::DiskInfo {
+            persistence: Some(v1::resource::disk_info::Persistence {
+                id: "v1".into(),
+                principal: None,
+            }),
+            volume: Some(v1::Volume {
+                container_path: "data".into(),
+                mode: v1::volume::Mode::Rw as i32,
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        assert_eq!(
+            master(std::slice::from_ref(&volume)).unwrap_err(),
+            "Invalid DiskInfo: Persistent volumes cannot be created from unreserved resources"
+        );
+        volume.reservations = vec![v1::resource::ReservationInfo {
+            r#type: Some(ReservationType::Dynamic as i32),
+            role: Some("db".into()),
+            ..Default::default()
+        }];
+        assert!(master(std::slice::from_ref(&volume)).is_ok());
+        assert_eq!(
+            unique_persistence_ids(&[volume.clone(), volume.clone()]).unwrap_err(),
+            "Persistence ID 'v1' is not unique"
+        );
+        let mut empty = scalar("disk", 1.0);
+        empty.disk = Some(Default::default());
+        assert_eq!(
+            master(&[empty]).unwrap_err(),
+            "Invalid DiskInfo: DiskInfo is set but empty"
+        );
+        let mut revocable = scalar("cpus", 1.0);
+        revocable.revocable = Some(Default::default());
+        assert_eq!(
+            owned(
+                &[revocable.clone(), scalar("cpus", 1.0)],
+                "Task uses",
+                "Task mixes"
+            )
+            .unwrap_err(),
+            "Task mixes revocable and non-revocable resources: Cannot use both revocable and non-revocable 'cpus' at the same time"
+        );
+        assert!(owned(&[revocable, scalar("mem", 1.0)], "Task uses", "Task mixes").is_ok());
     }
 
     #[test]

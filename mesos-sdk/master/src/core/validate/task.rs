@@ -48,10 +48,13 @@ pub(crate) fn task(task: &v1::TaskInfo, books: &Books<'_>) -> Result<(), String>
                 .into(),
         );
     }
-    match &task.executor {
-        Some(e) => executor_of(task, e, books),
-        None => Ok(()),
+    if let Some(e) = &task.executor {
+        executor_of(task, e, books)?;
     }
+    if checks::share_cgroups(task.container.as_ref()) == Some(false) {
+        return Err("Only tasks in a task group may have 'share_cgroups' set to 'false'".into());
+    }
+    Ok(())
 }
 
 /// Mesos's `validateTask`: the task's own fields, without its executor (also for the
@@ -84,10 +87,15 @@ pub(crate) fn fields(task: &v1::TaskInfo, books: &Books<'_>) -> Result<(), Strin
         return Err("Task uses no resources".into());
     }
     resource::master(&task.resources).map_err(|e| format!("Task uses invalid resources: {e}"))?;
+    resource::owned(&task.resources, "Task uses", "Task mixes")?;
     if let Some(command) = &task.command {
         checks::command(command).map_err(|e| format!("Task's `CommandInfo` is invalid: {e}"))?;
     }
-    Ok(())
+    if let Some(container) = &task.container {
+        checks::container(container)
+            .map_err(|e| format!("Task's `ContainerInfo` is invalid: {e}"))?;
+    }
+    checks::limits(task)
 }
 
 /// Mesos's `validateExecutor` for LAUNCH: the executor, its compatibility with a running
@@ -105,6 +113,17 @@ fn executor_of(task: &v1::TaskInfo, e: &v1::ExecutorInfo, books: &Books<'_>) -> 
     if e.command.is_none() {
         return Err("'ExecutorInfo.command' must be set".into());
     }
+    if e.resources.iter().any(|r| r.shared.is_some()) {
+        return Err(format!(
+            "Executor resources {} should not contain any shared resources",
+            resource::text(&e.resources)
+        ));
+    }
+    if checks::share_cgroups(e.container.as_ref()) == Some(true) {
+        return Err(
+            "The 'share_cgroups' field cannot be set to 'true' on executor containers".into(),
+        );
+    }
     let mut total = task.resources.clone();
     total.extend(e.resources.iter().cloned());
     resource::master(&total)
@@ -116,8 +135,150 @@ fn executor_of(task: &v1::TaskInfo, e: &v1::ExecutorInfo, books: &Books<'_>) -> 
             resource::text(&e.resources)
         ));
     }
+    resource::owned(
+        &total,
+        "Task and its executor use",
+        "Task and its executor mix",
+    )
+}
+
+/// Mesos's `task::group::validate` for a LAUNCH_GROUP whose tasks passed [`fields`]
+/// (with the group's executor copied into each task without one): the per-task group
+/// rules, then the executor's. The resources needed from the offer are checked by the
+/// caller.
+pub(crate) fn group(
+    tasks: &[v1::TaskInfo],
+    e: &v1::ExecutorInfo,
+    books: &Books<'_>,
+) -> Result<(), String> {
+    for task in tasks {
+        let prefix = |m: String| format!("Task '{}' is invalid: {m}", task.task_id.value);
+        if task
+            .container
+            .as_ref()
+            .is_some_and(|c| !c.network_infos.is_empty())
+            && task.health_check.as_ref().is_some_and(|h| {
+                matches!(
+                    h.r#type.map(v1::health_check::Type::try_from),
+                    Some(Ok(
+                        v1::health_check::Type::Http | v1::health_check::Type::Tcp
+                    ))
+                )
+            })
+        {
+            return Err(prefix(
+                "HTTP and TCP health checks are not supported for nested containers not joining parent's network".into(),
+            ));
+        }
+        if checks::is_docker(task.container.as_ref()) {
+            return Err(prefix(
+                "Docker ContainerInfo is not supported on the task".into(),
+            ));
+        }
+        if !task.limits.is_empty() && checks::share_cgroups(task.container.as_ref()) != Some(false)
+        {
+            return Err(prefix(
+                "Resource limits may only be set for tasks within a task group when the 'share_cgroups' field is set to 'false'.".into(),
+            ));
+        }
+    }
+    executor::executor(e, books.framework_id)?;
+    if let Some(running) = books.running_executor {
+        executor::compatible(running, e)?;
+    }
+    match e.r#type.map(v1::executor_info::Type::try_from) {
+        None => return Err("'ExecutorInfo.type' must be set".into()),
+        Some(Ok(v1::executor_info::Type::Unknown) | Err(_)) => {
+            return Err("Unknown executor type".into());
+        }
+        Some(Ok(_)) => {}
+    }
+    if checks::is_docker(e.container.as_ref()) {
+        return Err("Docker ContainerInfo is not supported on the executor".into());
+    }
+    for task in tasks {
+        if let Some(own) = &task.executor
+            && executor::compatible(e, own).is_err()
+        {
+            return Err(format!(
+                "The `ExecutorInfo` of task '{}' is different from executor '{}'",
+                task.task_id.value, e.executor_id.value
+            ));
+        }
+    }
+    let amount = |name: &str| -> Option<f64> {
+        e.resources
+            .iter()
+            .filter(|r| r.name == name)
+            .filter_map(|r| r.scalar.map(|s| s.value))
+            .reduce(|a, b| a + b)
+    };
+    let shown = |v: Option<f64>, unit: &str| v.map_or("None".to_string(), |v| format!("{v}{unit}"));
+    let eid = &e.executor_id.value;
+    let cpus = amount("cpus");
+    if cpus.is_none_or(|c| c < MIN_CPUS) {
+        return Err(format!(
+            "Executor '{eid}' uses less CPUs ({}) than the minimum required ({MIN_CPUS})",
+            shown(cpus, "")
+        ));
+    }
+    let mem = amount("mem");
+    if mem.is_none_or(|m| m < MIN_MEM_MB) {
+        return Err(format!(
+            "Executor '{eid}' uses less memory ({}) than the minimum required ({MIN_MEM_MB}MB)",
+            shown(mem, "MB")
+        ));
+    }
+    if amount("disk").is_none() {
+        return Err(format!("Executor '{eid}' uses no disk"));
+    }
+    let mut total = e.resources.clone();
+    for task in tasks {
+        total.extend(task.resources.iter().cloned());
+    }
+    resource::owned(
+        &total,
+        "Task group and executor use",
+        "Task group and executor mix",
+    )?;
+    let overlapping = tasks.iter().enumerate().any(|(i, a)| {
+        resource::overlap(&a.resources, &e.resources)
+            || tasks[i + 1..]
+                .iter()
+                .any(|b| resource::overlap(&a.resources, &b.resources))
+    });
+    if overlapping {
+        let each: Vec<String> = tasks.iter().map(|t| resource::text(&t.resources)).collect();
+        return Err(format!(
+            "There are overlapping resources in the task group's task resources [ {} ] and/or executor resources {}",
+            each.join(", "),
+            resource::text(&e.resources)
+        ));
+    }
+    if let Some(command) = &e.command {
+        checks::command(command)
+            .map_err(|m| format!("Executor '{eid}'contains an invalid command: {m}"))?;
+    }
+    if checks::share_cgroups(e.container.as_ref()) == Some(true) {
+        return Err(
+            "The 'share_cgroups' field cannot be set to 'true' on executor containers".into(),
+        );
+    }
+    let shares: Vec<bool> = tasks
+        .iter()
+        .map(|t| checks::share_cgroups(t.container.as_ref()).unwrap_or(true))
+        .collect();
+    if shares.windows(2).any(|w| w[0] != w[1]) {
+        return Err("If set, the value of 'share_cgroups' must be the same for all tasks in each task group and under a single executor".into());
+    }
     Ok(())
 }
+
+/// The least CPUs of a task group's executor (Mesos's `MIN_CPUS`).
+const MIN_CPUS: f64 = 0.01;
+
+/// The least memory of a task group's executor, in MB (Mesos's `MIN_MEM`).
+const MIN_MEM_MB: f64 = 32.0;
 
 #[cfg(test)]
 mod tests {
@@ -293,6 +454,157 @@ mod tests {
         assert_eq!(
             validate(&t).unwrap_err(),
             "There are overlapping resources in the task resources cpus:1; ports:[31000-31000] and executor resources ports:[31000-31000]"
+        );
+    }
+
+    #[test]
+    fn container_limits_and_cgroups_rules_follow_mesos() {
+        let docker = v1::ContainerInfo {
+            r#type: v1::container_info::Type::Docker as i32,
+            ..Default::default()
+        };
+        let volume = v1::ContainerInfo {
+            r#type: v1::container_info::Type::Mesos as i32,
+            volumes: vec![v1::Volume {
+                container_path: "/data".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let separate = v1::ContainerInfo {
+            r#type: v1::container_info::Type::Mesos as i32,
+            linux_info: Some(v1::LinuxInfo {
+                share_cgroups: Some(false),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let limit = |name: &str, value: f64| {
+            [(name.to_string(), v1::value::Scalar { value })]
+                .into_iter()
+                .collect()
+        };
+        let cases: Vec<(v1::TaskInfo, &str)> = vec![
+            (
+                v1::TaskInfo {
+                    container: Some(docker),
+                    ..command_task()
+                },
+                "Task's `ContainerInfo` is invalid: DockerInfo 'docker' is not set for DOCKER typed ContainerInfo",
+            ),
+            (
+                v1::TaskInfo {
+                    container: Some(volume),
+                    ..command_task()
+                },
+                "Task's `ContainerInfo` is invalid: Invalid volume: Only one of them should be set: 'host_path', 'image' and 'source'",
+            ),
+            (
+                v1::TaskInfo {
+                    limits: limit("disk", 1.0),
+                    ..command_task()
+                },
+                "Only cpus and mem may be included in a task's resource limits",
+            ),
+            (
+                v1::TaskInfo {
+                    limits: limit("cpus", 0.5),
+                    ..command_task()
+                },
+                "The cpu limit must be greater than or equal to the cpu request",
+            ),
+            (
+                v1::TaskInfo {
+                    container: Some(separate),
+                    ..command_task()
+                },
+                "Only tasks in a task group may have 'share_cgroups' set to 'false'",
+            ),
+        ];
+        for (t, message) in cases {
+            assert_eq!(validate(&t).unwrap_err(), message);
+        }
+        let fine = v1::TaskInfo {
+            limits: limit("cpus", 2.0),
+            ..command_task()
+        };
+        assert!(validate(&fine).is_ok());
+    }
+
+    #[test]
+    fn task_groups_need_a_typed_executor_with_minimum_resources() {
+        let books = Books {
+            framework_id: "f",
+            agent_id: "a1",
+            is_duplicate: &|_| false,
+            running_executor: None,
+        };
+        let executor = v1::ExecutorInfo {
+            r#type: Some(v1::executor_info::Type::Default as i32),
+            executor_id: v1::ExecutorId { value: "e".into() },
+            framework_id: Some(v1::FrameworkId { value: "f".into() }),
+            resources: Resources::parse("cpus:0.1;mem:32;disk:10")
+                .unwrap()
+                .into_vec(),
+            ..Default::default()
+        };
+        let tasks = vec![v1::TaskInfo {
+            command: None,
+            ..command_task()
+        }];
+        assert!(group(&tasks, &executor, &books).is_ok());
+        let cases = [
+            (
+                v1::ExecutorInfo {
+                    r#type: None,
+                    ..executor.clone()
+                },
+                "'ExecutorInfo.type' must be set",
+            ),
+            (
+                v1::ExecutorInfo {
+                    resources: Resources::parse("cpus:0.001;mem:32;disk:10")
+                        .unwrap()
+                        .into_vec(),
+                    ..executor.clone()
+                },
+                "Executor 'e' uses less CPUs (0.001) than the minimum required (0.01)",
+            ),
+            (
+                v1::ExecutorInfo {
+                    resources: Resources::parse("cpus:0.1;disk:10").unwrap().into_vec(),
+                    ..executor.clone()
+                },
+                "Executor 'e' uses less memory (None) than the minimum required (32MB)",
+            ),
+            (
+                v1::ExecutorInfo {
+                    resources: Resources::parse("cpus:0.1;mem:32").unwrap().into_vec(),
+                    ..executor.clone()
+                },
+                "Executor 'e' uses no disk",
+            ),
+        ];
+        for (e, message) in cases {
+            assert_eq!(group(&tasks, &e, &books).unwrap_err(), message);
+        }
+        let mut other = tasks.clone();
+        other[0].executor = Some(v1::ExecutorInfo {
+            name: Some("another".into()),
+            ..executor.clone()
+        });
+        assert_eq!(
+            group(&other, &executor, &books).unwrap_err(),
+            "The `ExecutorInfo` of task 't1' is different from executor 'e'"
+        );
+        let mut docker = tasks.clone();
+        docker[0].container = Some(v1::ContainerInfo {
+            r#type: v1::container_info::Type::Docker as i32,
+            ..Default::default()
+        });
+        assert_eq!(
+            group(&docker, &executor, &books).unwrap_err(),
+            "Task 't1' is invalid: Docker ContainerInfo is not supported on the task"
         );
     }
 }
