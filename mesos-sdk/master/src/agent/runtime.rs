@@ -14,7 +14,7 @@ use super::config::AgentConfig;
 use super::process::{self, Exit, LaunchSpec, ProcessControl};
 use super::protocol::{FromAgent, ToAgent};
 use super::status::{self, NewStatus};
-use super::updates::{StatusUpdates, is_terminal, task_key};
+use super::updates::{StatusUpdates, task_key};
 use super::user::{self, RunAs, SandboxError};
 use mesos_sdk::v1;
 use mesos_sdk::v1::executor::{Event, event};
@@ -78,6 +78,15 @@ struct ExecTask {
     launched: bool,
     /// Latest state reported for the task (`None` before the first update).
     state: Option<i32>,
+}
+
+impl ExecTask {
+    /// Whether the task's latest reported state is terminal (Mesos's
+    /// `isTerminalState`); a task with no update yet is not.
+    fn is_terminal(&self) -> bool {
+        self.state
+            .is_some_and(|s| v1::TaskState::try_from(s).is_ok_and(v1::TaskState::is_terminal))
+    }
 }
 
 struct Executor {
@@ -977,7 +986,7 @@ impl Runtime {
         let mut unfinished: Vec<&String> = executor
             .tasks
             .iter()
-            .filter(|(_, t)| !t.state.is_some_and(is_terminal))
+            .filter(|(_, t)| !t.is_terminal())
             .map(|(tid, _)| tid)
             .collect();
         unfinished.sort();

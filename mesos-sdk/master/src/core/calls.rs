@@ -3,7 +3,7 @@
 use tokio::time::Instant;
 use tracing::debug;
 
-use super::{Core, events, is_terminal, roles_of};
+use super::{Core, events, roles_of};
 use crate::agent::protocol::ToAgent;
 use crate::http::ApiError;
 use mesos_sdk::v1;
@@ -170,7 +170,7 @@ impl Core {
             let done = fw
                 .tasks
                 .get(task_id)
-                .is_some_and(|t| is_terminal(t.task.state) && t.task.status_update_uuid.is_none());
+                .is_some_and(|t| t.is_terminal() && t.task.status_update_uuid.is_none());
             if done {
                 fw.tasks.remove(task_id);
             }
@@ -182,7 +182,7 @@ impl Core {
             return;
         };
         match fw.tasks.get(&kill.task_id.value) {
-            Some(task) if !is_terminal(task.task.state) => {
+            Some(task) if !task.is_terminal() => {
                 if let Some(agent) = self.agents.get(&task.task.agent_id.value) {
                     let _ = agent.sender.send(ToAgent::KillTask {
                         framework_id: v1::FrameworkId {

@@ -76,7 +76,7 @@ impl Framework {
     /// Resources held by tasks and executors.
     pub(crate) fn used(&self) -> Resources {
         let mut used = Resources::new();
-        for task in self.tasks.values().filter(|t| !is_terminal(t.task.state)) {
+        for task in self.tasks.values().filter(|t| !t.is_terminal()) {
             used += Resources::from(task.task.resources.clone());
         }
         for executor in self.executors.values() {
@@ -110,6 +110,14 @@ pub(crate) struct Task {
     pub(crate) task: v1::Task,
     /// The latest status (what reconciliation answers).
     pub(crate) latest: Option<v1::TaskStatus>,
+}
+
+impl Task {
+    /// Whether the task's state is terminal (Mesos's `isTerminalState`): its resources
+    /// are released. An unknown state number is not terminal.
+    pub(crate) fn is_terminal(&self) -> bool {
+        v1::TaskState::try_from(self.task.state).is_ok_and(v1::TaskState::is_terminal)
+    }
 }
 
 /// An agent registered with the master.
@@ -176,23 +184,6 @@ pub(crate) struct Core {
     next_agent: u64,
     /// Set when allocation should run at once.
     pub(crate) allocation_wanted: bool,
-}
-
-/// Terminal task states: their resources are released.
-pub(crate) fn is_terminal(state: i32) -> bool {
-    use v1::TaskState::*;
-    [
-        TaskFinished,
-        TaskFailed,
-        TaskKilled,
-        TaskError,
-        TaskLost,
-        TaskDropped,
-        TaskGone,
-        TaskGoneByOperator,
-    ]
-    .iter()
-    .any(|s| *s as i32 == state)
 }
 
 /// What a successful SUBSCRIBE hands to the HTTP layer.
@@ -431,7 +422,7 @@ impl Core {
         let mut agents: HashSet<String> = fw
             .tasks
             .values()
-            .filter(|t| !is_terminal(t.task.state))
+            .filter(|t| !t.is_terminal())
             .map(|t| t.task.agent_id.value.clone())
             .collect();
         agents.extend(fw.executors.keys().map(|(a, _)| a.clone()));
@@ -444,11 +435,7 @@ impl Core {
                 });
             }
         }
-        let killed = fw
-            .tasks
-            .values()
-            .filter(|t| !is_terminal(t.task.state))
-            .count();
+        let killed = fw.tasks.values().filter(|t| !t.is_terminal()).count();
         self.counters.tasks_killed += killed as u64;
         // Everything it held (tasks, executors) goes back to the agents.
         self.alloc.remove_framework(framework_id);
