@@ -11,11 +11,11 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::{info, warn};
 
-use crate::MasterConfig;
 use crate::agent::protocol::{FromAgent, ToAgent};
 use crate::agent::remote::{
     AgentRegistration, AgentRegistry, RegistrationError, RemoteOptions, master_routes_with,
 };
+use crate::config::MasterConfig;
 use crate::core::Core;
 use crate::state::MasterState;
 use mesos_sdk::v1;

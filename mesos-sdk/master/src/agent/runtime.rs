@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::config::AgentConfig;
+use super::error::AgentError;
 use super::process::{self, Exit, LaunchSpec, ProcessControl};
 use super::protocol::{FromAgent, ToAgent};
 use super::status::{self, NewStatus};
@@ -638,7 +639,7 @@ impl Runtime {
         env: Vec<(String, String)>,
         sandbox: &std::path::Path,
         run_as: Option<RunAs>,
-    ) -> Result<ProcessControl, super::AgentError> {
+    ) -> Result<ProcessControl, AgentError> {
         let internal = self.internal.clone();
         process::launch(
             LaunchSpec {

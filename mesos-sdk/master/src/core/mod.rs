@@ -3,7 +3,9 @@
 
 mod accept;
 mod agents;
+mod answer;
 mod calls;
+mod error;
 pub(crate) mod events;
 mod offers;
 mod snapshot;
@@ -11,19 +13,19 @@ mod validate;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use tokio::time::{Duration, Instant};
 use tracing::{debug, info};
 
-use crate::MasterConfig;
 use crate::agent::protocol::ToAgent;
 use crate::allocator::{Allocator, AllocatorConfig};
-use crate::http::ApiError;
+use crate::config::MasterConfig;
 use mesos_sdk::resources::Resources;
 use mesos_sdk::v1;
 use mesos_sdk::v1::scheduler::Event;
 
-pub(crate) use calls::Answer;
+pub(crate) use answer::{Answer, Subscription};
+pub(crate) use error::CallError;
 pub use snapshot::{AgentState, FrameworkState, MasterState, ResourceSummary, TaskState};
 
 /// How many removed framework ids the master remembers, to refuse their SUBSCRIBE.
@@ -186,13 +188,6 @@ pub(crate) struct Core {
     pub(crate) allocation_wanted: bool,
 }
 
-/// What a successful SUBSCRIBE hands to the HTTP layer.
-pub(crate) struct Subscription {
-    pub(crate) framework_id: String,
-    pub(crate) stream_id: String,
-    pub(crate) events: UnboundedReceiver<Event>,
-}
-
 impl Core {
     pub(crate) fn new(config: MasterConfig, master_info: v1::MasterInfo) -> Self {
         let mut alloc = Allocator::with_config(
@@ -351,17 +346,17 @@ impl Core {
         &self,
         framework_id: &str,
         stream_id: Option<&str>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), CallError> {
         let fw = self
             .frameworks
             .get(framework_id)
-            .ok_or(ApiError::UnknownFramework)?;
+            .ok_or(CallError::UnknownFramework)?;
         let Some(stream) = &fw.stream else {
-            return Err(ApiError::NotSubscribed);
+            return Err(CallError::NotSubscribed);
         };
-        let given = stream_id.ok_or(ApiError::MissingStreamId)?;
+        let given = stream_id.ok_or(CallError::MissingStreamId)?;
         if given != stream.id {
-            return Err(ApiError::WrongStreamId {
+            return Err(CallError::WrongStreamId {
                 given: given.to_string(),
                 framework_id: framework_id.to_string(),
             });
