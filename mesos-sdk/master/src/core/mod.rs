@@ -8,7 +8,7 @@ mod calls;
 mod error;
 pub(crate) mod events;
 mod offers;
-mod snapshot;
+pub(crate) mod snapshot;
 mod validate;
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -26,7 +26,6 @@ use mesos_sdk::v1::scheduler::Event;
 
 pub(crate) use answer::{Answer, Subscription};
 pub(crate) use error::CallError;
-pub use snapshot::{AgentState, FrameworkState, MasterState, ResourceSummary, TaskState};
 
 /// How many removed framework ids the master remembers, to refuse their SUBSCRIBE.
 const REMEMBERED_REMOVED_FRAMEWORKS: usize = 1000;

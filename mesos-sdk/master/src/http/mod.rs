@@ -12,7 +12,7 @@ use axum::routing::{any, get};
 
 pub use status::ApiError;
 
-use crate::server::Shared;
+use crate::shared::Shared;
 
 /// The router serving every endpoint of the master.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {

@@ -13,7 +13,7 @@ use tokio::time::{Instant, Interval, MissedTickBehavior};
 use super::status::ApiError;
 use crate::core::events;
 use crate::core::{Answer, CallError, Subscription};
-use crate::server::Shared;
+use crate::shared::Shared;
 use mesos_sdk::codec::{Encoding, recordio};
 use mesos_sdk::v1::scheduler::{Call, Event, call};
 
