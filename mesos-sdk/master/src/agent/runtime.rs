@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::http::StatusCode;
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -21,20 +20,19 @@ use mesos_sdk::v1;
 use mesos_sdk::v1::executor::{Event, event};
 use mesos_sdk::v1::task_status::{Reason, Source};
 
-/// An executor API call refused, with the HTTP status Mesos's agent would answer.
-#[derive(Debug)]
-pub(crate) struct Rejection {
-    pub status: StatusCode,
-    pub message: String,
-}
-
-impl Rejection {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Rejection {
-            status,
-            message: message.into(),
-        }
-    }
+/// Why the agent refuses an executor's call (the executor API answers each with its
+/// status; the messages are Mesos's agent's).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum Rejection {
+    /// The call names a framework the agent does not know.
+    #[error("Framework cannot be found")]
+    UnknownFramework,
+    /// The call names an executor the agent does not run for the framework.
+    #[error("Executor cannot be found")]
+    UnknownExecutor,
+    /// The executor has not subscribed (or its connection is gone).
+    #[error("Executor is not subscribed")]
+    NotSubscribed,
 }
 
 /// Why a custom executor was not started.
@@ -1079,12 +1077,12 @@ impl Runtime {
         let framework = self
             .frameworks
             .get_mut(&call.framework_id.value)
-            .ok_or_else(|| Rejection::new(StatusCode::BAD_REQUEST, "Framework cannot be found"))?;
+            .ok_or(Rejection::UnknownFramework)?;
         let info = framework.info.clone();
         let executor = framework
             .executors
             .get_mut(&call.executor_id.value)
-            .ok_or_else(|| Rejection::new(StatusCode::BAD_REQUEST, "Executor cannot be found"))?;
+            .ok_or(Rejection::UnknownExecutor)?;
         Ok((info, executor))
     }
 
@@ -1094,10 +1092,7 @@ impl Runtime {
     ) -> Result<&mut Executor, Rejection> {
         let (_, executor) = self.find_executor(call)?;
         if executor.stream.is_none() {
-            return Err(Rejection::new(
-                StatusCode::FORBIDDEN,
-                "Executor is not subscribed",
-            ));
+            return Err(Rejection::NotSubscribed);
         }
         Ok(executor)
     }

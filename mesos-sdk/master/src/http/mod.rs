@@ -3,7 +3,7 @@
 
 mod readonly;
 mod scheduler;
-mod status;
+pub(crate) mod status;
 
 use std::sync::Arc;
 
