@@ -1,5 +1,7 @@
 //! The master's HTTP endpoints: `POST /api/v1/scheduler` and the read-only JSON
-//! endpoints (`/state`, `/metrics/snapshot`, `/health`).
+//! endpoints (`/state`, `/metrics/snapshot`, `/health`), and the status table
+//! (`status`) every endpoint answers its errors through, the agents' executor API
+//! included.
 
 mod readonly;
 mod scheduler;
