@@ -37,6 +37,7 @@ mod config;
 mod core;
 pub mod http;
 mod server;
+mod shared;
 pub mod state;
 
 pub use cluster::{ClusterError, LocalCluster, LocalClusterBuilder};

@@ -1,22 +1,23 @@
 //! The running master: its HTTP server, its timers, and the agents' event loop.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use thiserror::Error;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::{info, warn};
 
-use crate::MasterConfig;
 use crate::agent::protocol::{FromAgent, ToAgent};
 use crate::agent::remote::{
     AgentRegistration, AgentRegistry, RegistrationError, RemoteOptions, master_routes_with,
 };
+use crate::config::MasterConfig;
 use crate::core::Core;
+use crate::shared::Shared;
 use crate::state::MasterState;
 use mesos_sdk::v1;
 
@@ -36,15 +37,6 @@ pub enum MasterError {
     /// The bound socket's address could not be read.
     #[error("cannot read the listening address: {0}")]
     LocalAddr(#[source] std::io::Error),
-}
-
-/// State shared by the HTTP handlers, the timer loop and the agents' event loop.
-pub(crate) struct Shared {
-    core: Mutex<Core>,
-    wake: Notify,
-    pub(crate) config: MasterConfig,
-    /// Where agents' reports go.
-    agent_events: UnboundedSender<(String, FromAgent)>,
 }
 
 /// The master's side of remote agents (`master::agent::remote`): registrations become
@@ -74,27 +66,6 @@ impl AgentRegistry for Registry {
     async fn disconnected(&self, agent_id: &str) {
         info!(agent = %agent_id, "remote agent disconnected; waiting for it to re-register");
         self.0.wake.notify_one();
-    }
-}
-
-impl Shared {
-    /// Runs `f` on the books under the lock, then wakes the allocation loop when the
-    /// change asks for it. Never hold the lock across an await.
-    pub(crate) fn with_core<R>(&self, f: impl FnOnce(&mut Core) -> R) -> R {
-        let mut core = self.core.lock().unwrap_or_else(|p| p.into_inner());
-        let result = f(&mut core);
-        if core.allocation_wanted {
-            self.wake.notify_one();
-        }
-        result
-    }
-
-    pub(crate) fn snapshot(&self) -> MasterState {
-        self.with_core(|c| c.snapshot())
-    }
-
-    pub(crate) fn metrics(&self) -> serde_json::Map<String, serde_json::Value> {
-        self.with_core(|c| c.metrics())
     }
 }
 
@@ -136,12 +107,8 @@ impl Master {
             ..Default::default()
         };
         let (agent_events, mut events_rx) = unbounded_channel::<(String, FromAgent)>();
-        let shared = Arc::new(Shared {
-            core: Mutex::new(Core::new(config.clone(), master_info)),
-            wake: Notify::new(),
-            config,
-            agent_events: agent_events.clone(),
-        });
+        let core = Core::new(config.clone(), master_info);
+        let shared = Arc::new(Shared::new(core, config, agent_events.clone()));
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();
         tasks.push(tokio::spawn(timer_loop(shared.clone(), stop_rx.clone())));

@@ -2,7 +2,9 @@
 //! Mesos's agent: 405 for other methods, 400 for a missing `Content-Type`, a malformed
 //! or invalid call, or an unknown framework/executor; 415 for other media types; 406
 //! when SUBSCRIBE's `Accept` allows neither JSON nor protobuf; 403 for calls from an
-//! executor that has not subscribed; 413 for bodies over the configured limit.
+//! executor that has not subscribed; 413 for bodies over the configured limit. The
+//! statuses and messages are the status table's ([`ExecutorApiError`]); the agent's
+//! runtime refuses calls with its own [`Rejection`].
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -16,6 +18,7 @@ use axum::routing::any;
 use tokio::sync::{mpsc, oneshot};
 
 use super::runtime::{Internal, Rejection, validate_status};
+use crate::http::status::ExecutorApiError;
 use mesos_sdk::codec::Encoding;
 use mesos_sdk::codec::recordio::encode_record_vec;
 use mesos_sdk::v1::executor::{Call, Event, call, event};
@@ -41,107 +44,89 @@ pub(crate) fn router(
         .with_state(ApiState { runtime, heartbeat })
 }
 
-fn reply(status: StatusCode, message: impl Into<String>) -> Response {
-    let message = message.into();
-    if status.is_client_error() {
-        tracing::debug!(%status, %message, "executor call rejected");
-    }
-    (status, message).into_response()
-}
-
-impl IntoResponse for Rejection {
-    fn into_response(self) -> Response {
-        reply(self.status, self.message)
-    }
-}
-
 async fn handle(
     State(state): State<ApiState>,
     method: Method,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if method != Method::POST {
-        let mut response = reply(
-            StatusCode::METHOD_NOT_ALLOWED,
-            format!("Expecting 'POST', received '{method}'"),
-        );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
-        return response;
+    match serve(&state, method, &headers, &body).await {
+        Ok(response) => response,
+        Err(error) => {
+            if error.status().is_client_error() {
+                tracing::debug!(status = %error.status(), message = %error, "executor call rejected");
+            }
+            error.into_response()
+        }
     }
-    let Some(content_type) = headers.get(header::CONTENT_TYPE) else {
-        return reply(
-            StatusCode::BAD_REQUEST,
-            "Expecting 'Content-Type' to be present",
-        );
-    };
-    let Some(encoding) = content_type
+}
+
+/// The runtime's refusals are answered as the endpoint's errors of the same name
+/// (their statuses are in the status table).
+impl From<Rejection> for ExecutorApiError {
+    fn from(rejection: Rejection) -> Self {
+        match rejection {
+            Rejection::UnknownFramework => ExecutorApiError::UnknownFramework,
+            Rejection::UnknownExecutor => ExecutorApiError::UnknownExecutor,
+            Rejection::NotSubscribed => ExecutorApiError::NotSubscribed,
+        }
+    }
+}
+
+async fn serve(
+    state: &ApiState,
+    method: Method,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, ExecutorApiError> {
+    if method != Method::POST {
+        return Err(ExecutorApiError::MethodNotAllowed(method.to_string()));
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .ok_or(ExecutorApiError::MissingContentType)?;
+    let encoding = content_type
         .to_str()
         .ok()
         .and_then(Encoding::from_media_type)
-    else {
-        return reply(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Expecting 'Content-Type' of application/json or application/x-protobuf",
-        );
-    };
-    let call: Call = match encoding.decode_strict(&body) {
-        Ok(call) => call,
-        Err(e) => {
-            return reply(
-                StatusCode::BAD_REQUEST,
-                format!("Failed to parse body into Call: {e}"),
-            );
-        }
-    };
-    if let Err(message) = validate_call(&call) {
-        return reply(
-            StatusCode::BAD_REQUEST,
-            format!("Failed to validate Executor::Call: {message}"),
-        );
-    }
-    match call.r#type() {
+        .ok_or(ExecutorApiError::UnsupportedMediaType)?;
+    let call: Call = encoding
+        .decode_strict(body)
+        .map_err(|e| ExecutorApiError::Malformed(e.to_string()))?;
+    validate_call(&call).map_err(ExecutorApiError::Invalid)?;
+    Ok(match call.r#type() {
         call::Type::Subscribe => {
             let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
             // Mesos defaults to JSON when every media type is acceptable.
-            let Some(accept) = Encoding::from_accept(accept, Encoding::Json) else {
-                return reply(
-                    StatusCode::NOT_ACCEPTABLE,
-                    "Expecting 'Accept' to allow 'application/x-protobuf' or 'application/json'",
-                );
-            };
-            match ask(&state, |tx| Internal::Subscribe(call, tx)).await {
-                Ok(events) => stream_response(events, accept, state.heartbeat),
-                Err(rejection) => rejection.into_response(),
-            }
+            let accept = Encoding::from_accept(accept, Encoding::Json)
+                .ok_or(ExecutorApiError::NotAcceptable)?;
+            let events = ask(state, |tx| Internal::Subscribe(call, tx)).await?;
+            stream_response(events, accept, state.heartbeat)
         }
         call::Type::Heartbeat => StatusCode::ACCEPTED.into_response(),
-        call::Type::Update => accepted(ask(&state, |tx| Internal::Update(call, tx)).await),
-        call::Type::Message => accepted(ask(&state, |tx| Internal::Message(call, tx)).await),
-        call::Type::Unknown => reply(StatusCode::NOT_IMPLEMENTED, "Unknown call type"),
-    }
+        call::Type::Update => {
+            ask(state, |tx| Internal::Update(call, tx)).await?;
+            StatusCode::ACCEPTED.into_response()
+        }
+        call::Type::Message => {
+            ask(state, |tx| Internal::Message(call, tx)).await?;
+            StatusCode::ACCEPTED.into_response()
+        }
+        call::Type::Unknown => return Err(ExecutorApiError::NotImplemented),
+    })
 }
 
-fn accepted(result: Result<(), Rejection>) -> Response {
-    match result {
-        Ok(()) => StatusCode::ACCEPTED.into_response(),
-        Err(rejection) => rejection.into_response(),
-    }
-}
-
+/// Hands a call to the agent's event loop and waits for its answer.
 async fn ask<T>(
     state: &ApiState,
     make: impl FnOnce(oneshot::Sender<Result<T, Rejection>>) -> Internal,
-) -> Result<T, Rejection> {
+) -> Result<T, ExecutorApiError> {
     let (tx, rx) = oneshot::channel();
-    let stopped = || Rejection {
-        status: StatusCode::SERVICE_UNAVAILABLE,
-        message: "Agent is shutting down".into(),
-    };
-    state.runtime.send(make(tx)).map_err(|_| stopped())?;
-    rx.await.map_err(|_| stopped())?
+    state
+        .runtime
+        .send(make(tx))
+        .map_err(|_| ExecutorApiError::ShuttingDown)?;
+    Ok(rx.await.map_err(|_| ExecutorApiError::ShuttingDown)??)
 }
 
 /// Checks a call's shape as Mesos's `validateExecutorCall` does.
@@ -197,4 +182,22 @@ fn stream_response(
         .header(header::CONTENT_TYPE, encoding.content_type())
         .body(Body::from_stream(stream))
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The runtime's messages and the endpoint's are the same text, Mesos's agent's.
+    #[test]
+    fn rejections_keep_their_message_on_the_wire() {
+        for rejection in [
+            Rejection::UnknownFramework,
+            Rejection::UnknownExecutor,
+            Rejection::NotSubscribed,
+        ] {
+            let message = rejection.to_string();
+            assert_eq!(ExecutorApiError::from(rejection).to_string(), message);
+        }
+    }
 }

@@ -17,23 +17,6 @@ pub(crate) fn task_key(framework_id: &v1::FrameworkId, task_id: &v1::TaskId) -> 
     (framework_id.value.clone(), task_id.value.clone())
 }
 
-/// Whether a task state is terminal (no further updates follow it).
-pub(crate) fn is_terminal(state: i32) -> bool {
-    use v1::TaskState as S;
-    [
-        S::TaskFinished,
-        S::TaskFailed,
-        S::TaskKilled,
-        S::TaskError,
-        S::TaskLost,
-        S::TaskDropped,
-        S::TaskGone,
-        S::TaskGoneByOperator,
-    ]
-    .iter()
-    .any(|s| *s as i32 == state)
-}
-
 struct Stream {
     framework_id: v1::FrameworkId,
     pending: VecDeque<v1::TaskStatus>,
@@ -118,7 +101,7 @@ impl StatusUpdates {
         }
         let status = stream.pending.pop_front().expect("head checked above");
         stream.acknowledged.insert(Bytes::copy_from_slice(uuid));
-        let task_done = is_terminal(status.state) && stream.pending.is_empty();
+        let task_done = status.is_terminal() && stream.pending.is_empty();
         let next = stream.pending.front().cloned();
         stream.interval = self.first_retry;
         stream.due = next.as_ref().map(|_| now + stream.interval);

@@ -9,8 +9,9 @@ use thiserror::Error;
 use tracing::warn;
 
 use crate::agent::{AgentConfig, AgentHandle, spawn};
+use crate::config::MasterConfig;
+use crate::server::{Master, MasterError};
 use crate::state::MasterState;
-use crate::{Master, MasterConfig, MasterError};
 use mesos_sdk::v1;
 
 /// Why a local cluster could not start.

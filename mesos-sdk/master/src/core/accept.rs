@@ -7,7 +7,7 @@ use tokio::time::Instant;
 use tracing::{info, warn};
 
 use super::validate::{self, Books, OfferOwner};
-use super::{Core, Executor, Task, events, is_terminal};
+use super::{Core, Executor, Task, events};
 use crate::agent::protocol::ToAgent;
 use mesos_sdk::resources::Resources;
 use mesos_sdk::v1;
@@ -326,7 +326,7 @@ impl Core {
         self.frameworks
             .get(fw_id)
             .and_then(|f| f.tasks.get(task_id))
-            .is_some_and(|t| !is_terminal(t.task.state) || t.task.status_update_uuid.is_some())
+            .is_some_and(|t| !t.is_terminal() || t.task.status_update_uuid.is_some())
     }
 
     /// The executor the agent runs under this id for the framework, if any.

@@ -4,7 +4,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 use tracing::{info, warn};
 
-use super::{Agent, Core, events, is_terminal};
+use super::{Agent, Core, events};
 use crate::agent::protocol::{FromAgent, ToAgent};
 use mesos_sdk::resources::Resources;
 use mesos_sdk::v1;
@@ -82,7 +82,7 @@ impl Core {
             fw.executors.retain(|(a, _), _| a != agent_id);
             let mut lost = Vec::new();
             for task in fw.tasks.values_mut() {
-                if task.task.agent_id.value == agent_id && !is_terminal(task.task.state) {
+                if task.task.agent_id.value == agent_id && !task.is_terminal() {
                     let status = events::master_status(
                         task.task.task_id.clone(),
                         v1::TaskState::TaskLost,
@@ -170,12 +170,12 @@ impl Core {
             return;
         };
         if let Some(task) = fw.tasks.get_mut(&status.task_id.value) {
-            let was_terminal = is_terminal(task.task.state);
+            let was_terminal = task.is_terminal();
             task.task.state = status.state;
             task.task.status_update_state = Some(status.state);
             task.task.status_update_uuid = status.uuid.clone();
             task.latest = Some(status.clone());
-            if is_terminal(status.state) && !was_terminal {
+            if status.is_terminal() && !was_terminal {
                 self.alloc.recover(
                     &framework_id.value,
                     agent_id,

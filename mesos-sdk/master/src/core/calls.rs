@@ -3,24 +3,12 @@
 use tokio::time::Instant;
 use tracing::debug;
 
-use super::{Core, events, is_terminal, roles_of};
+use super::answer::Answer;
+use super::error::CallError;
+use super::{Core, events, roles_of};
 use crate::agent::protocol::ToAgent;
-use crate::http::ApiError;
 use mesos_sdk::v1;
 use mesos_sdk::v1::scheduler::{Call, call};
-
-/// How a handled call is answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Answer {
-    /// 202 Accepted.
-    Accepted,
-    /// 200 OK (UPDATE_FRAMEWORK).
-    Ok,
-}
-
-fn missing(what: &str) -> ApiError {
-    ApiError::Invalid(format!("Expecting '{what}' to be present"))
-}
 
 impl Core {
     /// Handles an authorized call of framework `fw_id`.
@@ -29,7 +17,7 @@ impl Core {
         fw_id: &str,
         call: Call,
         now: Instant,
-    ) -> Result<Answer, ApiError> {
+    ) -> Result<Answer, CallError> {
         use call::Type;
         self.counters.calls += 1;
         let kind = call
@@ -37,11 +25,15 @@ impl Core {
             .and_then(|t| Type::try_from(t).ok())
             .unwrap_or(Type::Unknown);
         match kind {
-            Type::Unknown | Type::Subscribe => return Err(ApiError::NotImplemented),
+            Type::Unknown | Type::Subscribe => return Err(CallError::NotImplemented),
             Type::Teardown => self.remove_framework(fw_id, now),
-            Type::Accept => self.accept(fw_id, call.accept.ok_or_else(|| missing("accept"))?, now),
+            Type::Accept => self.accept(
+                fw_id,
+                call.accept.ok_or_else(|| CallError::missing("accept"))?,
+                now,
+            ),
             Type::Decline => {
-                let decline = call.decline.ok_or_else(|| missing("decline"))?;
+                let decline = call.decline.ok_or_else(|| CallError::missing("decline"))?;
                 for offer_id in &decline.offer_ids {
                     let owned = self
                         .offers
@@ -65,11 +57,11 @@ impl Core {
             }
             Type::AcceptInverseOffers => {
                 call.accept_inverse_offers
-                    .ok_or_else(|| missing("accept_inverse_offers"))?;
+                    .ok_or_else(|| CallError::missing("accept_inverse_offers"))?;
             }
             Type::DeclineInverseOffers => {
                 call.decline_inverse_offers
-                    .ok_or_else(|| missing("decline_inverse_offers"))?;
+                    .ok_or_else(|| CallError::missing("decline_inverse_offers"))?;
             }
             Type::Revive => {
                 let roles = call.revive.map(|r| r.roles).unwrap_or_default();
@@ -82,9 +74,11 @@ impl Core {
                 let roles = (!roles.is_empty()).then_some(roles.as_slice());
                 self.alloc.suppress(fw_id, roles);
             }
-            Type::Kill => self.kill(fw_id, call.kill.ok_or_else(|| missing("kill"))?),
+            Type::Kill => self.kill(fw_id, call.kill.ok_or_else(|| CallError::missing("kill"))?),
             Type::Shutdown => {
-                let shutdown = call.shutdown.ok_or_else(|| missing("shutdown"))?;
+                let shutdown = call
+                    .shutdown
+                    .ok_or_else(|| CallError::missing("shutdown"))?;
                 if let Some(agent) = self.agents.get(&shutdown.agent_id.value) {
                     let _ = agent.sender.send(ToAgent::ShutdownExecutor {
                         framework_id: v1::FrameworkId {
@@ -95,7 +89,9 @@ impl Core {
                 }
             }
             Type::Acknowledge => {
-                let ack = call.acknowledge.ok_or_else(|| missing("acknowledge"))?;
+                let ack = call
+                    .acknowledge
+                    .ok_or_else(|| CallError::missing("acknowledge"))?;
                 if let Some(agent) = self.agents.get(&ack.agent_id.value) {
                     let _ = agent.sender.send(ToAgent::Acknowledge {
                         framework_id: v1::FrameworkId {
@@ -117,15 +113,17 @@ impl Core {
             }
             Type::AcknowledgeOperationStatus => {
                 call.acknowledge_operation_status
-                    .ok_or_else(|| missing("acknowledge_operation_status"))?;
+                    .ok_or_else(|| CallError::missing("acknowledge_operation_status"))?;
             }
-            Type::Reconcile => {
-                self.reconcile(fw_id, call.reconcile.ok_or_else(|| missing("reconcile"))?)
-            }
+            Type::Reconcile => self.reconcile(
+                fw_id,
+                call.reconcile
+                    .ok_or_else(|| CallError::missing("reconcile"))?,
+            ),
             Type::ReconcileOperations => {
                 let ops = call
                     .reconcile_operations
-                    .ok_or_else(|| missing("reconcile_operations"))?;
+                    .ok_or_else(|| CallError::missing("reconcile_operations"))?;
                 if let Some(fw) = self.frameworks.get(fw_id) {
                     for op in ops.operations {
                         fw.send(events::operation_status(v1::OperationStatus {
@@ -140,7 +138,7 @@ impl Core {
                 }
             }
             Type::Message => {
-                let msg = call.message.ok_or_else(|| missing("message"))?;
+                let msg = call.message.ok_or_else(|| CallError::missing("message"))?;
                 if let Some(agent) = self.agents.get(&msg.agent_id.value) {
                     let _ = agent.sender.send(ToAgent::FrameworkMessage {
                         framework_id: v1::FrameworkId {
@@ -152,12 +150,12 @@ impl Core {
                 }
             }
             Type::Request => {
-                call.request.ok_or_else(|| missing("request"))?;
+                call.request.ok_or_else(|| CallError::missing("request"))?;
             }
             Type::UpdateFramework => {
                 let update = call
                     .update_framework
-                    .ok_or_else(|| missing("update_framework"))?;
+                    .ok_or_else(|| CallError::missing("update_framework"))?;
                 return self.update_framework(fw_id, update, now);
             }
         }
@@ -170,7 +168,7 @@ impl Core {
             let done = fw
                 .tasks
                 .get(task_id)
-                .is_some_and(|t| is_terminal(t.task.state) && t.task.status_update_uuid.is_none());
+                .is_some_and(|t| t.is_terminal() && t.task.status_update_uuid.is_none());
             if done {
                 fw.tasks.remove(task_id);
             }
@@ -182,7 +180,7 @@ impl Core {
             return;
         };
         match fw.tasks.get(&kill.task_id.value) {
-            Some(task) if !is_terminal(task.task.state) => {
+            Some(task) if !task.is_terminal() => {
                 if let Some(agent) = self.agents.get(&task.task.agent_id.value) {
                     let _ = agent.sender.send(ToAgent::KillTask {
                         framework_id: v1::FrameworkId {
@@ -270,15 +268,15 @@ impl Core {
         fw_id: &str,
         update: call::UpdateFramework,
         now: Instant,
-    ) -> Result<Answer, ApiError> {
+    ) -> Result<Answer, CallError> {
         let given = update.framework_info.id.as_ref().map(|i| i.value.as_str());
         if given != Some(fw_id) {
-            return Err(ApiError::Invalid(
+            return Err(CallError::Invalid(
                 "'framework_info.id' must equal the call's 'framework_id'".to_string(),
             ));
         }
         let Some(fw) = self.frameworks.get_mut(fw_id) else {
-            return Err(ApiError::UnknownFramework);
+            return Err(CallError::UnknownFramework);
         };
         let roles = roles_of(&update.framework_info);
         fw.info = update.framework_info;

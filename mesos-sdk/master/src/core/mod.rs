@@ -3,28 +3,29 @@
 
 mod accept;
 mod agents;
+mod answer;
 mod calls;
+mod error;
 pub(crate) mod events;
 mod offers;
-mod snapshot;
+pub(crate) mod snapshot;
 mod validate;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use tokio::time::{Duration, Instant};
 use tracing::{debug, info};
 
-use crate::MasterConfig;
 use crate::agent::protocol::ToAgent;
 use crate::allocator::{Allocator, AllocatorConfig};
-use crate::http::ApiError;
+use crate::config::MasterConfig;
 use mesos_sdk::resources::Resources;
 use mesos_sdk::v1;
 use mesos_sdk::v1::scheduler::Event;
 
-pub(crate) use calls::Answer;
-pub use snapshot::{AgentState, FrameworkState, MasterState, ResourceSummary, TaskState};
+pub(crate) use answer::{Answer, Subscription};
+pub(crate) use error::CallError;
 
 /// How many removed framework ids the master remembers, to refuse their SUBSCRIBE.
 const REMEMBERED_REMOVED_FRAMEWORKS: usize = 1000;
@@ -76,7 +77,7 @@ impl Framework {
     /// Resources held by tasks and executors.
     pub(crate) fn used(&self) -> Resources {
         let mut used = Resources::new();
-        for task in self.tasks.values().filter(|t| !is_terminal(t.task.state)) {
+        for task in self.tasks.values().filter(|t| !t.is_terminal()) {
             used += Resources::from(task.task.resources.clone());
         }
         for executor in self.executors.values() {
@@ -110,6 +111,14 @@ pub(crate) struct Task {
     pub(crate) task: v1::Task,
     /// The latest status (what reconciliation answers).
     pub(crate) latest: Option<v1::TaskStatus>,
+}
+
+impl Task {
+    /// Whether the task's state is terminal (Mesos's `isTerminalState`): its resources
+    /// are released. An unknown state number is not terminal.
+    pub(crate) fn is_terminal(&self) -> bool {
+        v1::TaskState::try_from(self.task.state).is_ok_and(v1::TaskState::is_terminal)
+    }
 }
 
 /// An agent registered with the master.
@@ -176,30 +185,6 @@ pub(crate) struct Core {
     next_agent: u64,
     /// Set when allocation should run at once.
     pub(crate) allocation_wanted: bool,
-}
-
-/// Terminal task states: their resources are released.
-pub(crate) fn is_terminal(state: i32) -> bool {
-    use v1::TaskState::*;
-    [
-        TaskFinished,
-        TaskFailed,
-        TaskKilled,
-        TaskError,
-        TaskLost,
-        TaskDropped,
-        TaskGone,
-        TaskGoneByOperator,
-    ]
-    .iter()
-    .any(|s| *s as i32 == state)
-}
-
-/// What a successful SUBSCRIBE hands to the HTTP layer.
-pub(crate) struct Subscription {
-    pub(crate) framework_id: String,
-    pub(crate) stream_id: String,
-    pub(crate) events: UnboundedReceiver<Event>,
 }
 
 impl Core {
@@ -360,17 +345,17 @@ impl Core {
         &self,
         framework_id: &str,
         stream_id: Option<&str>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), CallError> {
         let fw = self
             .frameworks
             .get(framework_id)
-            .ok_or(ApiError::UnknownFramework)?;
+            .ok_or(CallError::UnknownFramework)?;
         let Some(stream) = &fw.stream else {
-            return Err(ApiError::NotSubscribed);
+            return Err(CallError::NotSubscribed);
         };
-        let given = stream_id.ok_or(ApiError::MissingStreamId)?;
+        let given = stream_id.ok_or(CallError::MissingStreamId)?;
         if given != stream.id {
-            return Err(ApiError::WrongStreamId {
+            return Err(CallError::WrongStreamId {
                 given: given.to_string(),
                 framework_id: framework_id.to_string(),
             });
@@ -431,7 +416,7 @@ impl Core {
         let mut agents: HashSet<String> = fw
             .tasks
             .values()
-            .filter(|t| !is_terminal(t.task.state))
+            .filter(|t| !t.is_terminal())
             .map(|t| t.task.agent_id.value.clone())
             .collect();
         agents.extend(fw.executors.keys().map(|(a, _)| a.clone()));
@@ -444,11 +429,7 @@ impl Core {
                 });
             }
         }
-        let killed = fw
-            .tasks
-            .values()
-            .filter(|t| !is_terminal(t.task.state))
-            .count();
+        let killed = fw.tasks.values().filter(|t| !t.is_terminal()).count();
         self.counters.tasks_killed += killed as u64;
         // Everything it held (tasks, executors) goes back to the agents.
         self.alloc.remove_framework(framework_id);

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{Core, is_terminal};
+use super::Core;
 use mesos_sdk::resources::Resources;
 use mesos_sdk::v1;
 
@@ -203,7 +203,7 @@ impl Core {
                 let mut tasks: Vec<TaskState> = f
                     .tasks
                     .values()
-                    .filter(|t| !is_terminal(t.task.state))
+                    .filter(|t| !t.is_terminal())
                     .map(task_state)
                     .collect();
                 tasks.sort_by(|a, b| a.id.cmp(&b.id));
@@ -224,7 +224,7 @@ impl Core {
                     completed_tasks: f
                         .tasks
                         .values()
-                        .filter(|t| is_terminal(t.task.state))
+                        .filter(|t| t.is_terminal())
                         .map(task_state)
                         .collect(),
                 }

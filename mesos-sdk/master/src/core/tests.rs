@@ -5,8 +5,8 @@ use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 use tokio::time::{Duration, Instant};
 
 use super::Core;
-use crate::MasterConfig;
 use crate::agent::protocol::ToAgent;
+use crate::config::MasterConfig;
 use mesos_sdk::v1;
 use mesos_sdk::v1::scheduler::{Call, Event, call, event};
 

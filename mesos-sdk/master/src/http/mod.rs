@@ -1,9 +1,11 @@
 //! The master's HTTP endpoints: `POST /api/v1/scheduler` and the read-only JSON
-//! endpoints (`/state`, `/metrics/snapshot`, `/health`).
+//! endpoints (`/state`, `/metrics/snapshot`, `/health`), and the status table
+//! (`status`) every endpoint answers its errors through, the agents' executor API
+//! included.
 
 mod readonly;
 mod scheduler;
-mod status;
+pub(crate) mod status;
 
 use std::sync::Arc;
 
@@ -12,7 +14,7 @@ use axum::routing::{any, get};
 
 pub use status::ApiError;
 
-use crate::server::Shared;
+use crate::shared::Shared;
 
 /// The router serving every endpoint of the master.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::state::MasterState;
 
 /// `GET /state`: frameworks, tasks and agents, shaped like Mesos's `/state`.

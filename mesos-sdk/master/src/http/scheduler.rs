@@ -10,10 +10,10 @@ use axum::response::{IntoResponse, Response};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 
-use super::ApiError;
+use super::status::ApiError;
 use crate::core::events;
-use crate::core::{Answer, Subscription};
-use crate::server::Shared;
+use crate::core::{Answer, CallError, Subscription};
+use crate::shared::Shared;
 use mesos_sdk::codec::{Encoding, recordio};
 use mesos_sdk::v1::scheduler::{Call, Event, call};
 
@@ -30,6 +30,27 @@ pub(super) async fn handle(
         Err(error) => {
             tracing::debug!(%error, status = %error.status(), "scheduler call refused");
             error.into_response()
+        }
+    }
+}
+
+/// The books' refusals are answered as the endpoint's errors of the same name (their
+/// statuses are in the status table).
+impl From<CallError> for ApiError {
+    fn from(error: CallError) -> Self {
+        match error {
+            CallError::Invalid(message) => ApiError::Invalid(message),
+            CallError::UnknownFramework => ApiError::UnknownFramework,
+            CallError::NotSubscribed => ApiError::NotSubscribed,
+            CallError::MissingStreamId => ApiError::MissingStreamId,
+            CallError::WrongStreamId {
+                given,
+                framework_id,
+            } => ApiError::WrongStreamId {
+                given,
+                framework_id,
+            },
+            CallError::NotImplemented => ApiError::NotImplemented,
         }
     }
 }
@@ -97,10 +118,12 @@ async fn serve(
         return Ok(stream_response(&shared, subscription, accept));
     }
     let framework_id = call.framework_id.clone().unwrap_or_default().value;
-    let answer = shared.with_core(|core| {
-        core.authorize(&framework_id, stream_id)?;
-        core.handle_call(&framework_id, call, Instant::now())
-    })?;
+    let answer = shared
+        .with_core(|core| {
+            core.authorize(&framework_id, stream_id)?;
+            core.handle_call(&framework_id, call, Instant::now())
+        })
+        .map_err(ApiError::from)?;
     Ok(match answer {
         Answer::Accepted => StatusCode::ACCEPTED.into_response(),
         Answer::Ok => StatusCode::OK.into_response(),
@@ -174,4 +197,28 @@ fn stream_response(
         headers.insert(STREAM_ID, value);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The books' messages and the endpoint's are the same text, Mesos's.
+    #[test]
+    fn call_errors_keep_their_message_on_the_wire() {
+        let errors = [
+            CallError::missing("kill"),
+            CallError::UnknownFramework,
+            CallError::NotSubscribed,
+            CallError::MissingStreamId,
+            CallError::WrongStreamId {
+                given: "s1".into(),
+                framework_id: "f1".into(),
+            },
+            CallError::NotImplemented,
+        ];
+        for error in errors {
+            assert_eq!(ApiError::from(error.clone()).to_string(), error.to_string());
+        }
+    }
 }

@@ -1,5 +1,11 @@
-//! Every error the scheduler endpoint answers, with its HTTP status beside it, as
-//! Apache Mesos's `src/master/http.cpp` gives them.
+//! The status table: every error an endpoint answers, with its HTTP status and message
+//! beside it, as Apache Mesos gives them: the master's scheduler endpoint
+//! ([`ApiError`], `src/master/http.cpp`) and the agent's executor endpoint
+//! ([`ExecutorApiError`], `src/slave/http.cpp`).
+//!
+//! It imports nothing of the crate: the endpoints turn their domain's refusals (the
+//! books' `core::CallError`, the agent runtime's `Rejection`) into these errors, so the
+//! agent's executor API can use the table without knowing the master.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -83,6 +89,77 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status(), self.to_string()).into_response();
         if matches!(self, ApiError::MethodNotAllowed(_)) {
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        }
+        response
+    }
+}
+
+/// Why `POST /api/v1/executor` on an agent refused a request. Each variant's doc names
+/// its status. (A body over the agent's limit gets 413 from the body-limit layer.)
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub(crate) enum ExecutorApiError {
+    /// 405: only POST is served (`Allow: POST`).
+    #[error("Expecting 'POST', received '{0}'")]
+    MethodNotAllowed(String),
+    /// 400: the request carries no `Content-Type`.
+    #[error("Expecting 'Content-Type' to be present")]
+    MissingContentType,
+    /// 415: the `Content-Type` is neither protobuf nor JSON.
+    #[error("Expecting 'Content-Type' of application/json or application/x-protobuf")]
+    UnsupportedMediaType,
+    /// 400: the body is not a valid Call in the declared encoding.
+    #[error("Failed to parse body into Call: {0}")]
+    Malformed(String),
+    /// 400: the Call is well formed but fails validation.
+    #[error("Failed to validate Executor::Call: {0}")]
+    Invalid(String),
+    /// 406: SUBSCRIBE's `Accept` allows neither protobuf nor JSON.
+    #[error("Expecting 'Accept' to allow 'application/x-protobuf' or 'application/json'")]
+    NotAcceptable,
+    /// 400: the framework is unknown to the agent.
+    #[error("Framework cannot be found")]
+    UnknownFramework,
+    /// 400: the executor is unknown to the agent.
+    #[error("Executor cannot be found")]
+    UnknownExecutor,
+    /// 403: the executor has not subscribed.
+    #[error("Executor is not subscribed")]
+    NotSubscribed,
+    /// 503: the agent is stopping.
+    #[error("Agent is shutting down")]
+    ShuttingDown,
+    /// 501: the call type is unknown.
+    #[error("Unknown call type")]
+    NotImplemented,
+}
+
+impl ExecutorApiError {
+    /// The HTTP status Mesos's agent answers with.
+    pub(crate) fn status(&self) -> StatusCode {
+        use ExecutorApiError as E;
+        match self {
+            E::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            E::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            E::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
+            E::NotSubscribed => StatusCode::FORBIDDEN,
+            E::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            E::NotImplemented => StatusCode::NOT_IMPLEMENTED,
+            E::MissingContentType
+            | E::Malformed(_)
+            | E::Invalid(_)
+            | E::UnknownFramework
+            | E::UnknownExecutor => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+impl IntoResponse for ExecutorApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status(), self.to_string()).into_response();
+        if matches!(self, ExecutorApiError::MethodNotAllowed(_)) {
             response
                 .headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static("POST"));

@@ -7,6 +7,7 @@ use tokio::sync::mpsc;
 
 use super::*;
 use mesos_sdk::resources::Resources;
+use mesos_sdk::v1::task_status::{Reason, Source};
 
 fn executor() -> v1::ExecutorInfo {
     v1::ExecutorInfo {

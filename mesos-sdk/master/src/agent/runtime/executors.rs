@@ -1,0 +1,283 @@
+//! Custom executors: started once per (framework, executor id) with Mesos's executor
+//! environment; launches wait for the executor to subscribe; when it exits its unfinished
+//! tasks fail.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use super::{ExecTask, Executor, Launch, ProcessKey, Runtime};
+use crate::agent::process::Exit;
+use crate::agent::protocol::FromAgent;
+use crate::agent::status;
+use crate::agent::user::SandboxError;
+use mesos_sdk::v1;
+use mesos_sdk::v1::executor::{Event, event};
+use mesos_sdk::v1::task_status::{Reason, Source};
+
+impl Runtime {
+    pub(super) fn launch_on_executor(
+        &mut self,
+        framework_id: &v1::FrameworkId,
+        mut info: v1::ExecutorInfo,
+        task_ids: Vec<String>,
+        launch: Launch,
+    ) {
+        let fid = framework_id.value.clone();
+        let eid = info.executor_id.value.clone();
+        if info.framework_id.is_none() {
+            info.framework_id = Some(framework_id.clone());
+        }
+        let exists = self
+            .frameworks
+            .get(&fid)
+            .is_some_and(|f| f.executors.contains_key(&eid));
+        if !exists {
+            let started = self.start_executor(framework_id, &info);
+            if let Err(StartError::Sandbox(e)) = &started {
+                let ids: Vec<v1::TaskId> = task_ids
+                    .iter()
+                    .map(|tid| v1::TaskId { value: tid.clone() })
+                    .collect();
+                self.executor_not_added(framework_id, &ids, &info.executor_id, e);
+                // As Mesos's agent does, so that the master frees what it holds for
+                // the executor; -1: it never ran.
+                self.emit(FromAgent::ExecutorTerminated {
+                    framework_id: framework_id.clone(),
+                    executor_id: info.executor_id.clone(),
+                    status: Some(-1),
+                });
+                return;
+            }
+            if let Err(StartError::Launch(message)) = started {
+                for tid in &task_ids {
+                    let task_id = v1::TaskId { value: tid.clone() };
+                    let status = self.agent_status(
+                        &task_id,
+                        &info.executor_id,
+                        v1::TaskState::TaskFailed,
+                        Source::Agent,
+                        Some(Reason::ContainerLaunchFailed),
+                        message.clone(),
+                    );
+                    self.update(framework_id, status);
+                }
+                return;
+            }
+        }
+        let Some(executor) = self
+            .frameworks
+            .get_mut(&fid)
+            .and_then(|f| f.executors.get_mut(&eid))
+        else {
+            return;
+        };
+        if executor.shutting_down {
+            for tid in &task_ids {
+                let task_id = v1::TaskId { value: tid.clone() };
+                let status = self.agent_status(
+                    &task_id,
+                    &info.executor_id,
+                    v1::TaskState::TaskFailed,
+                    Source::Agent,
+                    Some(Reason::ExecutorTerminated),
+                    "the executor is shutting down".into(),
+                );
+                self.update(framework_id, status);
+            }
+            return;
+        }
+        // A launch that cannot be sent (not subscribed, or the connection just broke)
+        // waits for the next SUBSCRIBE, and its tasks count as not launched.
+        let sent = executor.send(launch_event(launch.clone()));
+        if sent {
+            executor.ever_sent = true;
+        } else {
+            executor.queued.push(launch);
+        }
+        for tid in task_ids {
+            executor.tasks.insert(
+                tid,
+                ExecTask {
+                    launched: sent,
+                    state: None,
+                },
+            );
+        }
+    }
+
+    fn start_executor(
+        &mut self,
+        framework_id: &v1::FrameworkId,
+        info: &v1::ExecutorInfo,
+    ) -> Result<(), StartError> {
+        let fid = framework_id.value.clone();
+        let eid = info.executor_id.value.clone();
+        let Some(command) = info.command.clone() else {
+            return Err(StartError::Launch(format!(
+                "executor '{eid}' has no command to run"
+            )));
+        };
+        let container_id = uuid::Uuid::new_v4().to_string();
+        let sandbox = status::sandbox_dir(
+            &self.config.work_dir,
+            &self.config.agent_id,
+            &fid,
+            &eid,
+            &container_id,
+        );
+        let grace = info
+            .shutdown_grace_period
+            .as_ref()
+            .map(status::duration)
+            .unwrap_or(self.config.executor_shutdown_grace_period);
+        let run_as = self
+            .create_sandbox(&fid, Some(&command), &sandbox)
+            .map_err(StartError::Sandbox)?;
+        let env = executor_env(&fid, &eid, &sandbox, self.endpoint, grace);
+        let key = ProcessKey::Executor {
+            framework: fid.clone(),
+            executor: eid.clone(),
+        };
+        let process = self
+            .spawn_process(key, &command, env, &sandbox, run_as)
+            .map_err(|e| StartError::Launch(format!("Failed to launch executor: {e}")))?;
+        tracing::info!(executor = %eid, pid = process.pid, sandbox = %sandbox.display(), "executor started");
+        let framework = self
+            .frameworks
+            .get_mut(&fid)
+            .ok_or_else(|| StartError::Launch("unknown framework".to_owned()))?;
+        framework.executors.insert(
+            eid,
+            Executor {
+                info: info.clone(),
+                container_id,
+                process,
+                stream: None,
+                queued: Vec::new(),
+                pending_kills: Vec::new(),
+                ever_sent: false,
+                tasks: HashMap::new(),
+                shutting_down: false,
+            },
+        );
+        Ok(())
+    }
+
+    /// An executor that could not be set up (Mesos's failed `Framework::addExecutor`):
+    /// every task of the launch is lost (dropped for a `PARTITION_AWARE` framework),
+    /// reported by the agent.
+    pub(super) fn executor_not_added(
+        &mut self,
+        framework_id: &v1::FrameworkId,
+        task_ids: &[v1::TaskId],
+        executor_id: &v1::ExecutorId,
+        error: &SandboxError,
+    ) {
+        let partition_aware = self.frameworks.get(&framework_id.value).is_some_and(|f| {
+            f.info
+                .capabilities
+                .iter()
+                .any(|c| c.r#type() == v1::framework_info::capability::Type::PartitionAware)
+        });
+        let state = if partition_aware {
+            v1::TaskState::TaskDropped
+        } else {
+            v1::TaskState::TaskLost
+        };
+        tracing::warn!(executor = %executor_id.value, error = %error, "executor not launched");
+        for task_id in task_ids {
+            let status = self.agent_status(
+                task_id,
+                executor_id,
+                state,
+                Source::Agent,
+                Some(Reason::ExecutorTerminated),
+                error.to_string(),
+            );
+            self.update(framework_id, status);
+        }
+    }
+
+    pub(super) fn executor_exited(&mut self, fid: &str, eid: &str, exit: Exit) {
+        let Some(executor) = self
+            .frameworks
+            .get_mut(fid)
+            .and_then(|f| f.executors.remove(eid))
+        else {
+            return;
+        };
+        tracing::info!(executor = %eid, status = %exit.describe(), "executor ended");
+        let framework_id = v1::FrameworkId {
+            value: fid.to_owned(),
+        };
+        let mut unfinished: Vec<&String> = executor
+            .tasks
+            .iter()
+            .filter(|(_, t)| !t.is_terminal())
+            .map(|(tid, _)| tid)
+            .collect();
+        unfinished.sort();
+        for tid in unfinished {
+            let status = self.agent_status(
+                &v1::TaskId { value: tid.clone() },
+                &executor.info.executor_id,
+                v1::TaskState::TaskFailed,
+                Source::Agent,
+                Some(Reason::ExecutorTerminated),
+                format!("Executor {}", exit.describe()),
+            );
+            self.update(&framework_id, status);
+        }
+        self.emit(FromAgent::ExecutorTerminated {
+            framework_id,
+            executor_id: executor.info.executor_id.clone(),
+            status: exit.code,
+        });
+        self.maybe_forget_framework(fid);
+    }
+}
+
+/// Why a custom executor was not started.
+enum StartError {
+    /// Its sandbox could not be prepared (Mesos: the executor was not added).
+    Sandbox(SandboxError),
+    /// It could not be started.
+    Launch(String),
+}
+
+pub(super) fn launch_event(launch: Launch) -> Event {
+    match launch {
+        Launch::Task(task) => Event {
+            r#type: Some(event::Type::Launch as i32),
+            launch: Some(event::Launch { task: *task }),
+            ..Default::default()
+        },
+        Launch::Group(task_group) => Event {
+            r#type: Some(event::Type::LaunchGroup as i32),
+            launch_group: Some(event::LaunchGroup { task_group }),
+            ..Default::default()
+        },
+    }
+}
+
+fn executor_env(
+    fid: &str,
+    eid: &str,
+    sandbox: &std::path::Path,
+    endpoint: SocketAddr,
+    grace: Duration,
+) -> Vec<(String, String)> {
+    vec![
+        ("MESOS_FRAMEWORK_ID".into(), fid.to_owned()),
+        ("MESOS_EXECUTOR_ID".into(), eid.to_owned()),
+        ("MESOS_DIRECTORY".into(), sandbox.display().to_string()),
+        ("MESOS_SANDBOX".into(), sandbox.display().to_string()),
+        ("MESOS_AGENT_ENDPOINT".into(), endpoint.to_string()),
+        ("MESOS_CHECKPOINT".into(), "0".into()),
+        (
+            "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD".into(),
+            status::mesos_duration(grace),
+        ),
+    ]
+}

@@ -1,0 +1,276 @@
+//! The agent's event loop: one task owns all state and serialises master messages,
+//! executor API calls, process exits and status update retries.
+//!
+//! This module holds the state ([`Runtime`] and what it keeps per framework, executor
+//! and task) and the loop that dispatches each message; the work is split by concern:
+//!
+//! - `tasks`: launches from the master (a task, a task group), refused launches;
+//! - `command`: command tasks under the built-in command executor;
+//! - `executors`: custom executors started, launched on, and ended;
+//! - `subscriptions`: executors' calls (SUBSCRIBE and its connection, UPDATE, MESSAGE);
+//! - `kills`: task kills and executor shutdowns;
+//! - `status_updates`: status updates built, queued for delivery and acknowledged;
+//! - `frameworks`: framework bookkeeping, shutdown and framework messages;
+//! - `sandbox`: processes and their sandboxes (and the user they run as);
+//! - `refusals`: what the runtime refuses from executors, without HTTP types.
+
+mod command;
+mod executors;
+mod frameworks;
+mod kills;
+mod refusals;
+mod sandbox;
+mod status_updates;
+mod subscriptions;
+mod tasks;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use super::config::AgentConfig;
+use super::process::{Exit, ProcessControl};
+use super::protocol::{FromAgent, ToAgent};
+use super::updates::StatusUpdates;
+use mesos_sdk::v1;
+use mesos_sdk::v1::executor::{Event, event};
+
+pub(crate) use refusals::{Rejection, validate_status};
+
+/// Which process exited.
+#[derive(Debug, Clone)]
+pub(crate) enum ProcessKey {
+    Command { framework: String, task: String },
+    Executor { framework: String, executor: String },
+}
+
+/// Messages to the event loop from the rest of the agent.
+pub(crate) enum Internal {
+    Exited(ProcessKey, Exit),
+    Subscribe(
+        v1::executor::Call,
+        oneshot::Sender<Result<mpsc::UnboundedReceiver<Event>, Rejection>>,
+    ),
+    Update(v1::executor::Call, oneshot::Sender<Result<(), Rejection>>),
+    Message(v1::executor::Call, oneshot::Sender<Result<(), Rejection>>),
+    Shutdown,
+}
+
+struct CommandTask {
+    task: v1::TaskInfo,
+    process: ProcessControl,
+}
+
+#[derive(Clone)]
+enum Launch {
+    Task(Box<v1::TaskInfo>),
+    Group(v1::TaskGroupInfo),
+}
+
+struct ExecTask {
+    launched: bool,
+    /// Latest state reported for the task (`None` before the first update).
+    state: Option<i32>,
+}
+
+impl ExecTask {
+    /// Whether the task's latest reported state is terminal (Mesos's
+    /// `isTerminalState`); a task with no update yet is not.
+    fn is_terminal(&self) -> bool {
+        self.state
+            .is_some_and(|s| v1::TaskState::try_from(s).is_ok_and(v1::TaskState::is_terminal))
+    }
+}
+
+struct Executor {
+    info: v1::ExecutorInfo,
+    container_id: String,
+    process: ProcessControl,
+    stream: Option<mpsc::UnboundedSender<Event>>,
+    queued: Vec<Launch>,
+    /// Kills of launched tasks while the executor was disconnected, delivered when it
+    /// subscribes again.
+    pending_kills: Vec<event::Kill>,
+    /// Whether a task was ever delivered to the executor.
+    ever_sent: bool,
+    tasks: HashMap<String, ExecTask>,
+    shutting_down: bool,
+}
+
+impl Executor {
+    /// Sends an event on the executor's stream; `false` when the executor is not
+    /// subscribed or its connection is gone (then it is marked unsubscribed).
+    fn send(&mut self, event: Event) -> bool {
+        let Some(stream) = &self.stream else {
+            return false;
+        };
+        if stream.send(event).is_err() {
+            tracing::info!(executor = %self.info.executor_id.value, "executor disconnected");
+            self.stream = None;
+            return false;
+        }
+        true
+    }
+}
+
+struct Framework {
+    info: v1::FrameworkInfo,
+    commands: HashMap<String, CommandTask>,
+    executors: HashMap<String, Executor>,
+    shutting_down: bool,
+}
+
+impl Framework {
+    fn live_processes(&self) -> usize {
+        self.commands.len() + self.executors.len()
+    }
+}
+
+pub(crate) struct Runtime {
+    config: AgentConfig,
+    info: v1::AgentInfo,
+    endpoint: SocketAddr,
+    events: mpsc::UnboundedSender<(String, FromAgent)>,
+    internal: mpsc::UnboundedSender<Internal>,
+    updates: StatusUpdates,
+    frameworks: HashMap<String, Framework>,
+    shutting_down: bool,
+}
+
+impl Runtime {
+    pub(crate) fn new(
+        config: AgentConfig,
+        info: v1::AgentInfo,
+        endpoint: SocketAddr,
+        events: mpsc::UnboundedSender<(String, FromAgent)>,
+        internal: mpsc::UnboundedSender<Internal>,
+    ) -> Self {
+        let updates =
+            StatusUpdates::new(config.status_update_retry, config.status_update_retry_max);
+        Runtime {
+            config,
+            info,
+            endpoint,
+            events,
+            internal,
+            updates,
+            frameworks: HashMap::new(),
+            shutting_down: false,
+        }
+    }
+
+    /// Runs until shut down and every child process is gone.
+    pub(crate) async fn run(
+        mut self,
+        mut from_master: mpsc::UnboundedReceiver<ToAgent>,
+        mut internal: mpsc::UnboundedReceiver<Internal>,
+    ) {
+        let mut master_open = true;
+        loop {
+            if self.shutting_down && self.live_processes() == 0 {
+                tracing::info!(agent = %self.config.agent_id, "agent stopped");
+                return;
+            }
+            let retry_at = self.updates.next_due();
+            tokio::select! {
+                message = from_master.recv(), if master_open => match message {
+                    Some(message) => self.on_master(message),
+                    None => master_open = false,
+                },
+                message = internal.recv() => match message {
+                    Some(message) => self.on_internal(message),
+                    // The runtime holds a sender itself, so this does not happen.
+                    None => return,
+                },
+                () = tokio::time::sleep_until(retry_at.unwrap_or_else(Instant::now)), if retry_at.is_some() && !self.shutting_down => {
+                    for (framework_id, status) in self.updates.due(Instant::now()) {
+                        tracing::debug!(task = %status.task_id.value, "re-sending unacknowledged status update");
+                        self.emit(FromAgent::StatusUpdate { framework_id, status });
+                    }
+                }
+            }
+        }
+    }
+
+    fn live_processes(&self) -> usize {
+        self.frameworks
+            .values()
+            .map(Framework::live_processes)
+            .sum()
+    }
+
+    fn emit(&self, message: FromAgent) {
+        if self
+            .events
+            .send((self.config.agent_id.clone(), message))
+            .is_err()
+        {
+            tracing::debug!("the master's event channel is closed; dropping an agent message");
+        }
+    }
+
+    fn on_internal(&mut self, message: Internal) {
+        match message {
+            Internal::Exited(key, exit) => self.on_exit(key, exit),
+            Internal::Subscribe(call, reply) => {
+                let _ = reply.send(self.on_subscribe(call));
+            }
+            Internal::Update(call, reply) => {
+                let _ = reply.send(self.on_executor_update(call));
+            }
+            Internal::Message(call, reply) => {
+                let _ = reply.send(self.on_executor_message(call));
+            }
+            Internal::Shutdown => self.shutdown_all(),
+        }
+    }
+
+    fn on_master(&mut self, message: ToAgent) {
+        match message {
+            ToAgent::RunTask { framework, task } => self.run_task(framework, task),
+            ToAgent::RunTaskGroup {
+                framework,
+                executor,
+                task_group,
+            } => self.run_group(framework, executor, task_group),
+            ToAgent::KillTask {
+                framework_id,
+                task_id,
+                kill_policy,
+            } => self.kill_task(&framework_id, &task_id, kill_policy),
+            ToAgent::ShutdownExecutor {
+                framework_id,
+                executor_id,
+            } => self.shutdown_executor(&framework_id.value, &executor_id.value),
+            ToAgent::ShutdownFramework { framework_id } => {
+                self.shutdown_framework(&framework_id.value)
+            }
+            ToAgent::FrameworkMessage {
+                framework_id,
+                executor_id,
+                data,
+            } => self.framework_message(&framework_id, &executor_id, data),
+            ToAgent::Acknowledge {
+                framework_id,
+                task_id,
+                uuid,
+            } => self.acknowledge(&framework_id, &task_id, &uuid),
+            ToAgent::Shutdown => self.shutdown_all(),
+        }
+    }
+
+    fn on_exit(&mut self, key: ProcessKey, exit: Exit) {
+        match key {
+            ProcessKey::Command { framework, task } => self.command_exited(&framework, &task, exit),
+            ProcessKey::Executor {
+                framework,
+                executor,
+            } => self.executor_exited(&framework, &executor, exit),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
