@@ -277,7 +277,7 @@ impl Core {
         let mut used = Resources::new();
         for fw in self.frameworks.values() {
             for task in fw.tasks.values() {
-                if task.task.agent_id.value == agent_id && !is_terminal(task.task.state) {
+                if task.task.agent_id.value == agent_id && !task.is_terminal() {
                     used += unallocated(&task.task.resources);
                 }
             }
