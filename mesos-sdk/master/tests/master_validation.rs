@@ -623,3 +623,67 @@ async fn task_groups_and_offer_operations_follow_mesos_rules() {
     );
     c.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_executor_that_never_subscribes_fails_its_tasks_after_the_registration_timeout() {
+    let c = LocalCluster::builder()
+        .agents(1)
+        .resources("cpus:2;mem:1024")
+        .allocation_interval(Duration::from_millis(50))
+        .executor_registration_timeout(Duration::from_millis(300))
+        .start()
+        .await
+        .expect("cluster starts");
+    let mut s = subscribe(&c.url(), Encoding::Json, framework_info("silent")).await;
+    let offer = s.offers().await.remove(0);
+    // `sleep 30` never subscribes to the executor API.
+    s.launch(
+        &offer,
+        vec![executor_task("waits", &offer, executor("mute"))],
+    )
+    .await;
+    let failed = s
+        .expect("TASK_FAILED of waits", |e| {
+            e.update.as_ref().is_some_and(|u| {
+                u.status.task_id.value == "waits" && u.status.state == TaskState::TaskFailed as i32
+            })
+        })
+        .await
+        .update
+        .unwrap()
+        .status;
+    assert_eq!(
+        failed.reason,
+        Some(Reason::ExecutorRegistrationTimeout as i32)
+    );
+    assert_eq!(failed.source, Some(Source::Agent as i32));
+    assert_eq!(
+        failed.message.as_deref(),
+        Some("Executor did not register within 300ms")
+    );
+    s.acknowledge(&failed).await;
+    c.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_command_task_may_not_reuse_a_running_executors_id() {
+    let c = cluster().await;
+    let mut s = subscribe(&c.url(), Encoding::Json, framework_info("reuse-executor")).await;
+    let offer = s.offers().await.remove(0);
+    s.launch(&offer, vec![executor_task("first", &offer, executor("x"))])
+        .await;
+    // A command task's executor id is its task id: "x" is the custom executor's.
+    let offer = s.offers().await.remove(0);
+    s.launch(&offer, vec![command_task("x", &offer, "true")])
+        .await;
+    let dropped = s.update("x").await;
+    assert_eq!(dropped.state, TaskState::TaskLost as i32);
+    assert_eq!(dropped.reason, Some(Reason::TaskInvalid as i32));
+    assert_eq!(dropped.source, Some(Source::Agent as i32));
+    assert_eq!(
+        dropped.message.as_deref(),
+        Some("Cannot reuse an already existing executor for a command task")
+    );
+    s.acknowledge(&dropped).await;
+    c.shutdown().await;
+}

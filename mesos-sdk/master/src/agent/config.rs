@@ -55,6 +55,10 @@ pub struct AgentConfig {
     /// Time an executor gets after SHUTDOWN before it is signalled
     /// (`MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD`), unless `ExecutorInfo` sets its own.
     pub executor_shutdown_grace_period: Duration,
+    /// How long an executor may take to subscribe before it is killed and its tasks
+    /// fail with `REASON_EXECUTOR_REGISTRATION_TIMEOUT` (Mesos's
+    /// `--executor_registration_timeout`, 1 minute by default).
+    pub executor_registration_timeout: Duration,
     /// Interval of HEARTBEAT events on subscribed executor streams.
     pub executor_heartbeat_interval: Duration,
     /// Where the executor HTTP API (`/api/v1/executor`) listens; port 0 picks a free port.
@@ -96,6 +100,7 @@ impl AgentConfig {
             status_update_retry_max: Duration::from_secs(600),
             kill_grace_period: Duration::from_secs(3),
             executor_shutdown_grace_period: Duration::from_secs(5),
+            executor_registration_timeout: Duration::from_secs(60),
             executor_heartbeat_interval: Duration::from_secs(30 * 60),
             executor_api_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             max_call_body: 4 * 1024 * 1024,

@@ -102,9 +102,44 @@ pub(crate) fn mesos_duration(d: std::time::Duration) -> String {
     }
 }
 
+/// A duration as Mesos prints it in messages (stout's `operator<<`): in the largest
+/// unit it reaches, fractions allowed: `1mins`, `1.5secs`, `300ms`.
+pub(crate) fn mesos_duration_text(d: std::time::Duration) -> String {
+    let secs = d.as_secs_f64();
+    let units: [(f64, &str); 8] = [
+        (7.0 * 86_400.0, "weeks"),
+        (86_400.0, "days"),
+        (3_600.0, "hrs"),
+        (60.0, "mins"),
+        (1.0, "secs"),
+        (1e-3, "ms"),
+        (1e-6, "us"),
+        (1e-9, "ns"),
+    ];
+    let (size, name) = units
+        .iter()
+        .find(|(size, _)| secs >= *size)
+        .copied()
+        .unwrap_or((1e-9, "ns"));
+    let value = secs / size;
+    // Up to 15 significant digits, as stout prints, without trailing zeros.
+    let text = format!("{value:.6}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text}{name}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_print_as_mesos_does() {
+        use std::time::Duration;
+        assert_eq!(mesos_duration_text(Duration::from_secs(60)), "1mins");
+        assert_eq!(mesos_duration_text(Duration::from_millis(1500)), "1.5secs");
+        assert_eq!(mesos_duration_text(Duration::from_millis(300)), "300ms");
+        assert_eq!(mesos_duration_text(Duration::from_secs(7200)), "2hrs");
+    }
 
     #[test]
     fn sandbox_ids_cannot_escape_the_work_dir() {

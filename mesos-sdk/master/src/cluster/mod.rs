@@ -65,6 +65,7 @@ pub struct LocalClusterBuilder {
     status_update_retry: Duration,
     kill_grace_period: Duration,
     executor_shutdown_grace_period: Duration,
+    executor_registration_timeout: Duration,
     switch_user: bool,
 }
 
@@ -80,6 +81,7 @@ impl Default for LocalClusterBuilder {
             status_update_retry: Duration::from_secs(10),
             kill_grace_period: Duration::from_secs(3),
             executor_shutdown_grace_period: Duration::from_secs(5),
+            executor_registration_timeout: Duration::from_secs(60),
             switch_user: true,
         }
     }
@@ -145,6 +147,13 @@ impl LocalClusterBuilder {
     /// `MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD`).
     pub fn executor_shutdown_grace_period(mut self, d: Duration) -> Self {
         self.executor_shutdown_grace_period = d;
+        self
+    }
+
+    /// How long an executor may take to subscribe before the agent kills it and fails
+    /// its tasks (Mesos's `--executor_registration_timeout`; default 1 minute).
+    pub fn executor_registration_timeout(mut self, d: Duration) -> Self {
+        self.executor_registration_timeout = d;
         self
     }
 
@@ -217,6 +226,7 @@ impl LocalClusterBuilder {
             config.status_update_retry = self.status_update_retry;
             config.kill_grace_period = self.kill_grace_period;
             config.executor_shutdown_grace_period = self.executor_shutdown_grace_period;
+            config.executor_registration_timeout = self.executor_registration_timeout;
             config.switch_user = self.switch_user;
             let agent = match spawn(config, master.agent_events()).await {
                 Ok(agent) => agent,

@@ -19,6 +19,25 @@ impl Runtime {
             tracing::warn!(task = %tid, "ignoring a duplicate launch of a running task");
             return;
         }
+        // The command executor's id is the task's: it may not be a custom executor's
+        // that still exists on the agent (Mesos's `Slave::__run`).
+        let taken = self
+            .frameworks
+            .get(&fid)
+            .is_some_and(|f| f.executors.contains_key(&executor_id.value));
+        if taken {
+            tracing::warn!(task = %tid, "a command task reuses an existing executor id; dropped");
+            let dropped = self.agent_status(
+                &task.task_id,
+                &executor_id,
+                self.dropped_state(framework_id),
+                Source::Agent,
+                Some(Reason::TaskInvalid),
+                "Cannot reuse an already existing executor for a command task".into(),
+            );
+            self.update(framework_id, dropped);
+            return;
+        }
         let container_id = uuid::Uuid::new_v4().to_string();
         let sandbox = status::sandbox_dir(
             &self.config.work_dir,

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::{ExecTask, Executor, Launch, ProcessKey, Runtime};
+use super::{ExecTask, Executor, Internal, Launch, ProcessKey, Runtime};
 use crate::agent::process::Exit;
 use crate::agent::protocol::FromAgent;
 use crate::agent::status;
@@ -143,6 +143,20 @@ impl Runtime {
             .spawn_process(key, &command, env, &sandbox, run_as)
             .map_err(|e| StartError::Launch(format!("Failed to launch executor: {e}")))?;
         tracing::info!(executor = %eid, pid = process.pid, sandbox = %sandbox.display(), "executor started");
+        // Mesos's `--executor_registration_timeout`: an executor that has not subscribed
+        // by then is killed and its tasks fail.
+        let internal = self.internal.clone();
+        let timeout = self.config.executor_registration_timeout;
+        let (framework_key, executor_key, container) =
+            (fid.clone(), eid.clone(), container_id.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(timeout).await;
+            let _ = internal.send(Internal::RegistrationTimeout {
+                framework: framework_key,
+                executor: executor_key,
+                container_id: container,
+            });
+        });
         let framework = self
             .frameworks
             .get_mut(&fid)
@@ -157,11 +171,54 @@ impl Runtime {
                 queued: Vec::new(),
                 pending_kills: Vec::new(),
                 ever_sent: false,
+                subscribed: false,
                 tasks: HashMap::new(),
                 shutting_down: false,
+                termination: None,
             },
         );
         Ok(())
+    }
+
+    /// The registration timeout of an executor run: when that run never subscribed, it
+    /// is killed at once and its tasks will fail with
+    /// `REASON_EXECUTOR_REGISTRATION_TIMEOUT`.
+    pub(super) fn registration_timeout(&mut self, fid: &str, eid: &str, container_id: &str) {
+        let timeout = self.config.executor_registration_timeout;
+        let Some(executor) = self
+            .frameworks
+            .get_mut(fid)
+            .and_then(|f| f.executors.get_mut(eid))
+        else {
+            return;
+        };
+        if executor.container_id != container_id || executor.subscribed || executor.shutting_down {
+            return;
+        }
+        let within = status::mesos_duration_text(timeout);
+        tracing::info!(executor = %eid, "terminating the executor: it did not register within {within}");
+        executor.shutting_down = true;
+        executor.termination = Some((
+            Reason::ExecutorRegistrationTimeout,
+            format!("Executor did not register within {within}"),
+        ));
+        executor.process.stop(Duration::ZERO, Duration::ZERO);
+    }
+
+    /// TASK_DROPPED for a PARTITION_AWARE framework, else TASK_LOST: what Mesos's agent
+    /// sends for a launch it drops.
+    pub(super) fn dropped_state(&self, framework_id: &v1::FrameworkId) -> v1::TaskState {
+        let partition_aware = self.frameworks.get(&framework_id.value).is_some_and(|f| {
+            f.info
+                .capabilities
+                .iter()
+                .any(|c| c.r#type() == v1::framework_info::capability::Type::PartitionAware)
+        });
+        if partition_aware {
+            v1::TaskState::TaskDropped
+        } else {
+            v1::TaskState::TaskLost
+        }
     }
 
     /// An executor that could not be set up (Mesos's failed `Framework::addExecutor`):
@@ -174,17 +231,7 @@ impl Runtime {
         executor_id: &v1::ExecutorId,
         error: &SandboxError,
     ) {
-        let partition_aware = self.frameworks.get(&framework_id.value).is_some_and(|f| {
-            f.info
-                .capabilities
-                .iter()
-                .any(|c| c.r#type() == v1::framework_info::capability::Type::PartitionAware)
-        });
-        let state = if partition_aware {
-            v1::TaskState::TaskDropped
-        } else {
-            v1::TaskState::TaskLost
-        };
+        let state = self.dropped_state(framework_id);
         tracing::warn!(executor = %executor_id.value, error = %error, "executor not launched");
         for task_id in task_ids {
             let status = self.agent_status(
@@ -218,14 +265,20 @@ impl Runtime {
             .map(|(tid, _)| tid)
             .collect();
         unfinished.sort();
+        let (reason, message) = executor.termination.clone().unwrap_or_else(|| {
+            (
+                Reason::ExecutorTerminated,
+                format!("Executor {}", exit.describe()),
+            )
+        });
         for tid in unfinished {
             let status = self.agent_status(
                 &v1::TaskId { value: tid.clone() },
                 &executor.info.executor_id,
                 v1::TaskState::TaskFailed,
                 Source::Agent,
-                Some(Reason::ExecutorTerminated),
-                format!("Executor {}", exit.describe()),
+                Some(reason),
+                message.clone(),
             );
             self.update(&framework_id, status);
         }

@@ -55,6 +55,12 @@ pub(crate) enum Internal {
     ),
     Update(v1::executor::Call, oneshot::Sender<Result<(), Rejection>>),
     Message(v1::executor::Call, oneshot::Sender<Result<(), Rejection>>),
+    /// An executor run's registration timeout passed.
+    RegistrationTimeout {
+        framework: String,
+        executor: String,
+        container_id: String,
+    },
     Shutdown,
 }
 
@@ -95,6 +101,11 @@ struct Executor {
     pending_kills: Vec<event::Kill>,
     /// Whether a task was ever delivered to the executor.
     ever_sent: bool,
+    /// Whether the executor ever subscribed (registered).
+    subscribed: bool,
+    /// Why the agent ended the executor, when it did: the reason and message its
+    /// unfinished tasks fail with.
+    termination: Option<(v1::task_status::Reason, String)>,
     tasks: HashMap<String, ExecTask>,
     shutting_down: bool,
 }
@@ -223,6 +234,11 @@ impl Runtime {
             Internal::Message(call, reply) => {
                 let _ = reply.send(self.on_executor_message(call));
             }
+            Internal::RegistrationTimeout {
+                framework,
+                executor,
+                container_id,
+            } => self.registration_timeout(&framework, &executor, &container_id),
             Internal::Shutdown => self.shutdown_all(),
         }
     }

@@ -51,6 +51,7 @@ impl Runtime {
         }
         tracing::info!(executor = %call.executor_id.value, "executor subscribed");
         executor.stream = Some(tx);
+        executor.subscribed = true;
         let known: Vec<String> = executor.tasks.keys().cloned().collect();
         // Updates the executor still holds: enqueue those the agent has not seen.
         let resend: Vec<v1::TaskStatus> = call
