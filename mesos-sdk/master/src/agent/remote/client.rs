@@ -14,11 +14,11 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::backoff::Backoff;
 use super::wire::{Control, Record, RegisterRequest};
 use super::{AGENT_ID_HEADER, EVENTS_PATH, REGISTER_PATH, STREAM_ID_HEADER};
 use crate::agent::protocol::{FromAgent, ToAgent};
 use crate::agent::{AgentConfig, AgentError, AgentHandle, start};
+use mesos_sdk::backoff::{Backoff, BackoffConfig};
 use mesos_sdk::codec::recordio::{RecordStreamError, decode_stream};
 
 /// Largest record accepted on the master's stream.
@@ -183,10 +183,13 @@ struct Remote {
 impl Remote {
     async fn run(&mut self, shutdown: impl Future<Output = ()>) -> Result<(), AgentError> {
         let mut shutdown = std::pin::pin!(shutdown);
-        let mut backoff = Backoff::new(
-            self.config.registration_backoff,
-            self.config.registration_backoff_max,
-        );
+        // Doubling ceilings, each delay drawn from the upper half: `[d/2, d]`.
+        let mut backoff = Backoff::new(BackoffConfig {
+            initial: self.config.registration_backoff,
+            max: self.config.registration_backoff_max,
+            multiplier: 2.0,
+            jitter: 0.5,
+        });
         loop {
             let outcome = tokio::select! {
                 () = &mut shutdown => return Ok(()),
