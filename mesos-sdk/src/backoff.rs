@@ -160,6 +160,24 @@ mod tests {
     }
 
     #[test]
+    fn doubling_with_half_jitter_stays_under_the_cap_and_resets() {
+        // The remote agent's re-registration schedule: each delay in `[d/2, d]`.
+        let mut backoff = Backoff::new(BackoffConfig {
+            initial: Duration::from_millis(100),
+            max: Duration::from_millis(400),
+            multiplier: 2.0,
+            jitter: 0.5,
+        });
+        let ceilings = [100, 200, 400, 400];
+        for ceiling in ceilings {
+            let d = backoff.next_delay();
+            assert!(d >= Duration::from_millis(ceiling / 2) && d <= Duration::from_millis(ceiling));
+        }
+        backoff.reset();
+        assert!(backoff.next_delay() <= Duration::from_millis(100));
+    }
+
+    #[test]
     fn odd_configs_do_not_panic() {
         let c = BackoffConfig {
             initial: Duration::from_secs(u64::MAX / 4),

@@ -11,10 +11,12 @@
 //!   records. It bounds the size of a record ([`RecordIoDecoder::new`]) and checks the
 //!   declared length against that bound before buffering any of the record.
 //! - [`encode_record`] and [`encode_record_vec`] frame a payload.
-//! - [`decode_stream`] adapts any `Stream` of byte chunks (for example
-//!   `reqwest::Response::bytes_stream()`) into a `Stream` of records.
 //! - [`RecordIoDecoder`] and [`RecordIoEncoder`] also implement
 //!   `tokio_util::codec::{Decoder, Encoder}` for use with `FramedRead`/`FramedWrite`.
+//! - [`decode_stream`] adapts any `Stream` of byte chunks (for example
+//!   `reqwest::Response::bytes_stream()`) into a [`RecordStream`] of records: a
+//!   `FramedRead` with the decoder above. Every RecordIO reader of the SDK (scheduler
+//!   subscriptions, executors, `transport::records`) uses it.
 //!
 //! ```
 //! use bytes::BytesMut;

@@ -8,7 +8,7 @@ use super::env::{ExecutorConfig, is_executor_env};
 use super::{Executor, ExecutorError};
 use crate::backoff::{Backoff, BackoffConfig};
 use crate::codec::Encoding;
-use crate::transport::{Auth, HttpTransport, RecordStream, TransportError, Url, records};
+use crate::transport::{Auth, HttpTransport, Records, TransportError, Url, records};
 use crate::v1;
 use crate::v1::executor::{Event, event};
 
@@ -231,7 +231,7 @@ fn retryable(error: &TransportError) -> bool {
 async fn subscribe(
     client: &ExecutorClient,
     max_event_size: usize,
-) -> Result<RecordStream, ExecutorError> {
+) -> Result<Records, ExecutorError> {
     let c = {
         let unacked = client.shared.unacked();
         tracing::debug!(
@@ -259,7 +259,7 @@ async fn subscribe(
 async fn session(
     client: &ExecutorClient,
     executor: &mut impl Executor,
-    mut events: RecordStream,
+    mut events: Records,
     silence_limit: Option<Duration>,
 ) -> (SessionEnd, bool) {
     let mut stop = client.shared.stop.subscribe();

@@ -2,7 +2,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::SchedulerError;
-use super::driver::SchedulerDriver;
 use crate::backoff::BackoffConfig;
 use crate::codec::Encoding;
 use crate::detect::{MasterDetector, StaticMasters};
@@ -34,6 +33,9 @@ pub(crate) struct Config {
 }
 
 /// Configures a [`SchedulerDriver`]; start with [`SchedulerDriver::builder`].
+///
+/// [`SchedulerDriver`]: super::SchedulerDriver
+/// [`SchedulerDriver::builder`]: super::SchedulerDriver::builder
 ///
 /// ```
 /// use std::time::Duration;
@@ -197,17 +199,17 @@ impl SchedulerBuilder {
         self
     }
 
-    /// Checks the configuration and creates the driver (no I/O yet).
+    /// The checked configuration, with the detector installed: what `build` (in
+    /// `driver.rs`, which this module does not import) creates the driver from.
     ///
     /// # Errors
-    /// [`SchedulerError::InvalidMaster`] for an unusable master address,
-    /// [`SchedulerError::Transport`] if the HTTP client cannot be created.
-    pub fn build(mut self) -> Result<SchedulerDriver, SchedulerError> {
+    /// [`SchedulerError::InvalidMaster`] for an unusable master address.
+    pub(super) fn into_config(mut self) -> Result<Config, SchedulerError> {
         self.config.detector = match self.detector {
             Some(detector) => detector,
             None => Arc::new(StaticMasters::parse(&self.master)?),
         };
-        SchedulerDriver::from_config(self.config)
+        Ok(self.config)
     }
 }
 

@@ -73,7 +73,7 @@ impl SchedulerDriver {
         SchedulerBuilder::new(master.into(), framework)
     }
 
-    pub(crate) fn from_config(config: Config) -> Result<Self, SchedulerError> {
+    fn from_config(config: Config) -> Result<Self, SchedulerError> {
         Ok(SchedulerDriver {
             client: SchedulerClient::new(config)?,
         })
@@ -119,6 +119,19 @@ impl SchedulerDriver {
             SessionEnd::Stopped | SessionEnd::Lost(SchedulerError::StreamClosed) => Ok(()),
             SessionEnd::Lost(e) | SessionEnd::Fatal(e) => Err(e),
         }
+    }
+}
+
+// Here rather than in `config.rs`, so that the builder's module does not import the
+// driver's (which imports it): the scheduler's files import each other without cycles.
+impl SchedulerBuilder {
+    /// Checks the configuration and creates the driver (no I/O yet).
+    ///
+    /// # Errors
+    /// [`SchedulerError::InvalidMaster`] for an unusable master address,
+    /// [`SchedulerError::Transport`] if the HTTP client cannot be created.
+    pub fn build(self) -> Result<SchedulerDriver, SchedulerError> {
+        SchedulerDriver::from_config(self.into_config()?)
     }
 }
 

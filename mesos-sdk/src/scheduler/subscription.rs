@@ -8,7 +8,9 @@ use futures::Stream;
 use super::SchedulerError;
 use super::client::{SchedulerClient, Shared};
 use super::config::SchedulerBuilder;
-use crate::transport::{RecordStream, STREAM_ID_HEADER, TransportError, Url, records};
+use crate::transport::{
+    Records, STREAM_ID_HEADER, TransportError, Url, records, records_from_stream,
+};
 use crate::v1::scheduler::{Event, event};
 
 /// The events of one subscription, decoded, in order.
@@ -19,7 +21,7 @@ use crate::v1::scheduler::{Event, event};
 /// It has no heartbeat watchdog and never resubscribes: that is
 /// [`super::SchedulerDriver`]'s job.
 pub struct EventStream {
-    records: RecordStream,
+    records: Records,
     shared: Arc<Shared>,
 }
 
@@ -39,7 +41,7 @@ impl EventStream {
         S: Stream<Item = Result<Bytes, TransportError>> + Send + 'static,
     {
         EventStream {
-            records: RecordStream::new(bytes, client.shared.config.max_event_size),
+            records: records_from_stream(bytes, client.shared.config.max_event_size),
             shared: client.shared.clone(),
         }
     }

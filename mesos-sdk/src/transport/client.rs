@@ -147,6 +147,25 @@ impl HttpTransport {
         body: Vec<u8>,
         stream_id: Option<&str>,
     ) -> Result<Response, TransportError> {
+        let headers = stream_id.map(|id| (STREAM_ID_HEADER, id));
+        self.post_with_headers(url, body, headers.as_slice()).await
+    }
+
+    /// Like [`HttpTransport::post`], with `headers` (name, value) added to the request:
+    /// for protocols over this transport that name their sessions in headers of their
+    /// own, such as the reference master's remote agents (`Agent-Id`,
+    /// `Agent-Stream-Id`). `Content-Type` and `Accept` are the transport's encoding;
+    /// credentials are added as for every request.
+    ///
+    /// # Errors
+    /// As [`HttpTransport::post`]; a header that is not a valid HTTP header makes the
+    /// request fail as [`TransportError::Unreachable`].
+    pub async fn post_with_headers(
+        &self,
+        url: &Url,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> Result<Response, TransportError> {
         let content_type = self.encoding.content_type();
         let mut request = self
             .client
@@ -157,8 +176,8 @@ impl HttpTransport {
         if let Some(auth) = &self.auth {
             request = request.header(AUTHORIZATION, auth.clone());
         }
-        if let Some(id) = stream_id {
-            request = request.header(STREAM_ID_HEADER, id);
+        for &(name, value) in headers {
+            request = request.header(name, value);
         }
         let response = request
             .send()

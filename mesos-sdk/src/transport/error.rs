@@ -67,6 +67,18 @@ pub enum TransportError {
     Client(String),
 }
 
+impl From<crate::codec::recordio::RecordStreamError<TransportError>> for TransportError {
+    /// A failed record stream over a response body: its framing error as
+    /// [`TransportError::Framing`], a failed body as the body's own error.
+    fn from(error: crate::codec::recordio::RecordStreamError<TransportError>) -> Self {
+        use crate::codec::recordio::RecordStreamError;
+        match error {
+            RecordStreamError::RecordIo(e) => TransportError::Framing(e),
+            RecordStreamError::Transport(e) => e,
+        }
+    }
+}
+
 impl TransportError {
     /// `true` when the same call may succeed later: the peer was unreachable, the body
     /// broke off, or it answered 429/503.

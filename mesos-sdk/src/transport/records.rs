@@ -1,74 +1,42 @@
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
 use bytes::Bytes;
-use futures::Stream;
-use futures::stream::BoxStream;
+use futures::stream::{BoxStream, MapErr};
+use futures::{Stream, StreamExt as _, TryStreamExt as _};
 
 use super::error::TransportError;
 use crate::codec::recordio::{self, RecordStreamError};
 
-type Inner = recordio::RecordStream<BoxStream<'static, Result<Bytes, TransportError>>>;
-
-/// The records of a RecordIO stream, decoded incrementally from a byte stream with
-/// [`crate::codec::recordio::decode_stream`].
+/// The records of a streaming response body: the one RecordIO stream,
+/// [`recordio::RecordStream`], with its errors as [`TransportError`]s.
 ///
 /// Yields each record's payload; a record larger than the configured maximum, a bad
 /// length header, or a stream that ends inside a record yields one
-/// [`TransportError::Framing`] and then ends.
-pub struct RecordStream {
-    inner: Inner,
-}
-
-impl std::fmt::Debug for RecordStream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RecordStream")
-            .field("inner", &self.inner)
-            .finish()
-    }
-}
+/// [`TransportError::Framing`] and then ends; so does a broken body, as its own
+/// [`TransportError`].
+pub type Records = MapErr<
+    recordio::RecordStream<BoxStream<'static, Result<Bytes, TransportError>>>,
+    fn(RecordStreamError<TransportError>) -> TransportError,
+>;
 
 /// The records of a streaming HTTP response body, each at most `max_record` bytes.
-pub fn records(response: reqwest::Response, max_record: usize) -> RecordStream {
-    use futures::TryStreamExt as _;
-    RecordStream::new(
+pub fn records(response: reqwest::Response, max_record: usize) -> Records {
+    records_from_stream(
         response.bytes_stream().map_err(TransportError::Body),
         max_record,
     )
 }
 
-impl RecordStream {
-    /// Decodes records from any stream of byte chunks (chunk boundaries are arbitrary).
-    pub fn new<S>(bytes: S, max_record: usize) -> Self
-    where
-        S: Stream<Item = Result<Bytes, TransportError>> + Send + 'static,
-    {
-        let boxed: BoxStream<'static, Result<Bytes, TransportError>> = Box::pin(bytes);
-        RecordStream {
-            inner: recordio::decode_stream(boxed, max_record),
-        }
-    }
-}
-
-impl Stream for RecordStream {
-    type Item = Result<Bytes, TransportError>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        Pin::new(&mut self.inner).poll_next(cx).map(|item| {
-            item.map(|r| {
-                r.map_err(|e| match e {
-                    RecordStreamError::RecordIo(e) => TransportError::Framing(e),
-                    RecordStreamError::Transport(e) => e,
-                })
-            })
-        })
-    }
+/// The records of any stream of byte chunks (chunk boundaries are arbitrary), each at
+/// most `max_record` bytes: for replays and tests, like [`records`] without a response.
+pub fn records_from_stream<S>(bytes: S, max_record: usize) -> Records
+where
+    S: Stream<Item = Result<Bytes, TransportError>> + Send + 'static,
+{
+    recordio::decode_stream(bytes.boxed(), max_record).map_err(TransportError::from as fn(_) -> _)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use futures::StreamExt as _;
 
     fn chunks(parts: &[&[u8]]) -> impl Stream<Item = Result<Bytes, TransportError>> + use<> {
         let owned: Vec<Result<Bytes, TransportError>> = parts
@@ -80,7 +48,7 @@ mod tests {
 
     #[tokio::test]
     async fn records_span_and_share_chunks() {
-        let s = RecordStream::new(chunks(&[b"5\nhel", b"lo3\nabc0\n", b"2", b"\nxy"]), 10);
+        let s = records_from_stream(chunks(&[b"5\nhel", b"lo3\nabc0\n", b"2", b"\nxy"]), 10);
         let got: Vec<_> = s.map(|r| r.unwrap()).collect().await;
         assert_eq!(got, vec!["hello", "abc", "", "xy"]);
     }
@@ -93,7 +61,7 @@ mod tests {
             b"123456789012345678901234\n",
             b"4\nab",
         ] {
-            let mut s = RecordStream::new(chunks(&[input]), 10);
+            let mut s = records_from_stream(chunks(&[input]), 10);
             let item = s.next().await;
             assert!(
                 matches!(item, Some(Err(TransportError::Framing(_)))),

@@ -5,21 +5,19 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::time::Duration;
 
-use bytes::Bytes;
+use axum::http::StatusCode;
 use futures::StreamExt as _;
-use futures::stream::BoxStream;
-use reqwest::header::{ACCEPT, CONTENT_TYPE};
-use reqwest::{StatusCode, Url};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::backoff::Backoff;
 use super::wire::{Control, Record, RegisterRequest};
 use super::{AGENT_ID_HEADER, EVENTS_PATH, REGISTER_PATH, STREAM_ID_HEADER};
 use crate::agent::protocol::{FromAgent, ToAgent};
 use crate::agent::{AgentConfig, AgentError, AgentHandle, start};
-use mesos_sdk::codec::recordio::{RecordStreamError, decode_stream};
+use mesos_sdk::backoff::{Backoff, BackoffConfig};
+use mesos_sdk::codec::Encoding;
+use mesos_sdk::transport::{HttpTransport, Records, TransportError, Url, records};
 
 /// Largest record accepted on the master's stream.
 const MAX_RECORD_LEN: usize = 16 * 1024 * 1024;
@@ -94,20 +92,18 @@ pub async fn run_remote_until(
             reason: e.to_string(),
         })
     };
-    let client = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .build()
-        .map_err(|e| AgentError::InvalidMaster {
-            url: master.to_owned(),
-            reason: format!("cannot build an HTTP client: {e}"),
-        })?;
+    // Registrations and messages are JSON; the master's stream is RecordIO of JSON.
+    let http = HttpTransport::new(Encoding::Json, None).map_err(|e| AgentError::InvalidMaster {
+        url: master.to_owned(),
+        reason: format!("cannot build an HTTP client: {e}"),
+    })?;
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let mut remote = Remote {
         register_url: join(REGISTER_PATH)?,
         events_url: join(EVENTS_PATH)?,
         agent_id: Some(config.agent_id.clone()).filter(|id| !id.is_empty()),
         config,
-        client,
+        http,
         listener: None,
         agent: None,
         events_tx,
@@ -135,7 +131,7 @@ enum Outcome {
 
 /// The master's stream of one registration.
 struct Session {
-    records: BoxStream<'static, Result<Bytes, RecordStreamError<reqwest::Error>>>,
+    records: Records,
     ids: SessionIds,
     silence: Duration,
 }
@@ -170,7 +166,7 @@ struct Remote {
     config: AgentConfig,
     register_url: Url,
     events_url: Url,
-    client: reqwest::Client,
+    http: HttpTransport,
     /// The id to register with: configured, then the one the master gave.
     agent_id: Option<String>,
     /// The executor API listener, bound before the first registration.
@@ -183,10 +179,13 @@ struct Remote {
 impl Remote {
     async fn run(&mut self, shutdown: impl Future<Output = ()>) -> Result<(), AgentError> {
         let mut shutdown = std::pin::pin!(shutdown);
-        let mut backoff = Backoff::new(
-            self.config.registration_backoff,
-            self.config.registration_backoff_max,
-        );
+        // Doubling ceilings, each delay drawn from the upper half: `[d/2, d]`.
+        let mut backoff = Backoff::new(BackoffConfig {
+            initial: self.config.registration_backoff,
+            max: self.config.registration_backoff_max,
+            multiplier: 2.0,
+            jitter: 0.5,
+        });
         loop {
             let outcome = tokio::select! {
                 () = &mut shutdown => return Ok(()),
@@ -252,31 +251,35 @@ impl Remote {
         };
         let body = serde_json::to_vec(&request)
             .map_err(|e| Outcome::Lost(format!("cannot encode the registration: {e}")))?;
-        let send = self
-            .client
-            .post(self.register_url.clone())
-            .header(CONTENT_TYPE, "application/json")
-            .header(ACCEPT, "application/json")
-            .body(body)
-            .send();
-        let response = tokio::time::timeout(REGISTER_TIMEOUT, send)
-            .await
-            .map_err(|_| Outcome::Lost("the master did not answer the registration".into()))?
-            .map_err(|e| Outcome::Lost(format!("registration failed: {e}")))?;
+        let send = self.http.post_with_headers(&self.register_url, body, &[]);
+        let response = match tokio::time::timeout(REGISTER_TIMEOUT, send).await {
+            Err(_) => {
+                return Err(Outcome::Lost(
+                    "the master did not answer the registration".into(),
+                ));
+            }
+            Ok(Ok(response)) => response,
+            Ok(Err(TransportError::Api(api))) if is_client_error(api.status) => {
+                return Err(Outcome::Fatal(AgentError::RegistrationRefused {
+                    status: api.status,
+                    message: api.message,
+                }));
+            }
+            Ok(Err(TransportError::Api(api))) => {
+                return Err(Outcome::Lost(format!(
+                    "the master answered the registration with {}",
+                    status_text(api.status)
+                )));
+            }
+            Ok(Err(e)) => return Err(Outcome::Lost(format!("registration failed: {e}"))),
+        };
         let status = response.status();
-        if status.is_client_error() {
-            let message = response.text().await.unwrap_or_default();
-            return Err(Outcome::Fatal(AgentError::RegistrationRefused {
-                status: status.as_u16(),
-                message,
-            }));
-        }
         if status != StatusCode::OK {
             return Err(Outcome::Lost(format!(
                 "the master answered the registration with {status}"
             )));
         }
-        let mut records = decode_stream(response.bytes_stream(), MAX_RECORD_LEN).boxed();
+        let mut records = records(response, MAX_RECORD_LEN);
         let first = tokio::time::timeout(REGISTER_TIMEOUT, records.next())
             .await
             .map_err(|_| Outcome::Lost("no REGISTERED record from the master".into()))?;
@@ -397,27 +400,40 @@ impl Remote {
                 return Ok(());
             }
         };
-        let response = self
-            .client
-            .post(self.events_url.clone())
-            .header(CONTENT_TYPE, "application/json")
-            .header(AGENT_ID_HEADER, &session.agent_id)
-            .header(STREAM_ID_HEADER, &session.stream_id)
-            .timeout(POST_TIMEOUT)
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| Outcome::Lost(format!("posting to the master failed: {e}")))?;
-        match response.status() {
-            status if status.is_success() => Ok(()),
-            StatusCode::FORBIDDEN => Err(Outcome::Lost(
-                "the master no longer knows this registration".into(),
-            )),
-            status => {
-                let text = response.text().await.unwrap_or_default();
+        let headers = [
+            (AGENT_ID_HEADER, session.agent_id.as_str()),
+            (STREAM_ID_HEADER, session.stream_id.as_str()),
+        ];
+        let send = self
+            .http
+            .post_with_headers(&self.events_url, body, &headers);
+        match tokio::time::timeout(POST_TIMEOUT, send).await {
+            Err(_) => Err(Outcome::Lost(format!(
+                "posting to the master failed: no answer within {POST_TIMEOUT:?}"
+            ))),
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(TransportError::Api(api))) if api.status == StatusCode::FORBIDDEN.as_u16() => {
+                Err(Outcome::Lost(
+                    "the master no longer knows this registration".into(),
+                ))
+            }
+            Ok(Err(TransportError::Api(api))) => {
+                let status = status_text(api.status);
+                let text = api.message;
                 tracing::warn!(%status, %text, "the master rejected an agent message; dropping it");
                 Ok(())
             }
+            Ok(Err(e)) => Err(Outcome::Lost(format!("posting to the master failed: {e}"))),
         }
     }
+}
+
+/// `true` for a 4xx status.
+fn is_client_error(status: u16) -> bool {
+    StatusCode::from_u16(status).is_ok_and(|s| s.is_client_error())
+}
+
+/// A status as `reqwest` and `http` show it, e.g. `503 Service Unavailable`.
+fn status_text(status: u16) -> String {
+    StatusCode::from_u16(status).map_or_else(|_| status.to_string(), |s| s.to_string())
 }

@@ -19,7 +19,6 @@
 //!    re-registers with its id, with capped, jittered exponential backoff. Its tasks keep
 //!    running meanwhile, and its status update retries deliver what the master missed.
 
-mod backoff;
 mod client;
 mod server;
 mod wire;
