@@ -2,21 +2,35 @@
 //!
 //! A [`MasterDetector`] yields the masters worth trying, best first. The scheduler
 //! runtime asks it again before every (re)subscription, so a detector that watches a
-//! leader election (ZooKeeper, later) plugs in without touching the runtime.
+//! leader election plugs in without touching the runtime.
 //! [`StaticMasters`] serves a fixed list parsed from `http://host:port`,
-//! `https://host:port` or a comma-separated list of those.
+//! `https://host:port` or a comma-separated list of those; [`ZooKeeperDetector`]
+//! follows the leader that Mesos masters elect in ZooKeeper (`zk://host:port/mesos`,
+//! see `docs/high-availability.md`). [`detector_for`] picks one from a master string.
 //!
 //! ```
-//! use mesos_sdk::detect::StaticMasters;
+//! use mesos_sdk::detect::{self, StaticMasters};
 //! let masters = StaticMasters::parse("http://m1:5050, m2:5050").unwrap();
 //! let urls: Vec<String> = masters.urls().iter().map(|u| u.to_string()).collect();
 //! assert_eq!(urls, ["http://m1:5050/", "http://m2:5050/"]);
+//! // A fixed list is only http(s); zk:// needs the ZooKeeper detector.
 //! assert!(StaticMasters::parse("zk://zk1:2181/mesos").is_err());
+//! assert!(detect::detector_for("zk://zk1:2181,zk2:2181/mesos").is_ok());
+//! assert!(detect::detector_for("mesos://m1:5050").is_ok());
 //! ```
+
+mod zookeeper;
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use thiserror::Error;
 
+pub use self::zookeeper::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_LEADER_TIMEOUT, DEFAULT_SESSION_TIMEOUT,
+    DEFAULT_ZOOKEEPER_PORT, MASTER_INFO_JSON_LABEL, ZooKeeperDetector, ZooKeeperError,
+    ZooKeeperUrl,
+};
 use crate::transport::Url;
 
 /// Why a master address cannot be used.
@@ -34,9 +48,9 @@ pub enum DetectError {
         /// What is wrong with it.
         reason: String,
     },
-    /// A scheme this SDK cannot use (yet), e.g. `zk://`.
+    /// A scheme this SDK cannot use, e.g. `ftp://` (or `zk://` in a fixed list).
     #[error(
-        "master address {address:?} uses unsupported scheme {scheme:?}; use http:// or https://"
+        "master address {address:?} uses unsupported scheme {scheme:?}; use http://, https:// or zk://"
     )]
     UnsupportedScheme {
         /// The entry as given.
@@ -47,6 +61,31 @@ pub enum DetectError {
     /// A dynamic detector could not find any master now.
     #[error("no master detected: {0}")]
     NoMaster(String),
+    /// ZooKeeper detection failed for good (a bad `zk://` URL, an ACL that denies us).
+    #[error(transparent)]
+    ZooKeeper(#[from] ZooKeeperError),
+}
+
+/// The detector for a master string: `zk://[user:password@]host:port[,...]/path` (also
+/// as Spark's `mesos://zk://...`) gives a [`ZooKeeperDetector`] with default timeouts;
+/// anything else (`http://`, `https://`, `host:port`, Spark's `mesos://host:port`, or a
+/// comma-separated list) a [`StaticMasters`]. No I/O happens here.
+///
+/// # Errors
+/// [`DetectError`] naming what is unusable.
+pub fn detector_for(master: &str) -> Result<Arc<dyn MasterDetector>, DetectError> {
+    let spec = master.trim();
+    let spec = match spec.get(..8) {
+        Some(head) if head.eq_ignore_ascii_case("mesos://") => &spec[8..],
+        _ => spec,
+    };
+    if spec
+        .get(..5)
+        .is_some_and(|h| h.eq_ignore_ascii_case("zk://"))
+    {
+        return Ok(Arc::new(ZooKeeperDetector::from_url(spec)?));
+    }
+    Ok(Arc::new(StaticMasters::parse(spec)?))
 }
 
 /// A source of master URLs (scheme, host and port; the runtime picks the API path).
@@ -142,6 +181,21 @@ mod tests {
         assert!(matches!(
             StaticMasters::parse("host:notaport"),
             Err(DetectError::InvalidAddress { .. })
+        ));
+    }
+
+    #[test]
+    fn picks_a_detector_by_scheme() {
+        assert!(detector_for("mesos://m1:5050,m2:5050").is_ok());
+        assert!(detector_for("MESOS://zk://z1:2181/mesos").is_ok());
+        assert!(detector_for("zk://u:p@z1:2181,z2:2181/mesos").is_ok());
+        assert!(matches!(
+            detector_for("zk://z1:2181/"),
+            Err(DetectError::ZooKeeper(ZooKeeperError::InvalidUrl { .. }))
+        ));
+        assert!(matches!(
+            detector_for("mesos://ftp://x"),
+            Err(DetectError::UnsupportedScheme { .. })
         ));
     }
 

@@ -4,7 +4,7 @@ use std::time::Duration;
 use super::SchedulerError;
 use crate::backoff::BackoffConfig;
 use crate::codec::Encoding;
-use crate::detect::{MasterDetector, StaticMasters};
+use crate::detect::{self, MasterDetector};
 use crate::transport::Auth;
 use crate::v1;
 
@@ -54,7 +54,8 @@ pub(crate) struct Config {
 ///     .build()
 ///     .unwrap();
 /// assert!(driver.client().framework_id().is_none());
-/// assert!(SchedulerDriver::builder("zk://zk:2181/mesos", Default::default()).build().is_err());
+/// // The leading master of an HA cluster, found through ZooKeeper (connects on start).
+/// assert!(SchedulerDriver::builder("zk://zk1:2181,zk2:2181/mesos", Default::default()).build().is_ok());
 /// ```
 #[must_use]
 pub struct SchedulerBuilder {
@@ -207,7 +208,7 @@ impl SchedulerBuilder {
     pub(super) fn into_config(mut self) -> Result<Config, SchedulerError> {
         self.config.detector = match self.detector {
             Some(detector) => detector,
-            None => Arc::new(StaticMasters::parse(&self.master)?),
+            None => detect::detector_for(&self.master)?,
         };
         Ok(self.config)
     }

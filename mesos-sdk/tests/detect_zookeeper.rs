@@ -1,0 +1,478 @@
+//! `zk://` leader detection against a real ZooKeeper server (Debian's `zookeeper`
+//! package: `apt-get install -y zookeeper`; `.ci/run` installs it). Each test starts
+//! its own server on a free loopback port with a fresh data directory and kills it at
+//! the end. Masters are simulated the way Mesos masters join: ephemeral sequential
+//! `json.info_` children of the path, holding `MasterInfo` as Mesos's JSON.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mesos_sdk::detect::{DetectError, MasterDetector, ZooKeeperDetector, ZooKeeperError};
+use mesos_sdk::scheduler::{SchedulerDriver, SchedulerError};
+use mesos_sdk::transport::Url;
+use tokio::sync::watch;
+use zookeeper_client::{Acls, Client, CreateMode};
+
+/// Where Debian's package puts the server (its manifest's Class-Path names the
+/// libraries it needs). `ZOOKEEPER_JAR` overrides it.
+const DEBIAN_JAR: &str = "/usr/share/java/zookeeper.jar";
+/// How long a server may take to answer after its JVM starts (2 shared cores).
+const SERVER_START: Duration = Duration::from_secs(90);
+/// Bound on every wait for the detector.
+const WAIT: Duration = Duration::from_secs(30);
+
+/// A ZooKeeper server in its own JVM; killed, and its directory removed, on drop.
+struct ZkServer {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl ZkServer {
+    /// Starts a server on a free port and waits (boundedly) until it serves sessions.
+    async fn start() -> ZkServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("pick a free port")
+            .port();
+        ZkServer::start_on(port).await
+    }
+
+    /// Starts a server with an empty data directory on `port`.
+    async fn start_on(port: u16) -> ZkServer {
+        let jar = std::env::var("ZOOKEEPER_JAR").unwrap_or_else(|_| DEBIAN_JAR.to_owned());
+        assert!(
+            std::path::Path::new(&jar).exists(),
+            "ZooKeeper is not installed ({jar} is missing): run `apt-get install -y zookeeper` \
+             (Debian; .ci/run does this), or point ZOOKEEPER_JAR at a zookeeper jar"
+        );
+        static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("mesos-sdk-zk-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("data")).expect("create the ZooKeeper directory");
+        // tickTime 200 ms: sessions negotiate between 0.4 s and 4 s.
+        let cfg = format!(
+            "tickTime=200\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\n\
+             admin.enableServer=false\nmaxClientCnxns=0\n",
+            dir.join("data").display()
+        );
+        std::fs::write(dir.join("zoo.cfg"), cfg).expect("write zoo.cfg");
+        let log = std::fs::File::create(dir.join("server.log")).expect("create the server log");
+        let java = std::env::var("JAVA").unwrap_or_else(|_| "java".to_owned());
+        let child = Command::new(&java)
+            .args([
+                "-Xmx128m",
+                "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1",
+                "-Dzookeeper.admin.enableServer=false",
+                "-cp",
+                &jar,
+                "org.apache.zookeeper.server.ZooKeeperServerMain",
+            ])
+            .arg(dir.join("zoo.cfg"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log handle"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot run {java} (ZooKeeper needs a Java runtime: `apt-get install -y zookeeper` pulls one in): {e}")
+            });
+        let mut server = ZkServer { child, port, dir };
+        server.wait_ready().await;
+        server
+    }
+
+    fn servers(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    fn zk_url(&self, path: &str) -> String {
+        format!("zk://{}{path}", self.servers())
+    }
+
+    /// Polls until a session can be established, failing with the server's log.
+    async fn wait_ready(&mut self) {
+        let deadline = Instant::now() + SERVER_START;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("ZooKeeper exited ({status}):\n{}", self.log());
+            }
+            if try_connect(&self.servers(), None).await.is_ok() {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "ZooKeeper did not answer on port {} within {SERVER_START:?}:\n{}",
+                self.port,
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// A client session (with digest credentials if given).
+    async fn client(&self, digest: Option<&str>) -> Client {
+        try_connect(&self.servers(), digest)
+            .await
+            .unwrap_or_else(|e| panic!("connect to ZooKeeper: {e}\n{}", self.log()))
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for ZkServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn try_connect(servers: &str, digest: Option<&str>) -> Result<Client, String> {
+    let mut connector = Client::connector()
+        .with_session_timeout(Duration::from_secs(4))
+        .with_fail_eagerly();
+    if let Some(digest) = digest {
+        connector = connector.with_auth("digest", digest.as_bytes());
+    }
+    match tokio::time::timeout(Duration::from_secs(5), connector.connect(servers)).await {
+        Ok(Ok(client)) => Ok(client),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("timed out".into()),
+    }
+}
+
+/// `MasterInfo` exactly as a Mesos master writes it (`stringify(JSON::protobuf(info))`:
+/// compact, keys sorted).
+fn master_info(ip: &str, port: u16) -> String {
+    let packed = ip
+        .split('.')
+        .map(|o| o.parse::<u32>().unwrap())
+        .rev()
+        .fold(0u32, |acc, o| (acc << 8) | o);
+    format!(
+        r#"{{"address":{{"hostname":"master-{port}.example","ip":"{ip}","port":{port}}},"capabilities":[{{"type":"AGENT_UPDATE"}},{{"type":"AGENT_DRAINING"}},{{"type":"QUOTA_V2"}}],"hostname":"master-{port}.example","id":"0b6c9a3e-1f5d-4a7e-9c2b-{port:012}","ip":{packed},"pid":"master@{ip}:{port}","port":{port},"version":"1.11.0"}}"#
+    )
+}
+
+fn http(ip: &str, port: u16) -> Url {
+    Url::parse(&format!("http://{ip}:{port}/")).unwrap()
+}
+
+/// Creates the masters' znode (persistent, open or creator-only).
+async fn create_path(client: &Client, path: &str, acls: Acls<'static>) {
+    client
+        .create(path, b"", &CreateMode::Persistent.with_acls(acls))
+        .await
+        .unwrap_or_else(|e| panic!("create {path}: {e}"));
+}
+
+/// Joins like a Mesos master: an ephemeral sequential `json.info_` child. Returns the
+/// child's path.
+async fn join(client: &Client, path: &str, data: &str, acls: Acls<'static>) -> String {
+    let prefix = format!("{path}/json.info_");
+    let (_, seq) = client
+        .create(
+            &prefix,
+            data.as_bytes(),
+            &CreateMode::EphemeralSequential.with_acls(acls),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("join {path}: {e}"));
+    format!("{prefix}{seq}")
+}
+
+/// Waits (at most [`WAIT`]) until the published leader is `want`.
+async fn wait_leader(rx: &mut watch::Receiver<Option<Url>>, want: Option<&Url>) {
+    let waited = tokio::time::timeout(WAIT, async {
+        loop {
+            if rx.borrow_and_update().as_ref() == want {
+                return;
+            }
+            rx.changed().await.expect("detector gone");
+        }
+    })
+    .await;
+    assert!(
+        waited.is_ok(),
+        "leader is {:?}, not {want:?}, after {WAIT:?}",
+        *rx.borrow()
+    );
+}
+
+async fn leader(detector: &ZooKeeperDetector) -> Result<Url, ZooKeeperError> {
+    tokio::time::timeout(WAIT + WAIT, detector.leader())
+        .await
+        .expect("leader() exceeded its own bounds")
+}
+
+/// (a) The lowest `json.info_` sequence leads; other children and malformed nodes are
+/// skipped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn detects_the_lowest_json_info_sequence() {
+    let zk = ZkServer::start().await;
+    let writer = zk.client(None).await;
+    create_path(&writer, "/mesos", Acls::anyone_all()).await;
+    // Not masters: the replicated log's directory and an old protobuf-era label.
+    create_path(&writer, "/mesos/log_replicas", Acls::anyone_all()).await;
+    let old = format!("{}/info_", "/mesos");
+    writer
+        .create(
+            &old,
+            b"master@10.9.9.9:5050",
+            &CreateMode::EphemeralSequential.with_acls(Acls::anyone_all()),
+        )
+        .await
+        .unwrap();
+    // The lowest json.info_ nodes are malformed: not JSON, then JSON without an address.
+    join(&writer, "/mesos", "{not json", Acls::anyone_all()).await;
+    join(&writer, "/mesos", r#"{"id":"x"}"#, Acls::anyone_all()).await;
+    join(
+        &writer,
+        "/mesos",
+        &master_info("10.0.0.1", 5050),
+        Acls::anyone_all(),
+    )
+    .await;
+    join(
+        &writer,
+        "/mesos",
+        &master_info("10.0.0.2", 5051),
+        Acls::anyone_all(),
+    )
+    .await;
+
+    let detector = ZooKeeperDetector::from_url(&zk.zk_url("/mesos")).unwrap();
+    assert_eq!(leader(&detector).await, Ok(http("10.0.0.1", 5050)));
+    assert_eq!(detector.current_leader(), Some(http("10.0.0.1", 5050)));
+    // Through the trait the scheduler runtime uses.
+    let masters = detector.masters().await.unwrap();
+    assert_eq!(masters, [http("10.0.0.1", 5050)]);
+    // The builder accepts the URL and builds the same kind of detector.
+    SchedulerDriver::builder(zk.zk_url("/mesos"), Default::default())
+        .build()
+        .expect("zk:// master accepted");
+}
+
+/// (b) The detector follows the election: a path created late, the leader's node
+/// deleted, the owning session closed, a new master joining.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follows_leader_changes() {
+    let zk = ZkServer::start().await;
+    let detector = ZooKeeperDetector::from_url(&zk.zk_url("/mesos/cluster"))
+        .unwrap()
+        .leader_timeout(WAIT);
+    let mut changes = detector.changes();
+    assert_eq!(*changes.borrow(), None);
+    // Start waiting before the path exists.
+    let first = tokio::spawn({
+        let detector = detector.clone();
+        async move { detector.leader().await }
+    });
+
+    let a_session = zk.client(None).await;
+    let b_session = zk.client(None).await;
+    create_path(&a_session, "/mesos", Acls::anyone_all()).await;
+    create_path(&a_session, "/mesos/cluster", Acls::anyone_all()).await;
+    let a_node = join(
+        &a_session,
+        "/mesos/cluster",
+        &master_info("10.0.0.1", 5050),
+        Acls::anyone_all(),
+    )
+    .await;
+    join(
+        &b_session,
+        "/mesos/cluster",
+        &master_info("10.0.0.2", 5050),
+        Acls::anyone_all(),
+    )
+    .await;
+    let (a, b, c) = (
+        http("10.0.0.1", 5050),
+        http("10.0.0.2", 5050),
+        http("10.0.0.3", 5050),
+    );
+    assert_eq!(first.await.unwrap(), Ok(a.clone()));
+    wait_leader(&mut changes, Some(&a)).await;
+
+    // A withdraws: B leads.
+    a_session.delete(&a_node, None).await.unwrap();
+    wait_leader(&mut changes, Some(&b)).await;
+
+    // B's session closes (its ephemeral node goes with it): nobody leads.
+    drop(b_session);
+    wait_leader(&mut changes, None).await;
+
+    // C joins and leads.
+    let c_session = zk.client(None).await;
+    join(
+        &c_session,
+        "/mesos/cluster",
+        &master_info("10.0.0.3", 5050),
+        Acls::anyone_all(),
+    )
+    .await;
+    wait_leader(&mut changes, Some(&c)).await;
+    assert_eq!(leader(&detector).await, Ok(c));
+}
+
+/// The detector's session expires (the ensemble is replaced by one that does not know
+/// it): it reconnects and reads the new election.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconnects_after_session_expiry() {
+    let zk = ZkServer::start().await;
+    let port = zk.port;
+    let writer = zk.client(None).await;
+    create_path(&writer, "/mesos", Acls::anyone_all()).await;
+    join(
+        &writer,
+        "/mesos",
+        &master_info("10.0.0.1", 5050),
+        Acls::anyone_all(),
+    )
+    .await;
+    let detector = ZooKeeperDetector::from_url(&zk.zk_url("/mesos"))
+        .unwrap()
+        .session_timeout(Duration::from_secs(2));
+    let mut changes = detector.changes();
+    assert_eq!(leader(&detector).await, Ok(http("10.0.0.1", 5050)));
+
+    // A new server with empty state on the same port: the old session is unknown there.
+    drop(writer);
+    drop(zk);
+    let zk = ZkServer::start_on(port).await;
+    let writer = zk.client(None).await;
+    create_path(&writer, "/mesos", Acls::anyone_all()).await;
+    join(
+        &writer,
+        "/mesos",
+        &master_info("10.0.0.2", 5050),
+        Acls::anyone_all(),
+    )
+    .await;
+    wait_leader(&mut changes, Some(&http("10.0.0.2", 5050))).await;
+}
+
+/// (c) Bad input fails with typed errors, within the configured bounds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gives_typed_errors() {
+    // Malformed URLs: no I/O, no server needed.
+    for (url, why) in [
+        (
+            "zk://127.0.0.1:2181/",
+            "Expecting a (chroot) path for ZooKeeper ('/' is not supported)",
+        ),
+        (
+            "zk://127.0.0.1:2181",
+            "Expecting a (chroot) path for ZooKeeper ('/' is not supported)",
+        ),
+        ("zk://127.0.0.1:notaport/mesos", "invalid port"),
+        ("zk://,/mesos", "empty server"),
+        ("zk://user@127.0.0.1/mesos", "user:password"),
+    ] {
+        match ZooKeeperDetector::from_url(url) {
+            Err(ZooKeeperError::InvalidUrl { reason, .. }) => {
+                assert!(reason.contains(why), "{url}: {reason}")
+            }
+            other => panic!("{url}: expected InvalidUrl, got {other:?}"),
+        }
+    }
+    match SchedulerDriver::builder("zk://127.0.0.1:2181/", Default::default()).build() {
+        Err(SchedulerError::InvalidMaster(DetectError::ZooKeeper(
+            ZooKeeperError::InvalidUrl { .. },
+        ))) => {}
+        other => panic!(
+            "expected InvalidMaster(ZooKeeper(InvalidUrl)), got {:?}",
+            other.err()
+        ),
+    }
+
+    // Nothing listens on this port: Unreachable once the connect timeout passes.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let bound = Duration::from_secs(2);
+    let detector = ZooKeeperDetector::from_url(&format!("zk://127.0.0.1:{closed}/mesos"))
+        .unwrap()
+        .connect_timeout(bound);
+    let started = Instant::now();
+    let got = leader(&detector).await;
+    let took = started.elapsed();
+    assert!(
+        matches!(&got, Err(ZooKeeperError::Unreachable { waited, .. }) if *waited == bound),
+        "{got:?}"
+    );
+    assert!(
+        took >= bound && took < bound + Duration::from_secs(5),
+        "{took:?}"
+    );
+    // The scheduler runtime sees it as "no master yet", which it retries.
+    assert!(matches!(
+        detector.masters().await,
+        Err(DetectError::NoMaster(_))
+    ));
+
+    // A reachable ZooKeeper where no master has joined: NoLeader, saying why.
+    let zk = ZkServer::start().await;
+    let writer = zk.client(None).await;
+    create_path(&writer, "/mesos", Acls::anyone_all()).await;
+    create_path(&writer, "/mesos/log_replicas", Acls::anyone_all()).await;
+    let bound = Duration::from_secs(1);
+    let detector = ZooKeeperDetector::from_url(&zk.zk_url("/mesos"))
+        .unwrap()
+        .leader_timeout(bound);
+    match leader(&detector).await {
+        Err(ZooKeeperError::NoLeader { waited, reason, .. }) => {
+            assert_eq!(waited, bound);
+            assert!(reason.contains("no master has joined"), "{reason}");
+        }
+        other => panic!("expected NoLeader, got {other:?}"),
+    }
+}
+
+/// (d) Digest credentials from the URL open an ACL-protected election; without them
+/// the detector fails with NotAuthorized.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn digest_auth_reads_acl_protected_nodes() {
+    let zk = ZkServer::start().await;
+    let writer = zk.client(Some("mesos:s3cret")).await;
+    // Only the creator (digest mesos:s3cret) may do anything, reading included.
+    create_path(&writer, "/mesos", Acls::creator_all()).await;
+    join(
+        &writer,
+        "/mesos",
+        &master_info("10.0.0.1", 5050),
+        Acls::creator_all(),
+    )
+    .await;
+
+    let authed =
+        ZooKeeperDetector::from_url(&format!("zk://mesos:s3cret@{}/mesos", zk.servers())).unwrap();
+    assert_eq!(leader(&authed).await, Ok(http("10.0.0.1", 5050)));
+
+    for url in [
+        zk.zk_url("/mesos"),
+        format!("zk://mesos:wrong@{}/mesos", zk.servers()),
+    ] {
+        let detector = ZooKeeperDetector::from_url(&url).unwrap();
+        let got = leader(&detector).await;
+        assert_eq!(
+            got,
+            Err(ZooKeeperError::NotAuthorized {
+                path: "/mesos".into()
+            }),
+            "{url}"
+        );
+        // Permanent: the runtime must not retry it as "no master yet".
+        assert!(matches!(
+            detector.masters().await,
+            Err(DetectError::ZooKeeper(ZooKeeperError::NotAuthorized { .. }))
+        ));
+    }
+}
