@@ -1,7 +1,9 @@
 //! The status table: every error an endpoint answers, with its HTTP status and message
 //! beside it, as Apache Mesos gives them: the master's scheduler endpoint
 //! ([`ApiError`], `src/master/http.cpp`) and the agent's executor endpoint
-//! ([`ExecutorApiError`], `src/slave/http.cpp`).
+//! ([`ExecutorApiError`], `src/slave/http.cpp`), and the remote agents' registration
+//! and message endpoints of the master ([`AgentApiError`], this project's own protocol,
+//! `docs/agent-protocol.md`).
 //!
 //! It imports nothing of the crate: the endpoints turn their domain's refusals (the
 //! books' `core::CallError`, the agent runtime's `Rejection`) into these errors, so the
@@ -165,5 +167,47 @@ impl IntoResponse for ExecutorApiError {
                 .insert(header::ALLOW, HeaderValue::from_static("POST"));
         }
         response
+    }
+}
+
+/// Why the master's remote-agent endpoints (`POST /agent/v1/register`,
+/// `POST /agent/v1/events`) refused a request. Each variant's doc names its status.
+#[derive(Debug, Error)]
+pub(crate) enum AgentApiError {
+    /// 415: the body is not JSON.
+    #[error("Expecting 'Content-Type' of application/json")]
+    UnsupportedMediaType,
+    /// 400: the registration or message is malformed.
+    #[error("{0}")]
+    Invalid(String),
+    /// 400: an agent message without its agent and stream headers.
+    #[error("Expecting headers '{0}' and '{1}'")]
+    MissingHeaders(&'static str, &'static str),
+    /// 403: the master will not take this agent, or the message comes from a
+    /// registration that is not the agent's current one.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 503: the master cannot register agents or take their messages right now.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl AgentApiError {
+    /// The HTTP status of the refusal.
+    pub(crate) fn status(&self) -> StatusCode {
+        match self {
+            AgentApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AgentApiError::Invalid(_) | AgentApiError::MissingHeaders(..) => {
+                StatusCode::BAD_REQUEST
+            }
+            AgentApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AgentApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+impl IntoResponse for AgentApiError {
+    fn into_response(self) -> Response {
+        (self.status(), self.to_string()).into_response()
     }
 }

@@ -11,8 +11,8 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use super::registry::{AGENT_ID_HEADER, EVENTS_PATH, REGISTER_PATH, STREAM_ID_HEADER};
 use super::wire::{Control, Record, RegisterRequest};
-use super::{AGENT_ID_HEADER, EVENTS_PATH, REGISTER_PATH, STREAM_ID_HEADER};
 use crate::agent::protocol::{FromAgent, ToAgent};
 use crate::agent::{AgentConfig, AgentError, AgentHandle, start};
 use mesos_sdk::backoff::{Backoff, BackoffConfig};

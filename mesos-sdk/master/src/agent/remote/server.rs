@@ -14,12 +14,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use tokio::sync::mpsc;
 
-use super::wire::{Control, Record, RegisterRequest};
-use super::{
+use super::registry::{
     AGENT_ID_HEADER, AgentRegistration, AgentRegistry, EVENTS_PATH, REGISTER_PATH,
     RegistrationError, STREAM_ID_HEADER,
 };
+use super::wire::{Control, Record, RegisterRequest};
 use crate::agent::protocol::{FromAgent, ToAgent};
+use crate::http::status::AgentApiError;
 use mesos_sdk::codec::recordio::encode_record_vec;
 use mesos_sdk::resources::Resources;
 
@@ -98,10 +99,9 @@ pub fn master_routes_with(registry: Arc<dyn AgentRegistry>, options: RemoteOptio
         })
 }
 
-fn reply(status: StatusCode, message: impl Into<String>) -> Response {
-    let message = message.into();
-    tracing::debug!(%status, %message, "remote agent request rejected");
-    (status, message).into_response()
+fn reply(refusal: AgentApiError) -> Response {
+    tracing::debug!(status = %refusal.status(), %refusal, "remote agent request rejected");
+    refusal.into_response()
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
@@ -136,14 +136,11 @@ fn parse_registration(body: &[u8]) -> Result<AgentRegistration, String> {
 
 async fn register(State(state): State<RoutesState>, headers: HeaderMap, body: Bytes) -> Response {
     if !is_json(&headers) {
-        return reply(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Expecting 'Content-Type' of application/json",
-        );
+        return reply(AgentApiError::UnsupportedMediaType);
     }
     let registration = match parse_registration(&body) {
         Ok(registration) => registration,
-        Err(message) => return reply(StatusCode::BAD_REQUEST, message),
+        Err(message) => return reply(AgentApiError::Invalid(message)),
     };
     let (commands, rx) = mpsc::unbounded_channel();
     let hostname = registration.hostname.clone();
@@ -151,12 +148,12 @@ async fn register(State(state): State<RoutesState>, headers: HeaderMap, body: By
     let agent_id = match state.registry.register(registration, commands).await {
         Ok(agent_id) => agent_id,
         Err(e) => {
-            let status = match e {
-                RegistrationError::Refused(_) => StatusCode::FORBIDDEN,
-                RegistrationError::Invalid(_) => StatusCode::BAD_REQUEST,
-                _ => StatusCode::SERVICE_UNAVAILABLE,
-            };
-            return reply(status, e.to_string());
+            let message = e.to_string();
+            return reply(match e {
+                RegistrationError::Refused(_) => AgentApiError::Forbidden(message),
+                RegistrationError::Invalid(_) => AgentApiError::Invalid(message),
+                _ => AgentApiError::Unavailable(message),
+            });
         }
     };
     let stream_id = uuid::Uuid::new_v4().to_string();
@@ -258,34 +255,29 @@ fn command_stream(
 
 async fn event(State(state): State<RoutesState>, headers: HeaderMap, body: Bytes) -> Response {
     if !is_json(&headers) {
-        return reply(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Expecting 'Content-Type' of application/json",
-        );
+        return reply(AgentApiError::UnsupportedMediaType);
     }
     let header_value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let (Some(agent_id), Some(stream_id)) = (
         header_value(AGENT_ID_HEADER),
         header_value(STREAM_ID_HEADER),
     ) else {
-        return reply(
-            StatusCode::BAD_REQUEST,
-            format!("Expecting headers '{AGENT_ID_HEADER}' and '{STREAM_ID_HEADER}'"),
-        );
+        return reply(AgentApiError::MissingHeaders(
+            AGENT_ID_HEADER,
+            STREAM_ID_HEADER,
+        ));
     };
     if state.streams().get(agent_id).map(String::as_str) != Some(stream_id) {
-        return reply(
-            StatusCode::FORBIDDEN,
-            "Agent is not registered on this stream; re-register",
-        );
+        return reply(AgentApiError::Forbidden(
+            "Agent is not registered on this stream; re-register".into(),
+        ));
     }
     let message: FromAgent = match serde_json::from_slice(&body) {
         Ok(message) => message,
         Err(e) => {
-            return reply(
-                StatusCode::BAD_REQUEST,
-                format!("malformed agent message: {e}"),
-            );
+            return reply(AgentApiError::Invalid(format!(
+                "malformed agent message: {e}"
+            )));
         }
     };
     if state
@@ -294,10 +286,9 @@ async fn event(State(state): State<RoutesState>, headers: HeaderMap, body: Bytes
         .send((agent_id.to_owned(), message))
         .is_err()
     {
-        return reply(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "The master is not accepting agent messages",
-        );
+        return reply(AgentApiError::Unavailable(
+            "The master is not accepting agent messages".into(),
+        ));
     }
     StatusCode::ACCEPTED.into_response()
 }
