@@ -42,6 +42,7 @@ mod attributes;
 mod config;
 mod error;
 mod executor_api;
+mod flags;
 mod json_fields;
 mod process;
 pub mod protocol;
@@ -59,6 +60,7 @@ use tokio::task::JoinHandle;
 pub use attributes::parse_attributes;
 pub use config::AgentConfig;
 pub use error::AgentError;
+pub use flags::SwitchUserFlags;
 use protocol::{FromAgent, ToAgent};
 use runtime::{Internal, Runtime};
 

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use mesos_master::agent::{AgentConfig, parse_attributes, remote};
+use mesos_master::agent::{AgentConfig, SwitchUserFlags, parse_attributes, remote};
 use mesos_sdk::resources::Resources;
 use tracing_subscriber::EnvFilter;
 
@@ -52,35 +52,12 @@ struct Args {
     #[arg(long, value_name = "ID")]
     agent_id: Option<String>,
 
-    /// Run each task as its user, as Mesos's `--switch_user` (on by default):
-    /// `CommandInfo.user`, else `FrameworkInfo.user`, which must exist on this machine
-    /// (else the task is TASK_LOST); only root can run tasks as other users.
-    /// `--switch-user=false` (or `--no-switch-user`) runs every task as this process's user.
-    #[arg(
-        long,
-        value_name = "BOOL",
-        num_args = 0..=1,
-        default_value_t = true,
-        default_missing_value = "true",
-        action = clap::ArgAction::Set,
-        overrides_with = "no_switch_user"
-    )]
-    switch_user: bool,
-
-    /// Same as `--switch-user=false`.
-    #[arg(long, overrides_with = "switch_user")]
-    no_switch_user: bool,
+    #[command(flatten)]
+    switch_user: SwitchUserFlags,
 
     /// Address of the executor HTTP API (`/api/v1/executor`); port 0 picks a free port.
     #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:0")]
     executor_api: SocketAddr,
-}
-
-impl Args {
-    /// `--switch-user[=BOOL]` and `--no-switch-user`, the last one given winning.
-    fn switch_user(&self) -> bool {
-        self.switch_user && !self.no_switch_user
-    }
 }
 
 fn default_resources() -> String {
@@ -111,7 +88,7 @@ fn config(args: &Args) -> Result<AgentConfig, String> {
     config.attributes = attributes;
     config.hostname = args.hostname.clone().unwrap_or_else(machine_hostname);
     config.executor_api_addr = args.executor_api;
-    config.switch_user = args.switch_user();
+    config.switch_user = args.switch_user.enabled();
     Ok(config)
 }
 
@@ -158,29 +135,5 @@ async fn main() -> ExitCode {
             tracing::error!("{e}");
             ExitCode::FAILURE
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn switch_user(flags: &[&str]) -> bool {
-        let args =
-            Args::try_parse_from(std::iter::once("mesos-agent").chain(flags.iter().copied()))
-                .expect("flags parse");
-        args.switch_user()
-    }
-
-    #[test]
-    fn switch_user_is_on_unless_turned_off() {
-        assert!(switch_user(&[]));
-        assert!(switch_user(&["--switch-user"]));
-        assert!(switch_user(&["--switch-user=true"]));
-        assert!(!switch_user(&["--switch-user=false"]));
-        assert!(!switch_user(&["--switch-user", "false"]));
-        assert!(!switch_user(&["--no-switch-user"]));
-        assert!(switch_user(&["--no-switch-user", "--switch-user"]));
-        assert!(!switch_user(&["--switch-user", "--no-switch-user"]));
     }
 }

@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use mesos_master::agent::SwitchUserFlags;
 use mesos_master::{LocalCluster, MasterConfig};
 use tracing::{error, info};
 
@@ -60,33 +61,11 @@ struct Args {
     /// Hostname reported in `/state` and MasterInfo.
     #[arg(long, default_value = "localhost")]
     hostname: String,
-    /// Run each task as its user, as Mesos's `--switch_user` (on by default):
-    /// `CommandInfo.user`, else `FrameworkInfo.user`, which must exist on this machine
-    /// (else the task is TASK_LOST); only root can run tasks as other users.
-    /// `--switch-user=false` (or `--no-switch-user`) runs every task as this process's user.
-    #[arg(
-        long,
-        value_name = "BOOL",
-        num_args = 0..=1,
-        default_value_t = true,
-        default_missing_value = "true",
-        action = clap::ArgAction::Set,
-        overrides_with = "no_switch_user"
-    )]
-    switch_user: bool,
-    /// Same as `--switch-user=false`.
-    #[arg(long, overrides_with = "switch_user")]
-    no_switch_user: bool,
+    #[command(flatten)]
+    switch_user: SwitchUserFlags,
     /// Log filter (`RUST_LOG` syntax), e.g. `info` or `mesos_sdk=debug`.
     #[arg(long, default_value = "info")]
     log: String,
-}
-
-impl Args {
-    /// `--switch-user[=BOOL]` and `--no-switch-user`, the last one given winning.
-    fn switch_user(&self) -> bool {
-        self.switch_user && !self.no_switch_user
-    }
 }
 
 fn seconds(name: &str, value: f64) -> Result<Duration, String> {
@@ -149,7 +128,7 @@ async fn run(args: Args) -> Result<(), String> {
         .agents(args.agents)
         .resources(args.resources.clone())
         .attributes([args.attributes.clone()])
-        .switch_user(args.switch_user());
+        .switch_user(args.switch_user.enabled());
     if let Some(dir) = &args.work_dir {
         builder = builder.work_dir(dir);
     }
@@ -183,29 +162,5 @@ fn main() -> ExitCode {
             error!("{message}");
             ExitCode::FAILURE
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn switch_user(flags: &[&str]) -> bool {
-        let args =
-            Args::try_parse_from(std::iter::once("mesos-local").chain(flags.iter().copied()))
-                .expect("flags parse");
-        args.switch_user()
-    }
-
-    #[test]
-    fn switch_user_is_on_unless_turned_off() {
-        assert!(switch_user(&[]));
-        assert!(switch_user(&["--switch-user"]));
-        assert!(switch_user(&["--switch-user=true"]));
-        assert!(!switch_user(&["--switch-user=false"]));
-        assert!(!switch_user(&["--switch-user", "false"]));
-        assert!(!switch_user(&["--no-switch-user"]));
-        assert!(switch_user(&["--no-switch-user", "--switch-user"]));
-        assert!(!switch_user(&["--switch-user", "--no-switch-user"]));
     }
 }

@@ -283,7 +283,7 @@ impl Core {
             id: stream_id.clone(),
             tx,
         };
-        let mut rescind = Vec::new();
+        let mut rescind = false;
         match self.frameworks.get_mut(&id) {
             Some(fw) => {
                 if let Some(old) = fw.stream.take() {
@@ -298,12 +298,7 @@ impl Core {
                 fw.stream = Some(stream);
                 // Offers made to the old stream are rescinded (the scheduler cannot
                 // know them any more).
-                rescind = self
-                    .offers
-                    .iter()
-                    .filter(|(_, o)| o.offer.framework_id.value == id)
-                    .map(|(k, _)| k.clone())
-                    .collect();
+                rescind = true;
             }
             None => {
                 info!(framework = %id, name = %info.name, "framework registered");
@@ -325,8 +320,8 @@ impl Core {
         self.alloc.add_framework(&id, &roles);
         self.alloc
             .set_suppressed_roles(&id, &subscribe.suppressed_roles);
-        for offer in rescind {
-            self.remove_offer(&offer, false, now);
+        if rescind {
+            self.remove_offers_of(&id, now);
         }
         let heartbeat = self.config.heartbeat_interval.as_secs_f64();
         let fw = &self.frameworks[&id];
@@ -382,6 +377,11 @@ impl Core {
         fw.failover_deadline = Some(now + timeout);
         info!(framework = %framework_id, ?timeout, "framework disconnected; failover timeout started");
         self.alloc.deactivate_framework(framework_id);
+        self.remove_offers_of(framework_id, now);
+    }
+
+    /// Takes back every outstanding offer of a framework (no filter).
+    fn remove_offers_of(&mut self, framework_id: &str, now: Instant) {
         let offers: Vec<String> = self
             .offers
             .iter()
@@ -395,15 +395,7 @@ impl Core {
 
     /// Removes a framework: kills its tasks, recovers its offers, closes its stream.
     pub(crate) fn remove_framework(&mut self, framework_id: &str, now: Instant) {
-        let offers: Vec<String> = self
-            .offers
-            .iter()
-            .filter(|(_, o)| o.offer.framework_id.value == framework_id)
-            .map(|(k, _)| k.clone())
-            .collect();
-        for offer in offers {
-            self.remove_offer(&offer, false, now);
-        }
+        self.remove_offers_of(framework_id, now);
         let Some(fw) = self.frameworks.remove(framework_id) else {
             return;
         };
