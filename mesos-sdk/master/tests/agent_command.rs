@@ -1,13 +1,14 @@
 //! The built-in command executor: tasks as real processes, their status updates, kills
 //! and agent shutdown.
 
-mod agent_support;
+mod support;
 
-use agent_support::*;
 use mesos_master::agent::protocol::ToAgent;
 use mesos_sdk::v1;
 use mesos_sdk::v1::TaskState;
 use mesos_sdk::v1::task_status::Source;
+use support::agent::*;
+use support::*;
 
 fn run(h: &Harness, fw: &str, task: v1::TaskInfo) {
     h.to_agent

@@ -2,19 +2,20 @@
 //! `executor_process`) speaking `/api/v1/executor` to the agent with reqwest and the
 //! codec; plus the executor API's status codes.
 
-mod agent_support;
+mod support;
 
 use std::io::Write;
 
-use agent_support::*;
-use bytes::{Buf, Bytes, BytesMut};
-use futures::StreamExt;
+use bytes::Bytes;
 use mesos_master::agent::protocol::{FromAgent, ToAgent};
 use mesos_sdk::codec::Encoding;
 use mesos_sdk::v1;
 use mesos_sdk::v1::TaskState;
-use mesos_sdk::v1::executor::{Call, Event, call, event};
+use mesos_sdk::v1::executor::{Call, call, event};
 use mesos_sdk::v1::task_status::{Reason, Source};
+use support::agent::*;
+use support::executor::{AgentEnv, Events, this_binary_running};
+use support::*;
 
 // ---------------------------------------------------------------------------------
 // The executor process.
@@ -26,11 +27,7 @@ use mesos_sdk::v1::task_status::{Reason, Source};
 #[tokio::test]
 #[ignore = "the executor process of the agent tests; started by the agent"]
 async fn executor_process() {
-    let (Ok(endpoint), Ok(framework_id), Ok(executor_id)) = (
-        std::env::var("MESOS_AGENT_ENDPOINT"),
-        std::env::var("MESOS_FRAMEWORK_ID"),
-        std::env::var("MESOS_EXECUTOR_ID"),
-    ) else {
+    let Some(agent) = AgentEnv::from_env() else {
         eprintln!("not started by an agent: nothing to do");
         return;
     };
@@ -40,14 +37,9 @@ async fn executor_process() {
         format!("{}\n", std::process::id()),
     )
     .unwrap();
-    let url = format!("http://{endpoint}/api/v1/executor");
+    let url = agent.url;
     let client = reqwest::Client::new();
-    let ids = (
-        v1::ExecutorId { value: executor_id },
-        v1::FrameworkId {
-            value: framework_id,
-        },
-    );
+    let ids = (agent.executor_id, agent.framework_id);
     let subscribe = Call {
         executor_id: ids.0.clone(),
         framework_id: ids.1.clone(),
@@ -66,25 +58,17 @@ async fn executor_process() {
     assert_eq!(response.status(), 200);
     let env_info = format!(
         "endpoint={} checkpoint={} grace={}",
-        endpoint,
+        agent.endpoint,
         std::env::var("MESOS_CHECKPOINT").unwrap_or_default(),
         std::env::var("MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD").unwrap_or_default()
     );
     let mut acks = std::fs::File::create(sandbox.join("acks.log")).unwrap();
     let mut running: Vec<v1::TaskId> = Vec::new();
-    let mut body = response.bytes_stream();
-    let mut buffer = BytesMut::new();
+    let mut events = Events::new(response, Encoding::Protobuf);
     loop {
-        let Some(record) = next_record(&mut buffer) else {
-            match body.next().await {
-                Some(Ok(chunk)) => {
-                    buffer.extend_from_slice(&chunk);
-                    continue;
-                }
-                _ => std::process::exit(0),
-            }
+        let Some(event) = events.next().await else {
+            std::process::exit(0);
         };
-        let event: Event = Encoding::Protobuf.decode(&record).unwrap();
         match event.r#type() {
             event::Type::Launch => {
                 let task = event.launch.unwrap().task;
@@ -187,16 +171,6 @@ async fn executor_process() {
     }
 }
 
-fn next_record(buffer: &mut BytesMut) -> Option<Bytes> {
-    let newline = buffer.iter().position(|b| *b == b'\n')?;
-    let length: usize = std::str::from_utf8(&buffer[..newline]).ok()?.parse().ok()?;
-    if buffer.len() < newline + 1 + length {
-        return None;
-    }
-    buffer.advance(newline + 1);
-    Some(buffer.split_to(length).freeze())
-}
-
 async fn post(client: &reqwest::Client, url: &str, call: &Call) {
     let response = client
         .post(url)
@@ -239,21 +213,11 @@ async fn update(
 // The tests.
 
 fn executor_info(id: &str) -> v1::ExecutorInfo {
-    let exe = std::env::current_exe().unwrap().display().to_string();
+    let mut command = this_binary_running("executor_process");
+    command.arguments.push("--nocapture".into());
     v1::ExecutorInfo {
         executor_id: v1::ExecutorId { value: id.into() },
-        command: Some(v1::CommandInfo {
-            shell: Some(false),
-            value: Some(exe.clone()),
-            arguments: vec![
-                exe,
-                "executor_process".into(),
-                "--exact".into(),
-                "--ignored".into(),
-                "--nocapture".into(),
-            ],
-            ..Default::default()
-        }),
+        command: Some(command),
         ..Default::default()
     }
 }

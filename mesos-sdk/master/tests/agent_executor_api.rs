@@ -2,19 +2,20 @@
 //! the executor (`sleep`), and the test speaks for it over HTTP. This makes
 //! (re-)subscription, queued launches and heartbeats deterministic.
 
-mod agent_support;
+mod support;
 
 use std::time::Duration;
 
-use agent_support::*;
-use bytes::{Buf, Bytes, BytesMut};
-use futures::StreamExt;
+use bytes::Bytes;
 use mesos_master::agent::protocol::{FromAgent, ToAgent};
 use mesos_sdk::codec::Encoding;
 use mesos_sdk::v1;
 use mesos_sdk::v1::TaskState;
-use mesos_sdk::v1::executor::{Call, Event, call, event};
+use mesos_sdk::v1::executor::{Call, call, event};
 use mesos_sdk::v1::task_status::Source;
+use support::agent::*;
+use support::executor::Events;
+use support::*;
 
 fn placeholder_executor() -> v1::ExecutorInfo {
     v1::ExecutorInfo {
@@ -58,35 +59,6 @@ fn status(task: &str, state: TaskState, uuid: u8) -> v1::TaskStatus {
     }
 }
 
-struct EventStream {
-    body: futures::stream::BoxStream<'static, reqwest::Result<Bytes>>,
-    buffer: BytesMut,
-}
-
-impl EventStream {
-    async fn next(&mut self) -> Event {
-        tokio::time::timeout(WAIT, async {
-            loop {
-                if let Some(newline) = self.buffer.iter().position(|b| *b == b'\n') {
-                    let length: usize = std::str::from_utf8(&self.buffer[..newline])
-                        .unwrap()
-                        .parse()
-                        .unwrap();
-                    if self.buffer.len() >= newline + 1 + length {
-                        self.buffer.advance(newline + 1);
-                        let record = self.buffer.split_to(length);
-                        return Encoding::Json.decode(&record).unwrap();
-                    }
-                }
-                let chunk = self.body.next().await.expect("stream open").unwrap();
-                self.buffer.extend_from_slice(&chunk);
-            }
-        })
-        .await
-        .expect("an event in time")
-    }
-}
-
 struct Client {
     http: reqwest::Client,
     url: String,
@@ -113,7 +85,7 @@ impl Client {
             .unwrap()
     }
 
-    async fn subscribe(&self, subscribe: call::Subscribe) -> EventStream {
+    async fn subscribe(&self, subscribe: call::Subscribe) -> Events {
         let call = Call {
             subscribe: Some(subscribe),
             ..base_call(call::Type::Subscribe)
@@ -121,10 +93,7 @@ impl Client {
         let response = self.post(&call).await;
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["content-type"], "application/json");
-        EventStream {
-            body: response.bytes_stream().boxed(),
-            buffer: BytesMut::new(),
-        }
+        Events::new(response, Encoding::Json)
     }
 
     async fn update(&self, status: v1::TaskStatus) -> u16 {
@@ -188,7 +157,7 @@ async fn queued_tasks_reach_the_executor_on_subscribe_and_resubscribe_resends_up
     assert_eq!(killed.source, Some(Source::Agent as i32));
 
     let mut events = client.subscribe(call::Subscribe::default()).await;
-    let subscribed = events.next().await;
+    let subscribed = events.expect_next().await;
     assert_eq!(subscribed.r#type(), event::Type::Subscribed);
     let info = subscribed.subscribed.unwrap();
     assert_eq!(info.executor_info.executor_id.value, "e");
@@ -197,13 +166,13 @@ async fn queued_tasks_reach_the_executor_on_subscribe_and_resubscribe_resends_up
     assert!(info.container_id.is_some());
     let mut launched = Vec::new();
     for _ in 0..2 {
-        let launch = events.next().await;
+        let launch = events.expect_next().await;
         assert_eq!(launch.r#type(), event::Type::Launch);
         launched.push(launch.launch.unwrap().task.task_id.value);
     }
     assert_eq!(launched, ["a", "b"]);
     // Heartbeats flow on the open stream.
-    assert_eq!(events.next().await.r#type(), event::Type::Heartbeat);
+    assert_eq!(events.expect_next().await.r#type(), event::Type::Heartbeat);
 
     // One update, acknowledged: the executor hears ACKNOWLEDGED.
     assert_eq!(
@@ -219,7 +188,7 @@ async fn queued_tasks_reach_the_executor_on_subscribe_and_resubscribe_resends_up
     assert_eq!(running.executor_id.as_ref().unwrap().value, "e");
     h.ack(&fid, &running);
     let ack = loop {
-        let e = events.next().await;
+        let e = events.expect_next().await;
         if e.r#type() == event::Type::Acknowledged {
             break e.acknowledged.unwrap();
         }
@@ -245,7 +214,7 @@ async fn queued_tasks_reach_the_executor_on_subscribe_and_resubscribe_resends_up
             unacknowledged_updates: unacknowledged,
         })
         .await;
-    assert_eq!(events.next().await.r#type(), event::Type::Subscribed);
+    assert_eq!(events.expect_next().await.r#type(), event::Type::Subscribed);
     let (fid, resent) = h.next_update().await;
     assert_eq!(
         (
@@ -276,7 +245,7 @@ async fn queued_tasks_reach_the_executor_on_subscribe_and_resubscribe_resends_up
         })
         .unwrap();
     loop {
-        let e = events.next().await;
+        let e = events.expect_next().await;
         if e.r#type() == event::Type::Shutdown {
             break;
         }

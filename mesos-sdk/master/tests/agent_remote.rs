@@ -1,7 +1,7 @@
 //! Remote agents: an agent registering over HTTP with the master routes
 //! (`master_routes`) in front of an in-test `AgentRegistry`.
 
-mod agent_support;
+mod support;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use agent_support::{Scratch, WAIT, alive, fast_config, framework, shell_task, state, wait_pid};
 use mesos_master::agent::protocol::{FromAgent, ToAgent};
 use mesos_master::agent::remote::{
     AgentRegistration, AgentRegistry, EVENTS_PATH, REGISTER_PATH, RegistrationError, RemoteOptions,
@@ -19,6 +18,8 @@ use mesos_master::agent::{AgentConfig, AgentError};
 use mesos_sdk::resources::Resources;
 use mesos_sdk::v1;
 use mesos_sdk::v1::TaskState;
+use support::agent::{Scratch, fast_config, framework, shell_task, state};
+use support::{WAIT, alive, wait_pid};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -263,7 +264,7 @@ async fn remote_agent_runs_a_task_and_delivers_updates_until_acknowledged() {
         }
     }
     assert_eq!(seen, [TaskState::TaskRunning, TaskState::TaskFinished]);
-    let out = agent_support::find_files(&scratch.0, "out");
+    let out = support::find_files(&scratch.0, "out");
     assert_eq!(std::fs::read_to_string(&out[0]).unwrap(), "remote\n");
 
     assert!(stop_agent(agent).await.is_ok());
@@ -379,7 +380,7 @@ async fn master_shutdown_stops_the_remote_agent_and_its_tasks() {
         .expect("the agent stopped in time")
         .unwrap();
     assert!(result.is_ok(), "{result:?}");
-    agent_support::wait_gone(pid).await;
+    support::wait_gone(pid).await;
     master.stop().await;
 }
 
@@ -530,6 +531,6 @@ async fn agent_binary_registers_runs_a_task_and_kills_it_on_sigterm() {
         .expect("mesos-agent exited in time")
         .unwrap();
     assert!(status.success(), "{status:?}");
-    agent_support::wait_gone(pid).await;
+    support::wait_gone(pid).await;
     master.stop().await;
 }

@@ -5,14 +5,12 @@
 //! real agents, real processes. The tests that switch to `nobody` need root (CI runs as
 //! root) and fail, saying so, without it.
 
-mod agent_support;
-mod master_common;
+mod support;
 
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use master_common::{Subscriber, WAIT, command_task, framework_info, scalar, subscribe};
 use mesos_master::LocalCluster;
 use mesos_master::agent::protocol::ToAgent;
 use mesos_sdk::codec::Encoding;
@@ -21,6 +19,8 @@ use mesos_sdk::v1::TaskState;
 use mesos_sdk::v1::scheduler::{call, event};
 use mesos_sdk::v1::task_status::{Reason, Source};
 use nix::unistd::{User, geteuid};
+use support::scheduler::{Subscriber, subscribe};
+use support::{WAIT, command_task, framework_info, scalar};
 
 const UNKNOWN: &str = "no-such-user-xyz";
 
@@ -150,7 +150,7 @@ fn task_stdout(
     executor_id: &str,
 ) -> (PathBuf, String) {
     let runs = runs_dir(c, agent_id, framework_id, executor_id);
-    let path = agent_support::find_files(&runs, "stdout")
+    let path = support::find_files(&runs, "stdout")
         .pop()
         .unwrap_or_else(|| panic!("no stdout under {}", runs.display()));
     let text = std::fs::read_to_string(&path).unwrap();
@@ -453,7 +453,7 @@ async fn agent_as_nobody() {
     if std::env::var_os("AGENT_USER_TEST_AS_NOBODY").is_none() {
         return;
     }
-    use agent_support::{Harness, framework, shell_task, state};
+    use support::agent::{Harness, framework, shell_task, state};
     let me = User::from_uid(geteuid()).unwrap().unwrap();
     assert!(!geteuid().is_root());
     let mut h = Harness::start().await;
@@ -493,7 +493,7 @@ async fn agent_as_nobody() {
     ] {
         assert_eq!(state(&h.next_acked().await), expected);
     }
-    let stdout = agent_support::find_files(
+    let stdout = support::find_files(
         &h.scratch
             .0
             .join("slaves/agent-1/frameworks/f1/executors/own"),

@@ -3,17 +3,18 @@
 //! talking to a scheduler run by `SchedulerDriver`: several tasks, messages both ways,
 //! acknowledgements forwarded to the executor, kill, shutdown.
 
-#[path = "support/e2e.rs"]
-mod e2e;
+mod support;
 
 use std::collections::HashMap;
 
 use bytes::Bytes;
-use e2e::*;
 use mesos_sdk::codec::Encoding;
 use mesos_sdk::executor::{Executor, ExecutorClient, run_if_executor};
 use mesos_sdk::v1;
 use mesos_sdk::v1::TaskState;
+use support::driver::*;
+use support::executor::this_binary_running;
+use support::*;
 
 /// The executor: each task goes RUNNING, then FINISHED if its data is `finish`, else
 /// runs until killed. A message `ping:X` is answered with `pong:X`; every
@@ -97,23 +98,9 @@ async fn sdk_executor() {
 }
 
 fn executor_info(id: &str) -> v1::ExecutorInfo {
-    let exe = std::env::current_exe()
-        .expect("test binary path")
-        .display()
-        .to_string();
     v1::ExecutorInfo {
         executor_id: v1::ExecutorId { value: id.into() },
-        command: Some(v1::CommandInfo {
-            shell: Some(false),
-            value: Some(exe.clone()),
-            arguments: vec![
-                exe,
-                "sdk_executor".into(),
-                "--exact".into(),
-                "--ignored".into(),
-            ],
-            ..Default::default()
-        }),
+        command: Some(this_binary_running("sdk_executor")),
         resources: vec![scalar("cpus", 0.1), scalar("mem", 32.0)],
         ..Default::default()
     }
@@ -142,7 +129,11 @@ async fn expect_message(fw: &mut Framework, text: &str) -> v1::scheduler::event:
 
 async fn sdk_executor_runs_tasks_and_exchanges_messages(encoding: Encoding) {
     let cluster = cluster().await;
-    let mut fw = Framework::start(&cluster.url(), encoding, framework_info("e2e-executor"));
+    let mut fw = Framework::start(
+        &cluster.url(),
+        encoding,
+        failover_framework_info("e2e-executor"),
+    );
     fw.subscribed().await;
     let offer = fw.offer().await;
     launch(

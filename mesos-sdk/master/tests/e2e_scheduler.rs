@@ -2,14 +2,14 @@
 //! tasks in both encodings, kill, reconciliation, a master restart under a subscribed
 //! scheduler, graceful stop and teardown.
 
-#[path = "support/e2e.rs"]
-mod e2e;
+mod support;
 
-use e2e::*;
 use mesos_sdk::codec::Encoding;
 use mesos_sdk::v1;
 use mesos_sdk::v1::TaskState;
 use mesos_sdk::v1::task_status::Reason;
+use support::driver::*;
+use support::*;
 
 /// Subscribe, launch a command task with `SchedulerClient::launch`, see it run and
 /// finish. The agent sends a task's next update only once the previous one was
@@ -17,7 +17,7 @@ use mesos_sdk::v1::task_status::Reason;
 /// TASK_RUNNING reached the agent.
 async fn command_task_runs_and_finishes(encoding: Encoding) {
     let cluster = cluster().await;
-    let mut fw = Framework::start(&cluster.url(), encoding, framework_info("e2e-cmd"));
+    let mut fw = Framework::start(&cluster.url(), encoding, failover_framework_info("e2e-cmd"));
     let subscribed = fw.subscribed().await;
     assert_eq!(
         fw.client.framework_id(),
@@ -74,7 +74,7 @@ async fn kill_ends_a_running_task_with_task_killed() {
     let mut fw = Framework::start(
         &cluster.url(),
         Encoding::Protobuf,
-        framework_info("e2e-kill"),
+        failover_framework_info("e2e-kill"),
     );
     fw.subscribed().await;
     let offer = fw.offer().await;
@@ -107,7 +107,11 @@ async fn kill_ends_a_running_task_with_task_killed() {
 #[tokio::test]
 async fn reconciliation_answers_known_unknown_and_implicit() {
     let cluster = cluster().await;
-    let mut fw = Framework::start(&cluster.url(), Encoding::Json, framework_info("e2e-rec"));
+    let mut fw = Framework::start(
+        &cluster.url(),
+        Encoding::Json,
+        failover_framework_info("e2e-rec"),
+    );
     fw.subscribed().await;
     let offer = fw.offer().await;
     launch(
@@ -161,7 +165,7 @@ async fn after_a_master_restart_the_driver_resubscribes_with_its_id_and_keeps_it
     let mut fw = Framework::start(
         &cluster.url(),
         Encoding::Protobuf,
-        framework_info("e2e-restart"),
+        failover_framework_info("e2e-restart"),
     );
     let first = fw.subscribed().await;
     let offer = fw.offer().await;
@@ -240,7 +244,7 @@ async fn stop_leaves_the_framework_registered_but_disconnected() {
     let mut fw = Framework::start(
         &cluster.url(),
         Encoding::Protobuf,
-        framework_info("e2e-stop"),
+        failover_framework_info("e2e-stop"),
     );
     let id = fw.subscribed().await.framework_id;
     let offer = fw.offer().await;
@@ -287,7 +291,7 @@ async fn teardown_removes_the_framework_kills_its_tasks_and_ends_quietly() {
     let mut fw = Framework::start(
         &cluster.url(),
         Encoding::Json,
-        framework_info("e2e-teardown"),
+        failover_framework_info("e2e-teardown"),
     );
     let id = fw.subscribed().await.framework_id;
     let offer = fw.offer().await;

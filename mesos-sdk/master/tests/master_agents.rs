@@ -1,13 +1,14 @@
 //! Agents leaving the cluster: their tasks are lost and schedulers get FAILURE.
 
-mod master_common;
+mod support;
 
-use master_common::*;
 use mesos_master::LocalCluster;
 use mesos_sdk::codec::Encoding;
 use mesos_sdk::v1;
 use mesos_sdk::v1::TaskState;
 use mesos_sdk::v1::scheduler::event;
+use support::scheduler::*;
+use support::*;
 
 #[tokio::test]
 async fn a_removed_agent_loses_its_tasks_and_is_reported_as_failure() {

@@ -1,16 +1,17 @@
 //! Every scheduler call type end to end over real HTTP, with real agents running
 //! command tasks; both encodings.
 
-mod master_common;
+mod support;
 
 use std::time::Duration;
 
-use master_common::*;
 use mesos_master::LocalCluster;
 use mesos_sdk::codec::Encoding;
 use mesos_sdk::v1;
 use mesos_sdk::v1::TaskState;
 use mesos_sdk::v1::scheduler::{call, event};
+use support::scheduler::*;
+use support::*;
 
 async fn cluster() -> LocalCluster {
     LocalCluster::builder()

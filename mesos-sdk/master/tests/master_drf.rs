@@ -2,15 +2,16 @@
 //! framework A runs tasks of <1 CPU, 4 GB>, B of <3 CPU, 1 GB>; each launches one task
 //! per offer and declines the rest. DRF ends with A running 3 tasks and B 2.
 
-mod master_common;
+mod support;
 
 use std::time::Duration;
 
-use master_common::*;
 use mesos_master::LocalCluster;
 use mesos_sdk::codec::Encoding;
 use mesos_sdk::v1;
 use mesos_sdk::v1::scheduler::call;
+use support::scheduler::*;
+use support::*;
 
 /// Takes one task per offer while it fits, declining the rest without a filter.
 async fn run(s: &mut Subscriber, prefix: &str, cpus: f64, mem: f64, launched: &mut usize) -> bool {

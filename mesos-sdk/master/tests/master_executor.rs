@@ -2,19 +2,20 @@
 //! both directions, SHUTDOWN, and an executor crash seen as FAILURE. The executor is this
 //! test binary, re-run by the agent as `executor_process`.
 
-mod master_common;
+mod support;
 
 use std::time::Duration;
 
-use bytes::{Buf, Bytes, BytesMut};
-use futures::StreamExt;
-use master_common::*;
+use bytes::Bytes;
 use mesos_master::LocalCluster;
 use mesos_sdk::codec::Encoding;
 use mesos_sdk::v1;
 use mesos_sdk::v1::TaskState;
-use mesos_sdk::v1::executor::{Call, Event, call, event};
+use mesos_sdk::v1::executor::{Call, call, event};
 use mesos_sdk::v1::scheduler::{call as scall, event as sevent};
+use support::executor::{AgentEnv, Events, this_binary_running};
+use support::scheduler::*;
+use support::*;
 
 /// The executor process: RUNNING then FINISHED for `finish` tasks (and every task of a
 /// group), exit 7 after RUNNING for `crash`, runs others until killed; answers each
@@ -22,21 +23,12 @@ use mesos_sdk::v1::scheduler::{call as scall, event as sevent};
 #[tokio::test]
 #[ignore = "the executor process of the master tests; started by the agent"]
 async fn executor_process() {
-    let (Ok(endpoint), Ok(framework_id), Ok(executor_id)) = (
-        std::env::var("MESOS_AGENT_ENDPOINT"),
-        std::env::var("MESOS_FRAMEWORK_ID"),
-        std::env::var("MESOS_EXECUTOR_ID"),
-    ) else {
+    let Some(agent) = AgentEnv::from_env() else {
         return;
     };
-    let url = format!("http://{endpoint}/api/v1/executor");
+    let url = agent.url;
     let client = reqwest::Client::new();
-    let ids = (
-        v1::ExecutorId { value: executor_id },
-        v1::FrameworkId {
-            value: framework_id,
-        },
-    );
+    let ids = (agent.executor_id, agent.framework_id);
     let base = |t: call::Type| Call {
         executor_id: ids.0.clone(),
         framework_id: ids.1.clone(),
@@ -76,20 +68,12 @@ async fn executor_process() {
         .send()
         .await
         .unwrap();
-    let mut body = response.bytes_stream();
-    let mut buffer = BytesMut::new();
+    let mut events = Events::new(response, Encoding::Protobuf);
     let mut running = Vec::new();
     loop {
-        let Some(record) = next_record(&mut buffer) else {
-            match body.next().await {
-                Some(Ok(chunk)) => {
-                    buffer.extend_from_slice(&chunk);
-                    continue;
-                }
-                _ => std::process::exit(0),
-            }
+        let Some(event) = events.next().await else {
+            std::process::exit(0);
         };
-        let event: Event = Encoding::Protobuf.decode(&record).unwrap();
         match event.r#type() {
             event::Type::Launch => {
                 let task = event.launch.unwrap().task;
@@ -129,31 +113,10 @@ async fn executor_process() {
     }
 }
 
-fn next_record(buffer: &mut BytesMut) -> Option<Bytes> {
-    let newline = buffer.iter().position(|b| *b == b'\n')?;
-    let length: usize = std::str::from_utf8(&buffer[..newline]).ok()?.parse().ok()?;
-    if buffer.len() < newline + 1 + length {
-        return None;
-    }
-    buffer.advance(newline + 1);
-    Some(buffer.split_to(length).freeze())
-}
-
 fn executor_info(id: &str) -> v1::ExecutorInfo {
-    let exe = std::env::current_exe().unwrap().display().to_string();
     v1::ExecutorInfo {
         executor_id: v1::ExecutorId { value: id.into() },
-        command: Some(v1::CommandInfo {
-            shell: Some(false),
-            value: Some(exe.clone()),
-            arguments: vec![
-                exe,
-                "executor_process".into(),
-                "--exact".into(),
-                "--ignored".into(),
-            ],
-            ..Default::default()
-        }),
+        command: Some(this_binary_running("executor_process")),
         resources: vec![scalar("cpus", 0.1), scalar("mem", 32.0)],
         ..Default::default()
     }
@@ -297,7 +260,7 @@ async fn an_executor_crash_fails_its_task_and_reports_failure() {
     let end = loop {
         let status = s.update("boom").await;
         s.acknowledge(&status).await;
-        if is_terminal(status.state) {
+        if status.is_terminal() {
             break status;
         }
     };

@@ -1,22 +1,17 @@
 //! The `mesos-local` binary: serves the scheduler API, and SIGTERM stops it with its
 //! tasks killed and no process left behind.
 
-mod master_common;
+mod support;
 
 use std::process::Stdio;
 
-use master_common::*;
 use mesos_sdk::codec::Encoding;
 use mesos_sdk::v1::TaskState;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+use support::scheduler::*;
+use support::*;
 use tokio::io::{AsyncBufReadExt, BufReader};
-
-fn alive(pid: i32) -> bool {
-    // Signal 0 checks existence; a zombie counts as gone for our purpose once reaped.
-    kill(Pid::from_raw(pid), None).is_ok()
-        && std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "))
-}
 
 #[tokio::test]
 async fn sigterm_kills_tasks_and_leaves_no_process() {

@@ -2,16 +2,17 @@
 //! with the master over HTTP, get offered, run tasks, and are removed when they stay
 //! away past the re-registration timeout.
 
-mod master_common;
+mod support;
 
 use std::time::Duration;
 
-use master_common::*;
 use mesos_master::agent::{AgentConfig, remote};
 use mesos_master::{LocalCluster, MasterConfig};
 use mesos_sdk::codec::Encoding;
 use mesos_sdk::resources::Resources;
 use mesos_sdk::v1::TaskState;
+use support::scheduler::*;
+use support::*;
 use tokio::sync::oneshot;
 
 #[tokio::test]

@@ -1,12 +1,13 @@
 //! The scheduler endpoint's status-code table, one test per row, over real HTTP.
 
-mod master_common;
+mod support;
 
-use master_common::*;
 use mesos_master::LocalCluster;
 use mesos_sdk::codec::Encoding;
 use mesos_sdk::v1;
 use mesos_sdk::v1::scheduler::{Call, call};
+use support::scheduler::*;
+use support::*;
 
 async fn cluster() -> LocalCluster {
     LocalCluster::builder()

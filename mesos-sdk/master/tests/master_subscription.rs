@@ -1,14 +1,15 @@
 //! Subscriptions: SUBSCRIBED and heartbeats in both encodings, a SUBSCRIBE replacing a
 //! connected stream, failover within and past the timeout, TEARDOWN.
 
-mod master_common;
+mod support;
 
 use std::time::Duration;
 
-use master_common::*;
 use mesos_master::LocalCluster;
 use mesos_sdk::codec::Encoding;
 use mesos_sdk::v1::scheduler::{call, event};
+use support::scheduler::*;
+use support::*;
 
 async fn cluster(heartbeat: Duration) -> LocalCluster {
     LocalCluster::builder()
@@ -19,16 +20,6 @@ async fn cluster(heartbeat: Duration) -> LocalCluster {
         .start()
         .await
         .expect("cluster starts")
-}
-
-async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    tokio::time::timeout(WAIT, async {
-        while !cond() {
-            tokio::task::yield_now().await;
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("{what} within {WAIT:?}"));
 }
 
 #[tokio::test]
@@ -110,7 +101,7 @@ async fn failover_within_the_timeout_keeps_tasks() {
         .await;
     let fw = s.framework_id.clone();
     drop(s);
-    wait_until("framework disconnected", || {
+    eventually("framework disconnected", || {
         c.state().framework(&fw.value).is_some_and(|f| !f.connected)
     })
     .await;
@@ -144,13 +135,13 @@ async fn failover_past_the_timeout_removes_the_framework_and_kills_its_tasks() {
         .await;
     let fw = s.framework_id.clone();
     drop(s);
-    wait_until("framework removed", || {
+    eventually("framework removed", || {
         c.state().framework(&fw.value).is_none()
     })
     .await;
     assert_eq!(c.metrics()["master/tasks_killed"], 1);
     // Resources are free again.
-    wait_until("cpus freed", || {
+    eventually("cpus freed", || {
         c.state().slaves[0].used_resources.cpus == 0.0
     })
     .await;

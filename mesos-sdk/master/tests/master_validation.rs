@@ -3,11 +3,10 @@
 //! ("Rules the reference master and agents enforce") is pinned here or in the unit
 //! tests of `core/validate`.
 
-mod master_common;
+mod support;
 
 use std::time::Duration;
 
-use master_common::*;
 use mesos_master::LocalCluster;
 use mesos_sdk::codec::Encoding;
 use mesos_sdk::codec::recordio::RecordIoDecoder;
@@ -15,6 +14,8 @@ use mesos_sdk::v1;
 use mesos_sdk::v1::TaskState;
 use mesos_sdk::v1::scheduler::{Event, call, event};
 use mesos_sdk::v1::task_status::{Reason, Source};
+use support::scheduler::*;
+use support::*;
 
 async fn cluster() -> LocalCluster {
     LocalCluster::builder()

@@ -1,6 +1,5 @@
-//! Helpers shared by the agent tests: an agent in a scratch directory, and a driver that
-//! plays the master (reads `FromAgent`, acknowledges updates).
-#![allow(dead_code)]
+//! An agent in a scratch directory, and a harness that plays the master (reads
+//! `FromAgent`, acknowledges updates).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -10,8 +9,7 @@ use mesos_master::agent::{AgentConfig, AgentHandle, spawn};
 use mesos_sdk::v1;
 use tokio::sync::mpsc;
 
-/// How long any single expected event may take.
-pub const WAIT: Duration = Duration::from_secs(10);
+use super::{WAIT, framework_info};
 
 /// A scratch work directory, removed on drop.
 pub struct Scratch(pub PathBuf);
@@ -113,12 +111,11 @@ impl Harness {
     }
 }
 
+/// Framework `id` (named `agent-test`), running tasks as the current user.
 pub fn framework(id: &str) -> v1::FrameworkInfo {
     v1::FrameworkInfo {
-        user: mesos_sdk::calls::current_user(),
-        name: "agent-test".into(),
         id: Some(v1::FrameworkId { value: id.into() }),
-        ..Default::default()
+        ..framework_info("agent-test")
     }
 }
 
@@ -140,66 +137,4 @@ pub fn shell_task(id: &str, command: &str) -> v1::TaskInfo {
 
 pub fn state(status: &v1::TaskStatus) -> v1::TaskState {
     v1::TaskState::try_from(status.state).expect("a known task state")
-}
-
-/// Every file named `name` under `dir`, recursively.
-pub fn find_files(dir: &Path, name: &str) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return found;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            found.extend(find_files(&path, name));
-        } else if path.file_name().is_some_and(|n| n == name) {
-            found.push(path);
-        }
-    }
-    found
-}
-
-/// Whether a process exists and is not a zombie.
-pub fn alive(pid: i32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        // The state follows the parenthesised command name.
-        Ok(stat) => stat
-            .rsplit_once(')')
-            .map(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X']))
-            .unwrap_or(false),
-        Err(_) => false,
-    }
-}
-
-/// Waits (bounded) for the OS to finish removing a process that was sent SIGKILL; there
-/// is no event to wait on for a process that is not our child.
-pub async fn wait_gone(pid: i32) {
-    let gone = tokio::time::timeout(WAIT, async {
-        while alive(pid) {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await;
-    assert!(gone.is_ok(), "process {pid} is still alive");
-}
-
-/// Waits (bounded) until a task has written a pid file into its sandbox, and reads it.
-/// The task runs concurrently and has no way to signal the test otherwise.
-pub async fn wait_pid(scratch: &Path, file: &str) -> i32 {
-    let read = || {
-        let path = find_files(scratch, file).pop()?;
-        let text = std::fs::read_to_string(path).ok()?;
-        // Complete only once the newline is written.
-        text.strip_suffix('\n')?.parse().ok()
-    };
-    tokio::time::timeout(WAIT, async {
-        loop {
-            if let Some(pid) = read() {
-                return pid;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("the task never wrote {file}"))
 }

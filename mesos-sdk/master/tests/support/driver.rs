@@ -2,7 +2,6 @@
 //! the SDK's [`SchedulerDriver`] whose [`Scheduler`] records every callback, so a test
 //! can wait (with a bounded timeout) for what the scheduler saw and make calls through
 //! the driver's [`SchedulerClient`].
-#![allow(dead_code)]
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -17,8 +16,7 @@ use mesos_sdk::v1::scheduler::event;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-/// Longest wait for anything in these tests.
-pub const WAIT: Duration = Duration::from_secs(10);
+use super::{WAIT, framework_info};
 
 /// One agent with room for a few small tasks; offers every 50 ms, heartbeats every
 /// 500 ms, quick kills.
@@ -35,12 +33,10 @@ pub async fn cluster() -> LocalCluster {
 }
 
 /// A framework that may run as the current user and survives a minute of failover.
-pub fn framework_info(name: &str) -> v1::FrameworkInfo {
+pub fn failover_framework_info(name: &str) -> v1::FrameworkInfo {
     v1::FrameworkInfo {
-        user: mesos_sdk::calls::current_user(),
-        name: name.into(),
         failover_timeout: Some(60.0),
-        ..Default::default()
+        ..framework_info(name)
     }
 }
 
@@ -197,8 +193,7 @@ impl Framework {
         let status = self
             .expect(&format!("{task} in {state:?} (or terminal)"), |s| match s {
                 Seen::Update(u)
-                    if u.task_id.value == task
-                        && (u.state == state as i32 || is_terminal(u.state)) =>
+                    if u.task_id.value == task && (u.state == state as i32 || u.is_terminal()) =>
                 {
                     Some(u.clone())
                 }
@@ -253,60 +248,6 @@ pub async fn launch(client: &SchedulerClient, offer: &v1::Offer, tasks: Vec<v1::
         )
         .await
         .expect("ACCEPT accepted");
-}
-
-/// Polls `cond` (every 10 ms) until it holds; panics after [`WAIT`].
-pub async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !cond() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what} did not happen within {WAIT:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-pub fn is_terminal(state: i32) -> bool {
-    use v1::TaskState::*;
-    [
-        TaskFinished,
-        TaskFailed,
-        TaskKilled,
-        TaskError,
-        TaskLost,
-        TaskDropped,
-        TaskGone,
-        TaskGoneByOperator,
-        TaskUnknown,
-    ]
-    .iter()
-    .any(|s| *s as i32 == state)
-}
-
-pub fn scalar(name: &str, value: f64) -> v1::Resource {
-    v1::Resource {
-        name: name.into(),
-        r#type: v1::value::Type::Scalar as i32,
-        scalar: Some(v1::value::Scalar { value }),
-        ..Default::default()
-    }
-}
-
-/// A shell command task with 0.1 cpus and 16 MB.
-pub fn command_task(id: &str, offer: &v1::Offer, shell: &str) -> v1::TaskInfo {
-    v1::TaskInfo {
-        name: id.into(),
-        task_id: v1::TaskId { value: id.into() },
-        agent_id: offer.agent_id.clone(),
-        resources: vec![scalar("cpus", 0.1), scalar("mem", 16.0)],
-        command: Some(v1::CommandInfo {
-            value: Some(shell.into()),
-            shell: Some(true),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
 }
 
 /// `Bytes` from a string, for messages and task data.

@@ -15,6 +15,8 @@
 //! ```
 //!
 //! The same program is the executor when an agent starts it (see docs/throttler.md).
+//! It lives in the throttler package so that the other examples do not build the CQL
+//! driver.
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {

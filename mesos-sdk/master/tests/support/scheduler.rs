@@ -1,30 +1,20 @@
 //! A minimal HTTP scheduler client for the master's tests: raw calls, a RecordIO event
 //! reader, and waiting for events with a bounded timeout.
-#![allow(dead_code)]
-
-use std::time::Duration;
 
 use futures::StreamExt;
 use mesos_sdk::codec::Encoding;
+use mesos_sdk::codec::recordio::{DEFAULT_MAX_RECORD_LEN, decode_stream};
 use mesos_sdk::v1;
 use mesos_sdk::v1::scheduler::{Call, Event, call, event};
 use tokio::sync::mpsc;
 
-pub const WAIT: Duration = Duration::from_secs(10);
+use super::WAIT;
 
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("reqwest client")
-}
-
-pub fn framework_info(name: &str) -> v1::FrameworkInfo {
-    v1::FrameworkInfo {
-        user: mesos_sdk::calls::current_user(),
-        name: name.into(),
-        ..Default::default()
-    }
 }
 
 pub fn subscribe_call(info: v1::FrameworkInfo) -> Call {
@@ -76,23 +66,6 @@ impl Drop for Subscriber {
     }
 }
 
-/// Splits RecordIO records out of a growing buffer.
-fn records(buffer: &mut Vec<u8>) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    while let Some(newline) = buffer.iter().position(|b| *b == b'\n') {
-        let len: usize = std::str::from_utf8(&buffer[..newline])
-            .unwrap()
-            .parse()
-            .unwrap();
-        if buffer.len() < newline + 1 + len {
-            break;
-        }
-        out.push(buffer[newline + 1..newline + 1 + len].to_vec());
-        buffer.drain(..newline + 1 + len);
-    }
-    out
-}
-
 pub async fn subscribe(url: &str, encoding: Encoding, info: v1::FrameworkInfo) -> Subscriber {
     let response = post(url, encoding, None, &subscribe_call(info)).await;
     assert_eq!(
@@ -111,15 +84,11 @@ pub async fn stream(url: &str, encoding: Encoding, response: reqwest::Response) 
         .to_string();
     let (tx, mut rx) = mpsc::unbounded_channel();
     let reader = tokio::spawn(async move {
-        let mut body = response.bytes_stream();
-        let mut buffer = Vec::new();
-        while let Some(Ok(chunk)) = body.next().await {
-            buffer.extend_from_slice(&chunk);
-            for record in records(&mut buffer) {
-                let event: Event = encoding.decode(&record).expect("event decodes");
-                if tx.send(event).is_err() {
-                    return;
-                }
+        let mut records = decode_stream(response.bytes_stream(), DEFAULT_MAX_RECORD_LEN);
+        while let Some(Ok(record)) = records.next().await {
+            let event: Event = encoding.decode(&record).expect("event decodes");
+            if tx.send(event).is_err() {
+                return;
             }
         }
     });
@@ -200,7 +169,7 @@ impl Subscriber {
                 return status;
             }
             assert!(
-                !is_terminal(status.state),
+                !status.is_terminal(),
                 "task {task} ended in {:?} ({:?}) while waiting for {state:?}",
                 v1::TaskState::try_from(status.state),
                 status.message
@@ -262,45 +231,5 @@ impl Subscriber {
             }),
         });
         self.send_ok(&accept, 202).await;
-    }
-}
-
-pub fn is_terminal(state: i32) -> bool {
-    use v1::TaskState::*;
-    [
-        TaskFinished,
-        TaskFailed,
-        TaskKilled,
-        TaskError,
-        TaskLost,
-        TaskDropped,
-        TaskGone,
-        TaskGoneByOperator,
-    ]
-    .iter()
-    .any(|s| *s as i32 == state)
-}
-
-pub fn scalar(name: &str, value: f64) -> v1::Resource {
-    v1::Resource {
-        name: name.into(),
-        r#type: v1::value::Type::Scalar as i32,
-        scalar: Some(v1::value::Scalar { value }),
-        ..Default::default()
-    }
-}
-
-pub fn command_task(id: &str, offer: &v1::Offer, shell: &str) -> v1::TaskInfo {
-    v1::TaskInfo {
-        name: id.into(),
-        task_id: v1::TaskId { value: id.into() },
-        agent_id: offer.agent_id.clone(),
-        resources: vec![scalar("cpus", 0.1), scalar("mem", 16.0)],
-        command: Some(v1::CommandInfo {
-            value: Some(shell.into()),
-            shell: Some(true),
-            ..Default::default()
-        }),
-        ..Default::default()
     }
 }
