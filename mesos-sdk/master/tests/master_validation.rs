@@ -688,3 +688,64 @@ async fn a_command_task_may_not_reuse_a_running_executors_id() {
     s.acknowledge(&dropped).await;
     c.shutdown().await;
 }
+
+#[tokio::test]
+async fn update_framework_may_not_change_what_mesos_keeps() {
+    let c = cluster().await;
+    let s = subscribe(&c.url(), Encoding::Json, framework_info("updates")).await;
+    let answer = |info: v1::FrameworkInfo, suppressed: Vec<String>| {
+        let mut update = s.call(call::Type::UpdateFramework);
+        update.update_framework = Some(call::UpdateFramework {
+            framework_info: info,
+            suppressed_roles: suppressed,
+            ..Default::default()
+        });
+        update
+    };
+    let base = v1::FrameworkInfo {
+        id: Some(s.framework_id.clone()),
+        ..framework_info("updates")
+    };
+    let cases = [
+        (
+            v1::FrameworkInfo {
+                user: "someone-else".into(),
+                ..base.clone()
+            },
+            Vec::new(),
+            format!(
+                "FrameworkInfo update is not valid: Updating 'FrameworkInfo.user' is unsupported; attempted to update from '{}' to 'someone-else'",
+                base.user
+            ),
+        ),
+        (
+            v1::FrameworkInfo {
+                roles: vec!["a".into()],
+                ..base.clone()
+            },
+            Vec::new(),
+            "Supplied FrameworkInfo is not valid: 'FrameworkInfo.roles' must not be set when the framework is not MULTI_ROLE capable".to_string(),
+        ),
+        (
+            base.clone(),
+            vec!["db".to_string()],
+            "'UpdateFramework' call is not valid: Suppressed roles { db } are not contained in the set of roles".to_string(),
+        ),
+        (
+            v1::FrameworkInfo {
+                id: Some(v1::FrameworkId {
+                    value: "other".into(),
+                }),
+                ..base.clone()
+            },
+            Vec::new(),
+            "Failed to validate scheduler::Call: 'framework_id' differs from 'update_framework.framework_info.id'".to_string(),
+        ),
+    ];
+    for (info, suppressed, message) in cases {
+        let response = s.send(&answer(info, suppressed)).await;
+        assert_eq!(response.status(), 400);
+        assert_eq!(response.text().await.unwrap(), message);
+    }
+    c.shutdown().await;
+}

@@ -5,6 +5,7 @@ use tracing::debug;
 
 use super::answer::Answer;
 use super::error::CallError;
+use super::validate;
 use super::{Core, events, roles_of};
 use crate::agent::protocol::ToAgent;
 use mesos_sdk::v1;
@@ -272,12 +273,21 @@ impl Core {
         let given = update.framework_info.id.as_ref().map(|i| i.value.as_str());
         if given != Some(fw_id) {
             return Err(CallError::Invalid(
-                "'framework_info.id' must equal the call's 'framework_id'".to_string(),
+                "'framework_id' differs from 'update_framework.framework_info.id'".to_string(),
             ));
         }
         let Some(fw) = self.frameworks.get_mut(fw_id) else {
             return Err(CallError::UnknownFramework);
         };
+        // Mesos's `Master::updateFramework`: the new info, then the change, then the
+        // call's suppressed roles.
+        let info = &update.framework_info;
+        validate::framework_info(info, &[])
+            .map_err(|e| CallError::Refused(format!("Supplied FrameworkInfo is not valid: {e}")))?;
+        validate::framework_update(&fw.info, info)
+            .map_err(|e| CallError::Refused(format!("FrameworkInfo update is not valid: {e}")))?;
+        validate::framework_info(info, &update.suppressed_roles)
+            .map_err(|e| CallError::Refused(format!("'UpdateFramework' call is not valid: {e}")))?;
         let roles = roles_of(&update.framework_info);
         fw.info = update.framework_info;
         self.alloc.update_framework_roles(fw_id, &roles);

@@ -10,6 +10,10 @@ pub(crate) enum CallError {
     /// disagree).
     #[error("Failed to validate scheduler::Call: {0}")]
     Invalid(String),
+    /// The call is valid but what it asks is refused (e.g. an UPDATE_FRAMEWORK that
+    /// changes the principal); the message is Mesos's whole answer.
+    #[error("{0}")]
+    Refused(String),
     /// The framework id is unknown to this master.
     #[error("Framework cannot be found")]
     UnknownFramework,

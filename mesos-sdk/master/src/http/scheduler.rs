@@ -40,6 +40,7 @@ impl From<CallError> for ApiError {
     fn from(error: CallError) -> Self {
         match error {
             CallError::Invalid(message) => ApiError::Invalid(message),
+            CallError::Refused(message) => ApiError::Refused(message),
             CallError::UnknownFramework => ApiError::UnknownFramework,
             CallError::NotSubscribed => ApiError::NotSubscribed,
             CallError::MissingStreamId => ApiError::MissingStreamId,

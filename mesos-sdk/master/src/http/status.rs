@@ -42,6 +42,10 @@ pub enum ApiError {
     /// 400: SUBSCRIBE must not carry `Mesos-Stream-Id`.
     #[error("Subscribe calls should not include the 'Mesos-Stream-Id' header")]
     StreamIdOnSubscribe,
+    /// 400: a valid call whose request is refused (e.g. UPDATE_FRAMEWORK changing the
+    /// principal), with Mesos's message.
+    #[error("{0}")]
+    Refused(String),
     /// 400: the framework id is unknown to this master.
     #[error("Framework cannot be found")]
     UnknownFramework,
@@ -79,6 +83,7 @@ impl ApiError {
             ApiError::MissingContentType
             | ApiError::Malformed(_)
             | ApiError::Invalid(_)
+            | ApiError::Refused(_)
             | ApiError::StreamIdOnSubscribe
             | ApiError::UnknownFramework
             | ApiError::MissingStreamId

@@ -120,6 +120,29 @@ pub(crate) fn framework(info: &v1::FrameworkInfo, suppressed: &[String]) -> Resu
     Ok(())
 }
 
+/// Mesos's `framework::validateUpdate`: what an UPDATE_FRAMEWORK may not change.
+pub(crate) fn update(old: &v1::FrameworkInfo, new: &v1::FrameworkInfo) -> Result<(), String> {
+    if old.principal != new.principal {
+        return Err("Changing framework's principal is not allowed.".into());
+    }
+    if old.user != new.user {
+        return Err(format!(
+            "Updating 'FrameworkInfo.user' is unsupported; attempted to update from '{}' to '{}'",
+            old.user, new.user
+        ));
+    }
+    let (was, is) = (
+        old.checkpoint.unwrap_or(false),
+        new.checkpoint.unwrap_or(false),
+    );
+    if was != is {
+        return Err(format!(
+            "Updating 'FrameworkInfo.checkpoint' is unsupported; attempted to update from '{was}' to '{is}'"
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +157,40 @@ mod tests {
             }],
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn updates_may_not_change_principal_user_or_checkpointing() {
+        let old = v1::FrameworkInfo {
+            user: "alice".into(),
+            name: "n".into(),
+            ..Default::default()
+        };
+        assert!(update(&old, &old).is_ok());
+        let user = v1::FrameworkInfo {
+            user: "bob".into(),
+            ..old.clone()
+        };
+        assert_eq!(
+            update(&old, &user).unwrap_err(),
+            "Updating 'FrameworkInfo.user' is unsupported; attempted to update from 'alice' to 'bob'"
+        );
+        let checkpoint = v1::FrameworkInfo {
+            checkpoint: Some(true),
+            ..old.clone()
+        };
+        assert_eq!(
+            update(&old, &checkpoint).unwrap_err(),
+            "Updating 'FrameworkInfo.checkpoint' is unsupported; attempted to update from 'false' to 'true'"
+        );
+        let principal = v1::FrameworkInfo {
+            principal: Some("p".into()),
+            ..old.clone()
+        };
+        assert_eq!(
+            update(&old, &principal).unwrap_err(),
+            "Changing framework's principal is not allowed."
+        );
     }
 
     #[test]

@@ -16,7 +16,7 @@ mod operation;
 mod resource;
 mod task;
 
-pub(crate) use framework::framework as framework_info;
+pub(crate) use framework::{framework as framework_info, update as framework_update};
 pub(crate) use offer::{OfferOwner, offers};
 pub(crate) use operation::{Operator, create, destroy, reserve, unreserve};
 pub(crate) use task::{
