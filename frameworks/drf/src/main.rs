@@ -24,8 +24,9 @@ use tracing::{error, info, warn};
 #[derive(Debug, Parser)]
 #[command(name = "drf", version)]
 struct Args {
-    /// Master URL (e.g. http://127.0.0.1:5050). Default: start an embedded master.
-    #[arg(long)]
+    /// Master URL (e.g. http://127.0.0.1:5050), or the ZooKeeper election
+    /// `zk://host:2181/mesos` (also `--master`). Default: start an embedded master.
+    #[arg(long, visible_alias = "master")]
     mesos_master: Option<String>,
     /// Framework name.
     #[arg(long, default_value = "DRF Demo")]

@@ -15,9 +15,10 @@ use crate::scheduler::Progress;
 #[derive(Debug, Clone, Parser)]
 #[command(name = "pi", version, about)]
 pub struct Args {
-    /// Master URL, e.g. http://127.0.0.1:5050 (or a comma-separated list). Without it an
+    /// Master URL, e.g. http://127.0.0.1:5050 (or a comma-separated list), or the
+    /// ZooKeeper election `zk://host:2181/mesos` (also `--mesos-master`). Without it an
     /// embedded master with local agents is started.
-    #[arg(long)]
+    #[arg(long, visible_alias = "mesos-master")]
     pub master: Option<String>,
     /// Total samples.
     #[arg(long, default_value_t = 1_000_000_000)]

@@ -102,3 +102,31 @@ fn unreachable_master_fails_fast_with_one_line() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.starts_with("pi: "), "{stderr}");
 }
+
+#[test]
+fn the_seed_spelling_and_zk_addresses_are_accepted() {
+    // `--mesos-master zk://…` as the seed's commands type it: with no ZooKeeper behind
+    // the address, the job fails within --connect-timeout with one line, not with
+    // "unsupported scheme".
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("zk://127.0.0.1:{port}/mesos");
+    let start = std::time::Instant::now();
+    let out = pi(&[
+        "--mesos-master",
+        &url,
+        "--connect-timeout",
+        "3",
+        "--samples",
+        "1000",
+    ]);
+    assert!(start.elapsed() < Duration::from_secs(30));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("pi: "), "{stderr}");
+    assert!(!stderr.contains("unsupported scheme"), "{stderr}");
+}

@@ -32,9 +32,10 @@ pub const DEFAULT_CASSANDRA_HOST: &str = "127.0.0.1:9042";
     version
 )]
 pub struct Config {
-    /// Mesos master URL (`http://host:5050`). Default: start an embedded reference
+    /// Mesos master URL (`http://host:5050`), or the ZooKeeper election
+    /// `zk://host:2181/mesos` (also `--master`). Default: start an embedded reference
     /// master with local agents for this run.
-    #[arg(long)]
+    #[arg(long, visible_alias = "master")]
     pub mesos_master: Option<String>,
 
     /// Number of agents of the embedded master (ignored with --mesos-master).

@@ -185,7 +185,13 @@ impl<S: Scheduler> Runtime<S> {
             if self.client.is_stopped() {
                 return Ok(());
             }
-            let error = match self.client.subscribe().await {
+            // A stop ends the run also while it waits for a master (a ZooKeeper
+            // detector may wait for a leader) or for the subscription's answer.
+            let subscribed = tokio::select! {
+                _ = stopped(&mut stop) => return Ok(()),
+                subscribed = self.client.subscribe() => subscribed,
+            };
+            let error = match subscribed {
                 Ok(events) => {
                     self.scheduler.connected(&self.client).await;
                     let end = self.session(events).await;
