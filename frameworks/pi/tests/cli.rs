@@ -77,30 +77,31 @@ fn bad_flags_give_one_line_and_a_failure_code() {
     }
 }
 
-#[test]
-fn unreachable_master_fails_fast_with_one_line() {
-    // Bind and drop a listener to get a local port with nothing behind it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
+/// A local port with nothing behind it (a listener bound, then dropped).
+fn dead_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port();
-    let url = format!("http://127.0.0.1:{port}");
+        .port()
+}
+
+/// Runs a job against `master` given with `flag`, which must fail within its 3 s
+/// connect timeout (30 s only catches a hang) with one line; returns that line.
+fn fails_fast_with_one_line(flag: &str, master: &str) -> String {
     let start = std::time::Instant::now();
-    let out = pi(&[
-        "--master",
-        &url,
-        "--connect-timeout",
-        "3",
-        "--samples",
-        "1000",
-    ]);
-    // Generous bound: the flag says 3 s; this only catches a hang.
+    let out = pi(&[flag, master, "--connect-timeout", "3", "--samples", "1000"]);
     assert!(start.elapsed() < Duration::from_secs(30));
     assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.starts_with("pi: "), "{stderr}");
+    stderr
+}
+
+#[test]
+fn unreachable_master_fails_fast_with_one_line() {
+    fails_fast_with_one_line("--master", &format!("http://127.0.0.1:{}", dead_port()));
 }
 
 #[test]
@@ -108,25 +109,7 @@ fn the_seed_spelling_and_zk_addresses_are_accepted() {
     // `--mesos-master zk://…` as the seed's commands type it: with no ZooKeeper behind
     // the address, the job fails within --connect-timeout with one line, not with
     // "unsupported scheme".
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let url = format!("zk://127.0.0.1:{port}/mesos");
-    let start = std::time::Instant::now();
-    let out = pi(&[
-        "--mesos-master",
-        &url,
-        "--connect-timeout",
-        "3",
-        "--samples",
-        "1000",
-    ]);
-    assert!(start.elapsed() < Duration::from_secs(30));
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.starts_with("pi: "), "{stderr}");
+    let url = format!("zk://127.0.0.1:{}/mesos", dead_port());
+    let stderr = fails_fast_with_one_line("--mesos-master", &url);
     assert!(!stderr.contains("unsupported scheme"), "{stderr}");
 }
