@@ -4,6 +4,8 @@
 //! the end. Masters are simulated the way Mesos masters join: ephemeral sequential
 //! `json.info_` children of the path, holding `MasterInfo` as Mesos's JSON.
 
+mod support;
+
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -475,4 +477,115 @@ async fn digest_auth_reads_acl_protected_nodes() {
             Err(DetectError::ZooKeeper(ZooKeeperError::NotAuthorized { .. }))
         ));
     }
+}
+
+/// A scheduler that tells the test when it is subscribed.
+struct Subscribed(Option<tokio::sync::oneshot::Sender<String>>);
+
+#[async_trait::async_trait]
+impl mesos_sdk::scheduler::Scheduler for Subscribed {
+    async fn subscribed(
+        &mut self,
+        _client: &mesos_sdk::scheduler::SchedulerClient,
+        subscribed: mesos_sdk::v1::scheduler::event::Subscribed,
+    ) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(subscribed.framework_id.value);
+        }
+    }
+}
+
+/// A scripted master: SUBSCRIBE opens an event stream, other calls are accepted.
+fn scripted_master(r: &support::Recorded) -> support::Reply {
+    let call: mesos_sdk::v1::scheduler::Call = r.decode();
+    if call.subscribe.is_some() {
+        support::Reply::stream("stream-1")
+    } else {
+        support::Reply::accepted()
+    }
+}
+
+/// A driver subscribed through `zk://` moves to the new leader when the election
+/// changes, and resubscribes there with its framework id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscribed_driver_follows_a_new_leader_with_its_framework_id() {
+    use mesos_sdk::v1::scheduler::{Event, event};
+
+    let zk = ZkServer::start().await;
+    let mut first = support::ScriptedServer::start(scripted_master).await;
+    let mut second = support::ScriptedServer::start(scripted_master).await;
+    let a_session = zk.client(None).await;
+    let b_session = zk.client(None).await;
+    create_path(&a_session, "/mesos", Acls::anyone_all()).await;
+    let a_node = join(
+        &a_session,
+        "/mesos",
+        &master_info("127.0.0.1", first.addr.port()),
+        Acls::anyone_all(),
+    )
+    .await;
+
+    let framework = mesos_sdk::calls::framework_info("follower", "").build();
+    let driver = SchedulerDriver::builder(zk.zk_url("/mesos"), framework)
+        .backoff(mesos_sdk::backoff::BackoffConfig {
+            initial: Duration::from_millis(50),
+            max: Duration::from_millis(200),
+            ..Default::default()
+        })
+        .build()
+        .unwrap();
+    let client = driver.client();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let run = tokio::spawn(driver.run(Subscribed(Some(tx))));
+
+    let stream = first.next_stream().await;
+    stream.send(
+        mesos_sdk::codec::Encoding::Protobuf,
+        &Event {
+            r#type: Some(event::Type::Subscribed as i32),
+            subscribed: Some(event::Subscribed {
+                framework_id: mesos_sdk::v1::FrameworkId {
+                    value: "fw-1".into(),
+                },
+                heartbeat_interval_seconds: Some(60.0),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+    );
+    let id = tokio::time::timeout(WAIT, rx)
+        .await
+        .expect("SUBSCRIBED")
+        .unwrap();
+    assert_eq!(id, "fw-1");
+
+    // The first master withdraws and the second is elected: the open stream to the
+    // first is left, and the driver subscribes to the second with its framework id.
+    join(
+        &b_session,
+        "/mesos",
+        &master_info("127.0.0.1", second.addr.port()),
+        Acls::anyone_all(),
+    )
+    .await;
+    a_session.delete(&a_node, None).await.unwrap();
+    let again = second.next_stream().await;
+    let call: mesos_sdk::v1::scheduler::Call = again.request.decode();
+    assert_eq!(call.framework_id.map(|f| f.value).as_deref(), Some("fw-1"));
+    assert_eq!(
+        call.subscribe
+            .unwrap()
+            .framework_info
+            .id
+            .map(|f| f.value)
+            .as_deref(),
+        Some("fw-1")
+    );
+    client.stop();
+    tokio::time::timeout(WAIT, run)
+        .await
+        .expect("the driver stops")
+        .unwrap()
+        .unwrap();
+    drop(stream);
 }

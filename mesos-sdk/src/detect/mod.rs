@@ -97,6 +97,14 @@ pub trait MasterDetector: Send + Sync + 'static {
     /// [`DetectError::NoMaster`] when none is known at the moment; the runtime retries
     /// with backoff.
     async fn masters(&self) -> Result<Vec<Url>, DetectError>;
+
+    /// Leader changes, for detectors that follow an election (ZooKeeper): the value is
+    /// the current leader (`None` while there is none) and the receiver wakes on every
+    /// change, so that a subscribed driver moves to the new leader. `None` (the
+    /// default) for a fixed list of masters.
+    fn leader_changes(&self) -> Option<tokio::sync::watch::Receiver<Option<Url>>> {
+        None
+    }
 }
 
 /// A fixed list of masters.

@@ -260,6 +260,10 @@ impl<S: Scheduler> Runtime<S> {
         let reconcile_timer = sleep_until(last_event);
         tokio::pin!(reconcile_timer);
         let mut reconcile_armed: Option<Instant> = None;
+        // With an elected leader (zk://), a new election ends this session: the driver
+        // resubscribes to the new leader with the framework id.
+        let mut leader = self.config().detector.leader_changes();
+        let subscribed_leader = leader.as_mut().map(|l| l.borrow_and_update().clone());
         loop {
             // `due_at` answers "now" with the instant given; any past instant fires at once.
             let reconcile_at = self.reconciler.due_at(last_event);
@@ -282,6 +286,15 @@ impl<S: Scheduler> Runtime<S> {
                 _ = &mut reconcile_timer, if reconcile_armed.is_some() => {
                     reconcile_armed = None;
                     self.reconcile_round().await;
+                }
+                changed = leader_changed(&mut leader) => {
+                    let now = leader.as_mut().map(|l| l.borrow_and_update().clone());
+                    if !changed {
+                        leader = None;
+                    } else if now != subscribed_leader {
+                        tracing::info!(leader = ?now.flatten().map(|u| u.to_string()), "the leading master changed");
+                        return SessionEnd::Lost(SchedulerError::LeaderChanged);
+                    }
                 }
                 item = events.next() => {
                     let event = match item {
@@ -486,6 +499,17 @@ fn missing(event: &str, field: &str) -> Result<(), SchedulerError> {
 
 /// Resolves once the stop flag is set. (A helper so that no `watch::Ref` is held
 /// inside `select!`, which would make the driver's future `!Send`.)
+/// Resolves when the detector reports a leader change (`true`), or when it stopped
+/// reporting them (`false`); never without a detector that follows an election.
+async fn leader_changed(
+    leader: &mut Option<tokio::sync::watch::Receiver<Option<crate::transport::Url>>>,
+) -> bool {
+    match leader {
+        Some(rx) => rx.changed().await.is_ok(),
+        None => std::future::pending().await,
+    }
+}
+
 async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;
 }

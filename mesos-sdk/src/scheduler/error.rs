@@ -47,6 +47,10 @@ pub enum SchedulerError {
         /// The URL that answered.
         endpoint: String,
     },
+    /// The master detector elected another leader while the driver was subscribed to
+    /// the old one; the driver resubscribes (keeping the framework id).
+    #[error("the leading master changed; resubscribing to the new leader")]
+    LeaderChanged,
     /// The master sent an ERROR event (for example the framework was removed or is not
     /// authorized for its role); the driver stops.
     #[error("the master reported an error: {0}")]
@@ -94,6 +98,7 @@ impl SchedulerError {
             | SchedulerError::BadRedirect { .. }
             | SchedulerError::HeartbeatTimeout(_)
             | SchedulerError::StreamClosed
+            | SchedulerError::LeaderChanged
             | SchedulerError::Decode(_) => true,
             _ => false,
         }

@@ -347,6 +347,10 @@ impl MasterDetector for ZooKeeperDetector {
             Err(e) => Err(DetectError::ZooKeeper(e)),
         }
     }
+
+    fn leader_changes(&self) -> Option<watch::Receiver<Option<Url>>> {
+        Some(self.changes())
+    }
 }
 
 /// How a session's watch loop ended.
