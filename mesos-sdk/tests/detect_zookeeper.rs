@@ -6,147 +6,17 @@
 
 mod support;
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mesos_sdk::detect::{DetectError, MasterDetector, ZooKeeperDetector, ZooKeeperError};
 use mesos_sdk::scheduler::{SchedulerDriver, SchedulerError};
 use mesos_sdk::transport::Url;
+use mesos_testkit::ZooKeeperServer as ZkServer;
 use tokio::sync::watch;
 use zookeeper_client::{Acls, Client, CreateMode};
 
-/// Where Debian's package puts the server (its manifest's Class-Path names the
-/// libraries it needs). `ZOOKEEPER_JAR` overrides it.
-const DEBIAN_JAR: &str = "/usr/share/java/zookeeper.jar";
-/// How long a server may take to answer after its JVM starts (2 shared cores).
-const SERVER_START: Duration = Duration::from_secs(90);
 /// Bound on every wait for the detector.
 const WAIT: Duration = Duration::from_secs(30);
-
-/// A ZooKeeper server in its own JVM; killed, and its directory removed, on drop.
-struct ZkServer {
-    child: Child,
-    port: u16,
-    dir: PathBuf,
-}
-
-impl ZkServer {
-    /// Starts a server on a free port and waits (boundedly) until it serves sessions.
-    async fn start() -> ZkServer {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("pick a free port")
-            .port();
-        ZkServer::start_on(port).await
-    }
-
-    /// Starts a server with an empty data directory on `port`.
-    async fn start_on(port: u16) -> ZkServer {
-        let jar = std::env::var("ZOOKEEPER_JAR").unwrap_or_else(|_| DEBIAN_JAR.to_owned());
-        assert!(
-            std::path::Path::new(&jar).exists(),
-            "ZooKeeper is not installed ({jar} is missing): run `apt-get install -y zookeeper` \
-             (Debian; .ci/run does this), or point ZOOKEEPER_JAR at a zookeeper jar"
-        );
-        static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("mesos-sdk-zk-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(dir.join("data")).expect("create the ZooKeeper directory");
-        // tickTime 200 ms: sessions negotiate between 0.4 s and 4 s.
-        let cfg = format!(
-            "tickTime=200\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\n\
-             admin.enableServer=false\nmaxClientCnxns=0\n",
-            dir.join("data").display()
-        );
-        std::fs::write(dir.join("zoo.cfg"), cfg).expect("write zoo.cfg");
-        let log = std::fs::File::create(dir.join("server.log")).expect("create the server log");
-        let java = std::env::var("JAVA").unwrap_or_else(|_| "java".to_owned());
-        let child = Command::new(&java)
-            .args([
-                "-Xmx128m",
-                "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1",
-                "-Dzookeeper.admin.enableServer=false",
-                "-cp",
-                &jar,
-                "org.apache.zookeeper.server.ZooKeeperServerMain",
-            ])
-            .arg(dir.join("zoo.cfg"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log handle"))
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot run {java} (ZooKeeper needs a Java runtime: `apt-get install -y zookeeper` pulls one in): {e}")
-            });
-        let mut server = ZkServer { child, port, dir };
-        server.wait_ready().await;
-        server
-    }
-
-    fn servers(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    fn zk_url(&self, path: &str) -> String {
-        format!("zk://{}{path}", self.servers())
-    }
-
-    /// Polls until a session can be established, failing with the server's log.
-    async fn wait_ready(&mut self) {
-        let deadline = Instant::now() + SERVER_START;
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("ZooKeeper exited ({status}):\n{}", self.log());
-            }
-            if try_connect(&self.servers(), None).await.is_ok() {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "ZooKeeper did not answer on port {} within {SERVER_START:?}:\n{}",
-                self.port,
-                self.log()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// A client session (with digest credentials if given).
-    async fn client(&self, digest: Option<&str>) -> Client {
-        try_connect(&self.servers(), digest)
-            .await
-            .unwrap_or_else(|e| panic!("connect to ZooKeeper: {e}\n{}", self.log()))
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
-    }
-}
-
-impl Drop for ZkServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-async fn try_connect(servers: &str, digest: Option<&str>) -> Result<Client, String> {
-    let mut connector = Client::connector()
-        .with_session_timeout(Duration::from_secs(4))
-        .with_fail_eagerly();
-    if let Some(digest) = digest {
-        connector = connector.with_auth("digest", digest.as_bytes());
-    }
-    match tokio::time::timeout(Duration::from_secs(5), connector.connect(servers)).await {
-        Ok(Ok(client)) => Ok(client),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("timed out".into()),
-    }
-}
 
 /// `MasterInfo` exactly as a Mesos master writes it (`stringify(JSON::protobuf(info))`:
 /// compact, keys sorted).
@@ -328,7 +198,7 @@ async fn follows_leader_changes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconnects_after_session_expiry() {
     let zk = ZkServer::start().await;
-    let port = zk.port;
+    let port = zk.port();
     let writer = zk.client(None).await;
     create_path(&writer, "/mesos", Acls::anyone_all()).await;
     join(

@@ -35,6 +35,8 @@ pub mod allocator;
 mod cluster;
 mod config;
 mod core;
+pub mod election;
+mod flags;
 pub mod http;
 mod server;
 mod shared;
@@ -42,4 +44,5 @@ pub mod state;
 
 pub use cluster::{ClusterError, LocalCluster, LocalClusterBuilder};
 pub use config::MasterConfig;
+pub use flags::{MasterFlags, parse_weights};
 pub use server::{Master, MasterError};

@@ -17,6 +17,7 @@ use crate::agent::remote::{
 };
 use crate::config::MasterConfig;
 use crate::core::Core;
+use crate::election::{self, Election, ElectionConfig, Leadership, Registrar, RegistrarError};
 use crate::shared::Shared;
 use crate::state::MasterState;
 use mesos_sdk::v1;
@@ -40,7 +41,9 @@ pub enum MasterError {
 }
 
 /// The master's side of remote agents (`master::agent::remote`): registrations become
-/// agents in the books, re-registrations take their agent back.
+/// agents in the books (admitted in the registry first when the master is elected),
+/// re-registrations take their agent back, and an agent the books do not know (after a
+/// failover) brings what it runs into them.
 struct Registry(Arc<Shared>);
 
 #[async_trait::async_trait]
@@ -50,13 +53,27 @@ impl AgentRegistry for Registry {
         registration: AgentRegistration,
         commands: UnboundedSender<ToAgent>,
     ) -> Result<String, RegistrationError> {
-        Ok(self.0.with_core(|c| {
+        let (id, known) = self.0.with_core(|c| {
             let id = registration
                 .agent_id
                 .clone()
                 .unwrap_or_else(|| c.new_agent_id());
-            c.register_agent(registration.agent_info(&id), commands, true)
-        }))
+            let known = c.agents.contains_key(&id);
+            (id, known)
+        });
+        let info = registration.agent_info(&id);
+        if !known {
+            self.0.registrar.admit(&info).await.map_err(|e| match e {
+                RegistrarError::InvalidId(_) => RegistrationError::Invalid(e.to_string()),
+                RegistrarError::NotLeading | RegistrarError::ZooKeeper(_) => {
+                    RegistrationError::Unavailable(e.to_string())
+                }
+            })?;
+        }
+        let report = registration.report;
+        Ok(self
+            .0
+            .with_core(|c| c.register_reporting_agent(info, commands, report, Instant::now())))
     }
 
     fn events(&self) -> UnboundedSender<(String, FromAgent)> {
@@ -77,6 +94,11 @@ pub struct Master {
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     http: Option<(watch::Sender<bool>, JoinHandle<()>)>,
+    leadership: watch::Receiver<Leadership>,
+    /// Keeps the constant leadership of a master without election published.
+    _always_leading: Option<watch::Sender<Leadership>>,
+    /// The election, when the master contends (dropping it leaves the election).
+    election: Option<Election>,
 }
 
 impl Master {
@@ -85,6 +107,35 @@ impl Master {
     /// # Errors
     /// [`MasterError::Bind`] when the address cannot be bound.
     pub async fn start(config: MasterConfig, addr: SocketAddr) -> Result<Master, MasterError> {
+        Self::launch(config, addr, None).await
+    }
+
+    /// Starts a master on `addr` that joins the leader election at `election.zk` and
+    /// serves only while it leads, as Mesos masters with `--zk` do.
+    ///
+    /// Until elected it answers scheduler, operator and agent requests with `307` to
+    /// the leader (or `503 No leader elected`); once elected it recovers the registry
+    /// (`503 Master has not finished recovery` meanwhile), then serves, and agents of
+    /// the registry have `agent_reregister_timeout` to re-register with what they run.
+    /// A leader whose ZooKeeper connection drops stops serving at once; if its session
+    /// expires, [`Master::leadership`] turns [`Leadership::Lost`] for good and the
+    /// master should be stopped (Mesos's master exits).
+    ///
+    /// # Errors
+    /// [`MasterError::Bind`] when the address cannot be bound.
+    pub async fn start_contending(
+        config: MasterConfig,
+        addr: SocketAddr,
+        election: ElectionConfig,
+    ) -> Result<Master, MasterError> {
+        Self::launch(config, addr, Some(election)).await
+    }
+
+    async fn launch(
+        config: MasterConfig,
+        addr: SocketAddr,
+        election: Option<ElectionConfig>,
+    ) -> Result<Master, MasterError> {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| MasterError::Bind { addr, source })?;
@@ -107,8 +158,44 @@ impl Master {
             ..Default::default()
         };
         let (agent_events, mut events_rx) = unbounded_channel::<(String, FromAgent)>();
-        let core = Core::new(config.clone(), master_info);
-        let shared = Arc::new(Shared::new(core, config, agent_events.clone()));
+        let core = Core::new(config.clone(), master_info.clone());
+        let registrar = match election {
+            Some(_) => Registrar::elected_only(),
+            None => Registrar::disabled(),
+        };
+        let shared = Arc::new(Shared::new(
+            core,
+            config,
+            agent_events.clone(),
+            registrar.clone(),
+        ));
+        let (election, leadership, always_leading) = match election {
+            Some(settings) => {
+                let recovering = shared.clone();
+                let recover: election::Recover = Arc::new(move |registry| {
+                    let ids = registry
+                        .agents
+                        .iter()
+                        .filter_map(|a| a.id.as_ref().map(|i| i.value.clone()))
+                        .collect::<Vec<_>>();
+                    recovering.with_core(|c| {
+                        c.recover(ids, registry.weights, Instant::now());
+                        c.config
+                            .role_weights
+                            .iter()
+                            .map(|(role, weight)| (role.clone(), *weight))
+                            .collect()
+                    })
+                });
+                let election = election::start(settings, &master_info, registrar, recover);
+                let leadership = election.leadership.clone();
+                (Some(election), leadership, None)
+            }
+            None => {
+                let (tx, rx) = watch::channel(Leadership::Leading);
+                (None, rx, Some(tx))
+            }
+        };
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();
         tasks.push(tokio::spawn(timer_loop(shared.clone(), stop_rx.clone())));
@@ -118,7 +205,14 @@ impl Master {
                 events_shared.with_core(|c| c.on_agent_event(&agent_id, event, Instant::now()));
             }
         }));
-        let http = Some(serve(shared.clone(), listener));
+        if election.is_some() {
+            tasks.push(tokio::spawn(step_down_when_lost(
+                shared.clone(),
+                leadership.clone(),
+            )));
+        }
+        let gate = election.as_ref().map(|e| e.leadership.clone());
+        let http = Some(serve(shared.clone(), listener, gate));
         info!(%addr, "master listening");
         Ok(Master {
             shared,
@@ -127,6 +221,9 @@ impl Master {
             stop,
             tasks,
             http,
+            leadership,
+            _always_leading: always_leading,
+            election,
         })
     }
 
@@ -138,6 +235,12 @@ impl Master {
     /// The master's base URL, e.g. `http://127.0.0.1:5050`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Where this master stands in the leader election; a master started without one
+    /// always leads.
+    pub fn leadership(&self) -> watch::Receiver<Leadership> {
+        self.leadership.clone()
     }
 
     /// A snapshot of frameworks, tasks and agents (what `GET /state` returns).
@@ -216,9 +319,24 @@ impl Master {
                 }
             }
         };
-        self.http = Some(serve(self.shared.clone(), listener));
+        let gate = self.election.as_ref().map(|e| e.leadership.clone());
+        self.http = Some(serve(self.shared.clone(), listener, gate));
         info!(addr = %self.addr, "master serving again");
         Ok(())
+    }
+
+    /// Stops this master and leaves what runs on the agents alone, as a Mesos master
+    /// process that stops: it leaves the election first (so another master can lead at
+    /// once), closes every stream and stops the server. Remote agents keep their tasks
+    /// and re-register with the next master.
+    pub async fn stop(mut self) {
+        drop(self.election.take());
+        self.stop_http().await;
+        self.shared.with_core(|c| c.disconnect_agents());
+        let _ = self.stop.send(true);
+        for task in self.tasks.drain(..) {
+            task.abort();
+        }
     }
 
     /// Kills every task (each agent is told to shut its frameworks down), closes every
@@ -230,6 +348,8 @@ impl Master {
         for task in self.tasks.drain(..) {
             task.abort();
         }
+        // Leaves the election: the session closes and its znode goes at once.
+        drop(self.election.take());
     }
 }
 
@@ -238,13 +358,23 @@ pub const REBIND_PATIENCE: std::time::Duration = std::time::Duration::from_secs(
 
 // `RemoteOptions` is non-exhaustive: it is built from its default, then adjusted.
 #[allow(clippy::field_reassign_with_default)]
-fn serve(shared: Arc<Shared>, listener: TcpListener) -> (watch::Sender<bool>, JoinHandle<()>) {
+fn serve(
+    shared: Arc<Shared>,
+    listener: TcpListener,
+    gate: Option<watch::Receiver<Leadership>>,
+) -> (watch::Sender<bool>, JoinHandle<()>) {
     let (stop, mut stop_rx) = watch::channel(false);
     let mut remote = RemoteOptions::default();
     remote.heartbeat_interval = shared.config.heartbeat_interval;
     remote.max_body = shared.config.max_body_bytes;
-    let app = crate::http::router(shared.clone())
+    let mut app = crate::http::router(shared.clone())
         .merge(master_routes_with(Arc::new(Registry(shared)), remote));
+    if let Some(leadership) = gate {
+        app = app.layer(axum::middleware::from_fn_with_state(
+            leadership,
+            crate::http::leader::gate,
+        ));
+    }
     let task = tokio::spawn(async move {
         let shutdown = async move {
             let _ = stop_rx.wait_for(|s| *s).await;
@@ -278,4 +408,22 @@ async fn timer_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
         };
         shared.with_core(|c| c.tick(Instant::now(), periodic));
     }
+}
+
+/// A deposed leader closes every stream it serves (frameworks and agents go looking
+/// for the new leader) and never serves again.
+async fn step_down_when_lost(shared: Arc<Shared>, mut leadership: watch::Receiver<Leadership>) {
+    if leadership
+        .wait_for(|l| matches!(l, Leadership::Lost(_)))
+        .await
+        .is_err()
+    {
+        return;
+    }
+    warn!("leadership lost: closing every stream");
+    let grace = shared.config.framework_reregister_grace;
+    shared.with_core(|c| {
+        c.close_streams(Instant::now(), grace);
+        c.disconnect_agents();
+    });
 }

@@ -29,7 +29,7 @@ use thiserror::Error;
 pub use self::zookeeper::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_LEADER_TIMEOUT, DEFAULT_SESSION_TIMEOUT,
     DEFAULT_ZOOKEEPER_PORT, MASTER_INFO_JSON_LABEL, ZooKeeperDetector, ZooKeeperError,
-    ZooKeeperUrl,
+    ZooKeeperUrl, json_info_sequence, master_info_url,
 };
 use crate::transport::Url;
 

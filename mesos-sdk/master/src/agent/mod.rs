@@ -155,6 +155,22 @@ impl AgentHandle {
         self.endpoint
     }
 
+    /// What the agent runs now: its frameworks, executors and tasks (what a remote
+    /// agent reports when it re-registers). Empty once the agent has stopped.
+    pub async fn report(&self) -> protocol::AgentReport {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if self.internal.send(Internal::Report(tx)).is_err() {
+            return protocol::AgentReport::default();
+        }
+        rx.await.unwrap_or_default()
+    }
+
+    /// Sends every status update not yet acknowledged again now, restarting their
+    /// retry intervals (after registering with a master that may have missed them).
+    pub fn resend_updates(&self) {
+        let _ = self.internal.send(Internal::ResendUpdates);
+    }
+
     /// Stops the agent: kills every task and executor (with their grace periods) and
     /// returns once every child process has exited and been reaped.
     pub async fn shutdown(self) {

@@ -24,7 +24,7 @@
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use super::json_fields::{base64_bytes, message, optional};
+use super::json_fields::{base64_bytes, list, message, optional};
 use mesos_sdk::v1;
 
 /// What the master asks an agent to do.
@@ -153,4 +153,21 @@ pub enum FromAgent {
         #[serde(default)]
         status: Option<i32>,
     },
+}
+
+/// What an agent runs, reported when it (re-)registers, as Mesos agents report it in
+/// their re-registration: the frameworks they run tasks for, their executors, and their
+/// tasks with each one's latest state. A newly elected master rebuilds its books from
+/// these reports.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AgentReport {
+    /// The frameworks with tasks or executors on the agent.
+    #[serde(default, with = "list")]
+    pub frameworks: Vec<v1::FrameworkInfo>,
+    /// The running custom executors (`framework_id` set).
+    #[serde(default, with = "list")]
+    pub executors: Vec<v1::ExecutorInfo>,
+    /// The tasks, with `state` their latest and `agent_id` the agent.
+    #[serde(default, with = "list")]
+    pub tasks: Vec<v1::Task>,
 }

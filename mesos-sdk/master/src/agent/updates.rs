@@ -132,6 +132,29 @@ impl StatusUpdates {
         out
     }
 
+    /// Every head update, to be sent again now (the agent re-registered: a new master
+    /// may never have seen them); their retry intervals start over.
+    pub(crate) fn resend_all(&mut self, now: Instant) -> Vec<(v1::FrameworkId, v1::TaskStatus)> {
+        let mut out = Vec::new();
+        for stream in self.streams.values_mut() {
+            if let Some(head) = stream.pending.front() {
+                out.push((stream.framework_id.clone(), head.clone()));
+                stream.interval = self.first_retry;
+                stream.due = Some(now + stream.interval);
+            }
+        }
+        out
+    }
+
+    /// The newest queued update of every task with updates not yet acknowledged.
+    pub(crate) fn newest_pending(
+        &self,
+    ) -> impl Iterator<Item = (&v1::FrameworkId, &v1::TaskStatus)> {
+        self.streams
+            .values()
+            .filter_map(|s| s.pending.back().map(|status| (&s.framework_id, status)))
+    }
+
     /// Forgets every stream of a framework (it was shut down).
     pub(crate) fn forget_framework(&mut self, framework_id: &str) {
         self.streams.retain(|(f, _), _| f != framework_id);

@@ -410,6 +410,58 @@ impl Allocator {
         }
     }
 
+    /// Records resources a framework already uses on an agent: what an agent reports
+    /// running when it re-registers with a newly elected master (Mesos's `addSlave`
+    /// with `used`). Each resource counts for the role of its `allocation_info`, or for
+    /// the framework's first role without one. Resources the agent does not have
+    /// available are ignored (logged).
+    pub fn add_used(&mut self, framework_id: &str, agent_id: &str, resources: &Resources) {
+        let (Some(&ai), Some(fw)) = (
+            self.agent_ids.get(agent_id),
+            self.book.framework_id(framework_id),
+        ) else {
+            tracing::debug!(
+                framework_id,
+                agent_id,
+                "used resources of an unknown agent or framework ignored"
+            );
+            return;
+        };
+        let default_role = self
+            .book
+            .framework(fw)
+            .and_then(|f| f.roles.iter().next().cloned())
+            .unwrap_or_else(|| "*".into());
+        let mut by_role: Vec<(String, Resources)> = Vec::new();
+        for resource in resources.iter() {
+            let role = resource
+                .allocation_info
+                .as_ref()
+                .and_then(|a| a.role.clone())
+                .unwrap_or_else(|| default_role.clone());
+            let one = Resources::from(vec![resource.clone()]).unallocate();
+            match by_role.iter_mut().find(|(r, _)| *r == role) {
+                Some((_, sum)) => *sum += one,
+                None => by_role.push((role, one)),
+            }
+        }
+        let agent = &mut self.agents[ai];
+        for (role, wanted) in by_role {
+            let taken = &agent.available - &(&agent.available - &wanted);
+            if taken != wanted {
+                tracing::warn!(framework_id, agent_id, %role, "an agent reports using more than it has available; counting what it has");
+            }
+            if taken.is_empty() {
+                continue;
+            }
+            agent.available -= &taken;
+            let role = self.book.role_id(&role);
+            self.book.charge(fw, role, &taken, 1);
+            agent.hold(fw, role, taken);
+            self.book.reindex(fw, role);
+        }
+    }
+
     /// Stops offering to a framework in `roles` (all its roles if `None`) until revived.
     pub fn suppress(&mut self, framework_id: &str, roles: Option<&[String]>) {
         self.set_suppressed(framework_id, roles, true);

@@ -7,6 +7,7 @@
 //! ```text
 //! mesos-agent --master http://127.0.0.1:5050 --resources 'cpus:2;mem:1024' \
 //!     --attributes 'rack:r1' --work-dir /tmp/mesos-agent
+//! mesos-agent --master zk://zk1:2181,zk2:2181/mesos   # follows the elected leader
 //! ```
 
 use std::net::SocketAddr;
@@ -23,7 +24,8 @@ use tracing_subscriber::EnvFilter;
 #[derive(Debug, Parser)]
 #[command(name = "mesos-agent", version)]
 struct Args {
-    /// The master's HTTP address.
+    /// The master: its HTTP address, or `zk://[user:password@]host:port[,...]/path` to
+    /// register with the leader elected there and follow it across failovers.
     #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:5050")]
     master: String,
 

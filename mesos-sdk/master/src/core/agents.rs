@@ -61,6 +61,15 @@ impl Core {
         id
     }
 
+    /// Drops every agent's command channel (this master stepped down): remote agents'
+    /// streams end and they look for the new leader.
+    pub(crate) fn disconnect_agents(&mut self) {
+        for agent in self.agents.values_mut() {
+            let (closed, _) = tokio::sync::mpsc::unbounded_channel();
+            agent.sender = closed;
+        }
+    }
+
     /// An agent is gone: its tasks are lost, its offers rescinded, and every
     /// connected framework receives a FAILURE for it.
     pub(crate) fn remove_agent(&mut self, agent_id: &str, now: Instant) {
@@ -73,8 +82,11 @@ impl Core {
         for offer in offers {
             self.remove_offer(&offer, true, now);
         }
-        if self.agents.remove(agent_id).is_none() {
+        let Some(agent) = self.agents.remove(agent_id) else {
             return;
+        };
+        if agent.remote {
+            self.registry_removals.push(agent_id.to_owned());
         }
         self.alloc.remove_agent(agent_id);
         warn!(agent = %agent_id, "agent removed; its tasks are lost");

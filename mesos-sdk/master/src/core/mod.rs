@@ -8,6 +8,7 @@ mod calls;
 mod error;
 pub(crate) mod events;
 mod offers;
+mod recovery;
 pub(crate) mod snapshot;
 mod validate;
 
@@ -185,6 +186,11 @@ pub(crate) struct Core {
     next_agent: u64,
     /// Set when allocation should run at once.
     pub(crate) allocation_wanted: bool,
+    /// Agents of the registry (after a failover) not re-registered yet, with the
+    /// deadline by which they must.
+    pub(crate) recovered_agents: HashMap<String, Instant>,
+    /// Agents removed since the server last looked: it removes them from the registry.
+    pub(crate) registry_removals: Vec<String>,
 }
 
 impl Core {
@@ -209,6 +215,8 @@ impl Core {
             next_offer: 0,
             next_agent: 0,
             allocation_wanted: false,
+            recovered_agents: HashMap::new(),
+            registry_removals: Vec::new(),
         }
     }
 
@@ -237,7 +245,7 @@ impl Core {
             return Some(message);
         }
         let id = info.id.as_ref()?;
-        if self.removed_frameworks.contains(&id.value) {
+        if self.is_removed_framework(&id.value) {
             return Some("Framework has been removed".into());
         }
         match self.frameworks.get(&id.value) {
@@ -246,6 +254,11 @@ impl Core {
             }
             _ => None,
         }
+    }
+
+    /// Whether the framework was removed (torn down, or past its failover timeout).
+    pub(crate) fn is_removed_framework(&self, framework_id: &str) -> bool {
+        self.removed_frameworks.iter().any(|id| id == framework_id)
     }
 
     /// SUBSCRIBE: registers a new framework, or takes an existing one back (after a
@@ -535,6 +548,7 @@ impl Core {
         for id in lost {
             self.remove_agent(&id, now);
         }
+        self.expire_recovered(now);
         if allocate || self.allocation_wanted {
             self.allocation_wanted = false;
             self.allocate(now);
@@ -554,7 +568,11 @@ impl Core {
             .offer_timeout
             .into_iter()
             .flat_map(|t| self.offers.values().map(move |o| o.made + t));
-        failover.chain(offers).chain(agents).min()
+        failover
+            .chain(offers)
+            .chain(agents)
+            .chain(self.next_recovery_deadline())
+            .min()
     }
 
     /// Closes every event stream (the HTTP server is stopping); frameworks become

@@ -3,6 +3,7 @@
 //! (`status`) every endpoint answers its errors through, the agents' executor API
 //! included.
 
+pub(crate) mod leader;
 mod readonly;
 mod scheduler;
 pub(crate) mod status;

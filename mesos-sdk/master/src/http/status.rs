@@ -175,6 +175,39 @@ impl IntoResponse for ExecutorApiError {
     }
 }
 
+/// Why a master that does not lead did not serve a request (Mesos's
+/// `Master::Http::redirect` and its recovery check).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub(crate) enum LeaderError {
+    /// 307 to the leading master, `Location: //host:port/<path>`.
+    #[error("redirecting to the leading master at {location}")]
+    Redirect {
+        /// The `Location` header's value.
+        location: String,
+    },
+    /// 503: no master leads.
+    #[error("No leader elected")]
+    NoLeader,
+    /// 503: this master was elected but still recovers the registry.
+    #[error("Master has not finished recovery")]
+    Recovering,
+}
+
+impl IntoResponse for LeaderError {
+    fn into_response(self) -> Response {
+        match self {
+            LeaderError::Redirect { location } => {
+                let mut response = StatusCode::TEMPORARY_REDIRECT.into_response();
+                if let Ok(value) = HeaderValue::from_str(&location) {
+                    response.headers_mut().insert(header::LOCATION, value);
+                }
+                response
+            }
+            other => (StatusCode::SERVICE_UNAVAILABLE, other.to_string()).into_response(),
+        }
+    }
+}
+
 /// Why the master's remote-agent endpoints (`POST /agent/v1/register`,
 /// `POST /agent/v1/events`) refused a request. Each variant's doc names its status.
 #[derive(Debug, Error)]

@@ -14,7 +14,14 @@ pub const MASTER_INFO_JSON_LABEL: &str = "json.info";
 
 /// The sequence number of a `json.info_<digits>` child; `None` for anything else
 /// (`log_replicas`, the old protobuf `info_` nodes, a name with junk after the digits).
-pub(crate) fn json_info_sequence(child: &str) -> Option<u64> {
+///
+/// ```
+/// use mesos_sdk::detect::json_info_sequence;
+///
+/// assert_eq!(json_info_sequence("json.info_0000000007"), Some(7));
+/// assert_eq!(json_info_sequence("log_replicas"), None);
+/// ```
+pub fn json_info_sequence(child: &str) -> Option<u64> {
     let digits = child
         .strip_prefix(MASTER_INFO_JSON_LABEL)?
         .strip_prefix('_')?;
@@ -38,9 +45,16 @@ pub(crate) fn candidates(children: &[String]) -> Vec<(u64, &str)> {
 /// `address.port` when present, else `address.hostname`, else the top-level
 /// `hostname` and `port`, else the libprocess `pid` (`master@ip:port`).
 ///
+/// ```
+/// use mesos_sdk::detect::master_info_url;
+///
+/// let info = br#"{"address":{"ip":"10.0.0.7","port":5050},"hostname":"m1","port":5050}"#;
+/// assert_eq!(master_info_url(info, false).unwrap().as_str(), "http://10.0.0.7:5050/");
+/// ```
+///
 /// # Errors
 /// A reason when the data is not JSON, not an object, or names no usable address.
-pub(crate) fn master_url(data: &[u8], https: bool) -> Result<Url, String> {
+pub fn master_info_url(data: &[u8], https: bool) -> Result<Url, String> {
     let info: Value = serde_json::from_slice(data).map_err(|e| format!("not valid JSON: {e}"))?;
     let Some(info) = info.as_object() else {
         return Err("not a JSON object".into());
@@ -114,17 +128,17 @@ mod tests {
 
     #[test]
     fn address_preference() {
-        let url = master_url(MESOS_JSON.as_bytes(), false).unwrap();
+        let url = master_info_url(MESOS_JSON.as_bytes(), false).unwrap();
         assert_eq!(url.as_str(), "http://10.0.0.7:5050/");
-        let url = master_url(br#"{"hostname":"m2","port":5051,"id":"x"}"#, true).unwrap();
+        let url = master_info_url(br#"{"hostname":"m2","port":5051,"id":"x"}"#, true).unwrap();
         assert_eq!(url.as_str(), "https://m2:5051/");
-        let url = master_url(br#"{"address":{"ip":"::1","port":5050}}"#, false).unwrap();
+        let url = master_info_url(br#"{"address":{"ip":"::1","port":5050}}"#, false).unwrap();
         assert_eq!(url.as_str(), "http://[::1]:5050/");
-        let url = master_url(br#"{"pid":"master@127.0.0.1:5052","port":0}"#, false).unwrap();
+        let url = master_info_url(br#"{"pid":"master@127.0.0.1:5052","port":0}"#, false).unwrap();
         assert_eq!(url.as_str(), "http://127.0.0.1:5052/");
-        assert!(master_url(b"{not json", false).is_err());
-        assert!(master_url(b"[1]", false).is_err());
-        assert!(master_url(br#"{"id":"x"}"#, false).is_err());
-        assert!(master_url(br#"{"hostname":"h","port":70000}"#, false).is_err());
+        assert!(master_info_url(b"{not json", false).is_err());
+        assert!(master_info_url(b"[1]", false).is_err());
+        assert!(master_info_url(br#"{"id":"x"}"#, false).is_err());
+        assert!(master_info_url(br#"{"hostname":"h","port":70000}"#, false).is_err());
     }
 }

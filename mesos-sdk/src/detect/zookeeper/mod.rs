@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use zookeeper_client as zk;
 
-pub use self::leader::MASTER_INFO_JSON_LABEL;
+pub use self::leader::{MASTER_INFO_JSON_LABEL, json_info_sequence, master_info_url};
 pub use self::url::{DEFAULT_ZOOKEEPER_PORT, ZooKeeperUrl};
 use super::{DetectError, MasterDetector};
 use crate::transport::Url;
@@ -473,7 +473,7 @@ async fn read_leader(
     for (_, name) in &candidates {
         let znode = format!("{path}/{name}");
         match client.get_data(&znode).await {
-            Ok((data, _)) => match leader::master_url(&data, shared.https) {
+            Ok((data, _)) => match leader::master_info_url(&data, shared.https) {
                 Ok(url) => return Ok((Some(url), String::new())),
                 Err(reason) => {
                     if warned.insert(znode.clone()) {

@@ -93,13 +93,13 @@ impl ZooKeeperUrl {
         self.credentials.as_ref().map(|(user, _)| user.as_str())
     }
 
-    /// `user:password`, the digest scheme's auth data.
-    pub(crate) fn digest(&self) -> Option<String> {
+    /// `user:password`, the digest scheme's auth data (`None` without credentials).
+    pub fn digest(&self) -> Option<String> {
         self.credentials.as_ref().map(|(u, p)| format!("{u}:{p}"))
     }
 
-    /// The comma-separated connect string for the client (no chroot).
-    pub(crate) fn connect_string(&self) -> String {
+    /// The comma-separated `host:port` list a ZooKeeper client connects to (no chroot).
+    pub fn connect_string(&self) -> String {
         self.servers.join(",")
     }
 }

@@ -3,20 +3,22 @@
 
 use std::collections::VecDeque;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
 use futures::StreamExt as _;
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use super::registry::{AGENT_ID_HEADER, EVENTS_PATH, REGISTER_PATH, STREAM_ID_HEADER};
 use super::wire::{Control, Record, RegisterRequest};
-use crate::agent::protocol::{FromAgent, ToAgent};
+use crate::agent::protocol::{AgentReport, FromAgent, ToAgent};
 use crate::agent::{AgentConfig, AgentError, AgentHandle, start};
 use mesos_sdk::backoff::{Backoff, BackoffConfig};
 use mesos_sdk::codec::Encoding;
+use mesos_sdk::detect::{DetectError, MasterDetector, detector_for};
 use mesos_sdk::transport::{HttpTransport, Records, TransportError, Url, records};
 
 /// Largest record accepted on the master's stream.
@@ -30,9 +32,12 @@ const POST_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_HELD: usize = 1024;
 /// A stream silent for this many heartbeat intervals is considered lost.
 const SILENT_HEARTBEATS: u32 = 5;
+/// Redirects followed for one registration (a non-leading master answers 307).
+const MAX_REDIRECTS: usize = 3;
 
-/// Runs an agent that registers with the master at `master` (`http://host:port`) and
-/// serves it until the master sends [`ToAgent::Shutdown`]. See [`run_remote_until`].
+/// Runs an agent that registers with the master at `master` (`http://host:port`, or
+/// `zk://host:port/mesos` to follow the elected leader) and serves it until the master
+/// sends [`ToAgent::Shutdown`]. See [`run_remote_until`].
 ///
 /// # Errors
 /// As [`run_remote_until`].
@@ -42,6 +47,12 @@ pub async fn run_remote(config: AgentConfig, master: &str) -> Result<(), AgentEr
 
 /// Runs a remote agent until the master sends [`ToAgent::Shutdown`] or `shutdown`
 /// completes; then kills every task and executor and returns once they are gone.
+///
+/// `master` is `http(s)://host:port`, or `zk://[user:password@]host:port[,...]/path`
+/// (also `mesos://zk://...`): then the agent registers with the leader elected there,
+/// and when the leader changes it re-registers with the new one, reporting the tasks
+/// and executors it runs so that the new leader rebuilds its books. A non-leading master
+/// answers a registration with a redirect to the leader, which the agent follows.
 ///
 /// The agent binds its executor API (`config.executor_api_addr`), registers (asking for
 /// `config.agent_id` unless it is empty; the master's answer is the agent's id), runs
@@ -66,7 +77,8 @@ pub async fn run_remote(config: AgentConfig, master: &str) -> Result<(), AgentEr
 /// ```
 ///
 /// # Errors
-/// [`AgentError::InvalidMaster`] for a `master` that is not an `http(s)` URL,
+/// [`AgentError::InvalidMaster`] for a `master` that is neither an `http(s)` URL nor a
+/// valid `zk://` URL, or whose ZooKeeper refuses us for good (credentials),
 /// [`AgentError::Bind`] when the executor API address cannot be bound, and
 /// [`AgentError::RegistrationRefused`] when the master answers a registration with a
 /// client error (`400`, `403`): the agent's tasks are killed before it returns.
@@ -76,22 +88,22 @@ pub async fn run_remote_until(
     master: &str,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), AgentError> {
-    let base = Url::parse(master)
-        .map_err(|e| e.to_string())
-        .and_then(|url| match url.scheme() {
-            "http" | "https" => Ok(url),
-            other => Err(format!("scheme '{other}' is not http or https")),
-        })
-        .map_err(|reason| AgentError::InvalidMaster {
-            url: master.to_owned(),
-            reason,
-        })?;
-    let join = |path: &str| {
-        base.join(path).map_err(|e| AgentError::InvalidMaster {
-            url: master.to_owned(),
-            reason: e.to_string(),
-        })
+    let invalid = |reason: String| AgentError::InvalidMaster {
+        url: master.to_owned(),
+        reason,
     };
+    let zookeeper = master.starts_with("zk://") || master.starts_with("mesos://zk://");
+    if !zookeeper {
+        Url::parse(master)
+            .map_err(|e| e.to_string())
+            .and_then(|url| match url.scheme() {
+                "http" | "https" => Ok(url),
+                other => Err(format!("scheme '{other}' is not http, https or zk")),
+            })
+            .map_err(invalid)?;
+    }
+    let detector = detector_for(master).map_err(|e| invalid(e.to_string()))?;
+    let leader_changes = detector.leader_changes();
     // Registrations and messages are JSON; the master's stream is RecordIO of JSON.
     let http = HttpTransport::new(Encoding::Json, None).map_err(|e| AgentError::InvalidMaster {
         url: master.to_owned(),
@@ -99,11 +111,13 @@ pub async fn run_remote_until(
     })?;
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let mut remote = Remote {
-        register_url: join(REGISTER_PATH)?,
-        events_url: join(EVENTS_PATH)?,
+        master: master.to_owned(),
+        detector,
+        leader_changes,
         agent_id: Some(config.agent_id.clone()).filter(|id| !id.is_empty()),
         config,
         http,
+        endpoints: None,
         listener: None,
         agent: None,
         events_tx,
@@ -136,6 +150,13 @@ struct Session {
     silence: Duration,
 }
 
+/// The master serving a registration.
+struct Endpoints {
+    /// The master as detected (the leader's URL for `zk://`), before any redirect.
+    detected: Url,
+    events_url: Url,
+}
+
 /// What names a registration on the master's events endpoint.
 struct SessionIds {
     agent_id: String,
@@ -164,8 +185,13 @@ impl Outbox {
 
 struct Remote {
     config: AgentConfig,
-    register_url: Url,
-    events_url: Url,
+    /// The `--master` as given.
+    master: String,
+    detector: Arc<dyn MasterDetector>,
+    /// Leader changes, when the master is elected (`zk://`).
+    leader_changes: Option<watch::Receiver<Option<Url>>>,
+    /// Where the current registration lives.
+    endpoints: Option<Endpoints>,
     http: HttpTransport,
     /// The id to register with: configured, then the one the master gave.
     agent_id: Option<String>,
@@ -196,7 +222,7 @@ impl Remote {
                 Outcome::Fatal(e) => return Err(e),
                 Outcome::Lost(reason) => {
                     let delay = backoff.next_delay();
-                    tracing::warn!(%reason, ?delay, master = %self.register_url, "not connected to the master; registering again");
+                    tracing::warn!(%reason, ?delay, master = %self.master, "not connected to the master; registering again");
                     delay
                 }
             };
@@ -222,6 +248,26 @@ impl Remote {
         }
     }
 
+    /// The master to register with now: the elected leader (`zk://`), else the
+    /// configured URL.
+    async fn current_master(&self) -> Result<Url, Outcome> {
+        let detected = tokio::time::timeout(REGISTER_TIMEOUT, self.detector.masters()).await;
+        match detected {
+            Err(_) => Err(Outcome::Lost(format!(
+                "no leading master detected within {REGISTER_TIMEOUT:?}"
+            ))),
+            Ok(Ok(masters)) => masters
+                .into_iter()
+                .next()
+                .ok_or_else(|| Outcome::Lost("no master detected".into())),
+            Ok(Err(DetectError::NoMaster(why))) => Err(Outcome::Lost(why)),
+            Ok(Err(e)) => Err(Outcome::Fatal(AgentError::InvalidMaster {
+                url: self.master.clone(),
+                reason: e.to_string(),
+            })),
+        }
+    }
+
     /// Registers and starts the agent's runtime on the first success.
     async fn register(&mut self) -> Result<Session, Outcome> {
         let endpoint = match &self.agent {
@@ -242,36 +288,65 @@ impl Remote {
                     .map_err(|source| Outcome::Fatal(AgentError::Bind { addr, source }))?
             }
         };
+        let report = match &self.agent {
+            Some(agent) => agent.report().await,
+            None => AgentReport::default(),
+        };
         let request = RegisterRequest {
             agent_id: self.agent_id.clone(),
             hostname: self.config.hostname.clone(),
             resources: self.config.resources.clone().into_vec(),
             attributes: self.config.attributes.clone(),
             executor_endpoint: endpoint.to_string(),
+            report,
         };
         let body = serde_json::to_vec(&request)
             .map_err(|e| Outcome::Lost(format!("cannot encode the registration: {e}")))?;
-        let send = self.http.post_with_headers(&self.register_url, body, &[]);
-        let response = match tokio::time::timeout(REGISTER_TIMEOUT, send).await {
-            Err(_) => {
-                return Err(Outcome::Lost(
-                    "the master did not answer the registration".into(),
-                ));
+        let master = self.current_master().await?;
+        let mut register_url = join(&master, REGISTER_PATH)?;
+        let mut redirects = 0;
+        let response = loop {
+            let send = self
+                .http
+                .post_with_headers(&register_url, body.clone(), &[]);
+            match tokio::time::timeout(REGISTER_TIMEOUT, send).await {
+                Err(_) => {
+                    return Err(Outcome::Lost(
+                        "the master did not answer the registration".into(),
+                    ));
+                }
+                Ok(Ok(response)) => break response,
+                Ok(Err(TransportError::Api(api))) if api.is_redirect() => {
+                    let next = api.location().and_then(|l| register_url.join(l).ok());
+                    match next {
+                        Some(next) if redirects < MAX_REDIRECTS => {
+                            tracing::info!(from = %register_url, to = %next, "following the master's redirect to its leader");
+                            redirects += 1;
+                            register_url = next;
+                        }
+                        _ => {
+                            return Err(Outcome::Lost(format!(
+                                "the master answered the registration with {} and no usable Location",
+                                status_text(api.status)
+                            )));
+                        }
+                    }
+                }
+                Ok(Err(TransportError::Api(api))) if is_client_error(api.status) => {
+                    return Err(Outcome::Fatal(AgentError::RegistrationRefused {
+                        status: api.status,
+                        message: api.message,
+                    }));
+                }
+                Ok(Err(TransportError::Api(api))) => {
+                    return Err(Outcome::Lost(format!(
+                        "the master answered the registration with {}: {}",
+                        status_text(api.status),
+                        api.message
+                    )));
+                }
+                Ok(Err(e)) => return Err(Outcome::Lost(format!("registration failed: {e}"))),
             }
-            Ok(Ok(response)) => response,
-            Ok(Err(TransportError::Api(api))) if is_client_error(api.status) => {
-                return Err(Outcome::Fatal(AgentError::RegistrationRefused {
-                    status: api.status,
-                    message: api.message,
-                }));
-            }
-            Ok(Err(TransportError::Api(api))) => {
-                return Err(Outcome::Lost(format!(
-                    "the master answered the registration with {}",
-                    status_text(api.status)
-                )));
-            }
-            Ok(Err(e)) => return Err(Outcome::Lost(format!("registration failed: {e}"))),
         };
         let status = response.status();
         if status != StatusCode::OK {
@@ -303,7 +378,15 @@ impl Remote {
             .filter(|d| !d.is_zero())
             .unwrap_or(Duration::from_secs(15));
         self.adopt_id(&agent_id).await?;
-        tracing::info!(agent = %agent_id, master = %self.register_url, "registered with the master");
+        tracing::info!(agent = %agent_id, master = %register_url, "registered with the master");
+        self.endpoints = Some(Endpoints {
+            events_url: join(&register_url, EVENTS_PATH)?,
+            detected: master,
+        });
+        // A new master may never have seen the updates not acknowledged yet.
+        if let Some(agent) = &self.agent {
+            agent.resend_updates();
+        }
         Ok(Session {
             records,
             ids: SessionIds {
@@ -353,8 +436,19 @@ impl Remote {
             return Outcome::Lost("the agent runtime is not running".into());
         };
         let mut deadline = Instant::now() + session.silence;
+        let serving = self.endpoints.as_ref().map(|e| e.detected.clone());
+        let mut leader_changes = self.leader_changes.clone();
         loop {
             tokio::select! {
+                Some(leader) = next_leader(&mut leader_changes) => {
+                    let moved = match (&leader, &serving) {
+                        (Some(leader), Some(serving)) => !same_master(leader, serving),
+                        _ => false,
+                    };
+                    if moved {
+                        return Outcome::Lost(format!("the leading master is now {}", leader.map(|u| u.to_string()).unwrap_or_default()));
+                    }
+                }
                 () = tokio::time::sleep_until(deadline) => {
                     return Outcome::Lost(format!("no record from the master for {:?}", session.silence));
                 }
@@ -404,9 +498,12 @@ impl Remote {
             (AGENT_ID_HEADER, session.agent_id.as_str()),
             (STREAM_ID_HEADER, session.stream_id.as_str()),
         ];
+        let Some(endpoints) = &self.endpoints else {
+            return Err(Outcome::Lost("not registered".into()));
+        };
         let send = self
             .http
-            .post_with_headers(&self.events_url, body, &headers);
+            .post_with_headers(&endpoints.events_url, body, &headers);
         match tokio::time::timeout(POST_TIMEOUT, send).await {
             Err(_) => Err(Outcome::Lost(format!(
                 "posting to the master failed: no answer within {POST_TIMEOUT:?}"
@@ -436,4 +533,30 @@ fn is_client_error(status: u16) -> bool {
 /// A status as `reqwest` and `http` show it, e.g. `503 Service Unavailable`.
 fn status_text(status: u16) -> String {
     StatusCode::from_u16(status).map_or_else(|_| status.to_string(), |s| s.to_string())
+}
+
+/// `path` on the master at `base`.
+fn join(base: &Url, path: &str) -> Result<Url, Outcome> {
+    base.join(path)
+        .map_err(|e| Outcome::Lost(format!("cannot build the URL of {path} on {base}: {e}")))
+}
+
+/// Whether two URLs name the same master (scheme, host and port).
+fn same_master(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// The next leader published by the detector; pending forever without one (a static
+/// master) or once the detector is gone.
+async fn next_leader(changes: &mut Option<watch::Receiver<Option<Url>>>) -> Option<Option<Url>> {
+    let Some(rx) = changes else {
+        return std::future::pending().await;
+    };
+    if rx.changed().await.is_err() {
+        *changes = None;
+        return std::future::pending().await;
+    }
+    Some(rx.borrow_and_update().clone())
 }

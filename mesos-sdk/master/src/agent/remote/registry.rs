@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use tokio::sync::mpsc;
 
-use crate::agent::protocol::{FromAgent, ToAgent};
+use crate::agent::protocol::{AgentReport, FromAgent, ToAgent};
 use mesos_sdk::resources::Resources;
 use mesos_sdk::v1;
 
@@ -34,6 +34,9 @@ pub struct AgentRegistration {
     pub attributes: Vec<v1::Attribute>,
     /// The agent's executor API address (`AgentInfo.port` is its port).
     pub executor_endpoint: SocketAddr,
+    /// What the agent runs: a master that does not know the agent (after a failover)
+    /// rebuilds its books from it.
+    pub report: AgentReport,
 }
 
 impl AgentRegistration {

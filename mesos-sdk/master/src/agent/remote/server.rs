@@ -131,6 +131,7 @@ fn parse_registration(body: &[u8]) -> Result<AgentRegistration, String> {
         resources,
         attributes: request.attributes,
         executor_endpoint,
+        report: request.report,
     })
 }
 

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::super::json_fields::list;
-use super::super::protocol::ToAgent;
+use super::super::protocol::{AgentReport, ToAgent};
 use mesos_sdk::v1;
 
 /// The body of `POST /agent/v1/register`.
@@ -18,6 +18,9 @@ pub(crate) struct RegisterRequest {
     pub attributes: Vec<v1::Attribute>,
     /// `ip:port` of the agent's executor API.
     pub executor_endpoint: String,
+    /// What the agent runs (`frameworks`, `executors`, `tasks`).
+    #[serde(flatten)]
+    pub report: AgentReport,
 }
 
 /// A record of the master's stream that is not a command.

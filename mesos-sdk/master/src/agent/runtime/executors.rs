@@ -89,18 +89,21 @@ impl Runtime {
         }
         // A launch that cannot be sent (not subscribed, or the connection just broke)
         // waits for the next SUBSCRIBE, and its tasks count as not launched.
+        let infos: Vec<Option<v1::TaskInfo>> =
+            task_ids.iter().map(|tid| launch.task(tid)).collect();
         let sent = executor.send(launch_event(launch.clone()));
         if sent {
             executor.ever_sent = true;
         } else {
             executor.queued.push(launch);
         }
-        for tid in task_ids {
+        for (tid, info) in task_ids.into_iter().zip(infos) {
             executor.tasks.insert(
                 tid,
                 ExecTask {
                     launched: sent,
                     state: None,
+                    info,
                 },
             );
         }

@@ -12,13 +12,15 @@
 //! - `status_updates`: status updates built, queued for delivery and acknowledged;
 //! - `frameworks`: framework bookkeeping, shutdown and framework messages;
 //! - `sandbox`: processes and their sandboxes (and the user they run as);
-//! - `refusals`: what the runtime refuses from executors, without HTTP types.
+//! - `refusals`: what the runtime refuses from executors, without HTTP types;
+//! - `report`: what the agent runs, reported when it re-registers.
 
 mod command;
 mod executors;
 mod frameworks;
 mod kills;
 mod refusals;
+mod report;
 mod sandbox;
 mod status_updates;
 mod subscriptions;
@@ -32,8 +34,8 @@ use tokio::time::Instant;
 
 use super::config::AgentConfig;
 use super::process::{Exit, ProcessControl};
-use super::protocol::{FromAgent, ToAgent};
-use super::updates::StatusUpdates;
+use super::protocol::{AgentReport, FromAgent, ToAgent};
+use super::updates::{StatusUpdates, TaskKey};
 use mesos_sdk::v1;
 use mesos_sdk::v1::executor::{Event, event};
 
@@ -61,6 +63,11 @@ pub(crate) enum Internal {
         executor: String,
         container_id: String,
     },
+    /// What the agent runs, for a (re-)registration.
+    Report(oneshot::Sender<AgentReport>),
+    /// Send every unacknowledged status update again now (a new master may have
+    /// missed them).
+    ResendUpdates,
     Shutdown,
 }
 
@@ -75,8 +82,26 @@ enum Launch {
     Group(v1::TaskGroupInfo),
 }
 
+impl Launch {
+    /// The launched task with id `task_id`.
+    fn task(&self, task_id: &str) -> Option<v1::TaskInfo> {
+        match self {
+            Launch::Task(task) => {
+                Some(task.as_ref().clone()).filter(|t| t.task_id.value == task_id)
+            }
+            Launch::Group(group) => group
+                .tasks
+                .iter()
+                .find(|t| t.task_id.value == task_id)
+                .cloned(),
+        }
+    }
+}
+
 struct ExecTask {
     launched: bool,
+    /// The task as launched (what the agent reports when it re-registers).
+    info: Option<v1::TaskInfo>,
     /// Latest state reported for the task (`None` before the first update).
     state: Option<i32>,
 }
@@ -147,6 +172,8 @@ pub(crate) struct Runtime {
     internal: mpsc::UnboundedSender<Internal>,
     updates: StatusUpdates,
     frameworks: HashMap<String, Framework>,
+    /// Latest state sent for each task not yet acknowledged as ended (`task_key`).
+    states: HashMap<TaskKey, i32>,
     shutting_down: bool,
 }
 
@@ -168,6 +195,7 @@ impl Runtime {
             internal,
             updates,
             frameworks: HashMap::new(),
+            states: HashMap::new(),
             shutting_down: false,
         }
     }
@@ -239,6 +267,10 @@ impl Runtime {
                 executor,
                 container_id,
             } => self.registration_timeout(&framework, &executor, &container_id),
+            Internal::Report(reply) => {
+                let _ = reply.send(self.report());
+            }
+            Internal::ResendUpdates => self.resend_pending(),
             Internal::Shutdown => self.shutdown_all(),
         }
     }

@@ -15,6 +15,8 @@ use mesos_sdk::v1::task_status::{Reason, Source};
 impl Runtime {
     /// Queues a status update for reliable delivery, sending it now if it is the head.
     pub(super) fn update(&mut self, framework_id: &v1::FrameworkId, status: v1::TaskStatus) {
+        self.states
+            .insert(task_key(framework_id, &status.task_id), status.state);
         if let Some(head) = self.updates.enqueue(framework_id, status, Instant::now()) {
             self.emit(FromAgent::StatusUpdate {
                 framework_id: framework_id.clone(),
@@ -56,6 +58,9 @@ impl Runtime {
             tracing::debug!(task = %task_id.value, "acknowledgement matches no pending update");
             return;
         };
+        if acked.task_done {
+            self.states.remove(&key);
+        }
         if let Some(next) = next {
             self.emit(FromAgent::StatusUpdate {
                 framework_id: framework_id.clone(),

@@ -1,0 +1,119 @@
+//! `mesos-master`: the reference master on its own, for agents on other machines
+//! (`mesos-agent`), optionally one of several masters electing a leader through
+//! ZooKeeper.
+//!
+//! ```text
+//! mesos-master --ip 10.0.0.5 --port 5050 --zk zk://zk1:2181,zk2:2181/mesos
+//! ```
+//!
+//! With `--zk` it serves only while it leads; the others redirect to the leader. When
+//! a leader loses its ZooKeeper session it exits (status 1), as a Mesos master does:
+//! run it under a supervisor that restarts it. Ctrl-C or SIGTERM stops it; tasks on the
+//! agents keep running, and the agents re-register with the next master.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::Parser;
+use mesos_master::election::Leadership;
+use mesos_master::{Master, MasterFlags};
+use tracing::{error, info, warn};
+
+/// A Mesos master speaking the v1 scheduler HTTP API, for remote agents, with
+/// optional ZooKeeper leader election.
+#[derive(Debug, Parser)]
+#[command(name = "mesos-master", version)]
+struct Args {
+    #[command(flatten)]
+    master: MasterFlags,
+    /// Log filter (`RUST_LOG` syntax), e.g. `info` or `mesos_master=debug`.
+    #[arg(long, default_value = "info")]
+    log: String,
+}
+
+fn machine_hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_owned())
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn stop_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(e) => {
+            error!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops the master");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let config = args.master.config(&machine_hostname())?;
+    let addr = SocketAddr::new(args.master.ip, args.master.port);
+    let master = match args.master.election()? {
+        Some(election) => {
+            info!(zk = %election.zk, session_timeout = ?election.session_timeout, "joining the leader election");
+            Master::start_contending(config, addr, election).await
+        }
+        None => Master::start(config, addr).await,
+    }
+    .map_err(|e| e.to_string())?;
+    info!(url = %master.url(), "mesos-master is up; scheduler API at {}/api/v1/scheduler", master.url());
+    let mut leadership = master.leadership();
+    let lost = async move {
+        match leadership
+            .wait_for(|l| matches!(l, Leadership::Lost(_)))
+            .await
+        {
+            Ok(l) => l.clone(),
+            Err(_) => std::future::pending().await,
+        }
+    };
+    let outcome = tokio::select! {
+        () = stop_signal() => Ok(()),
+        lost = lost => {
+            let Leadership::Lost(why) = lost else { unreachable!("waited for Lost") };
+            Err(format!("lost leadership ({why}); exiting so that a supervisor restarts this master"))
+        }
+    };
+    if outcome.is_ok() {
+        info!("stopping");
+    } else {
+        warn!("stepping down");
+    }
+    // Tasks on the agents keep running; they re-register with the next leader.
+    master.stop().await;
+    outcome
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let filter = tracing_subscriber::EnvFilter::try_new(&args.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            error!(error = %e, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            error!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}

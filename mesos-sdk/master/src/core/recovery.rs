@@ -1,0 +1,189 @@
+//! After a failover: what the registry says, and what re-registering agents report.
+//!
+//! A newly elected master knows only the registry (admitted agents, role weights). Each
+//! admitted agent gets `agent_reregister_timeout` to re-register; its report (frameworks,
+//! executors, tasks) rebuilds the books: frameworks the master has not seen yet are
+//! kept, disconnected, until they re-subscribe, and what the tasks and executors use
+//! counts in the allocator.
+
+use std::collections::{BTreeMap, HashMap};
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::time::{Duration, Instant};
+use tracing::{info, warn};
+
+use super::{Core, Executor, Framework, Task};
+use crate::agent::protocol::AgentReport;
+use mesos_sdk::resources::Resources;
+use mesos_sdk::v1;
+
+impl Core {
+    /// Takes what the registry holds: each admitted agent may re-register until
+    /// `now + agent_reregister_timeout`; the registry's role weights replace the
+    /// configured ones for the roles they name.
+    pub(crate) fn recover(
+        &mut self,
+        agents: impl IntoIterator<Item = String>,
+        weights: BTreeMap<String, f64>,
+        now: Instant,
+    ) {
+        let deadline = now + self.config.agent_reregister_timeout;
+        for id in agents {
+            if !self.agents.contains_key(&id) {
+                self.recovered_agents.insert(id, deadline);
+            }
+        }
+        for (role, weight) in weights {
+            self.alloc.set_weight(&role, weight);
+            self.config.role_weights.insert(role, weight);
+        }
+        info!(
+            agents = self.recovered_agents.len(),
+            "recovered the registry; waiting for agents to re-register"
+        );
+    }
+
+    /// Agents of the registry that did not re-register in time are forgotten (and
+    /// removed from the registry).
+    pub(crate) fn expire_recovered(&mut self, now: Instant) {
+        let expired: Vec<String> = self
+            .recovered_agents
+            .iter()
+            .filter(|(_, deadline)| **deadline <= now)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in expired {
+            warn!(agent = %id, "agent did not re-register after the failover; removing it");
+            self.recovered_agents.remove(&id);
+            self.registry_removals.push(id);
+        }
+    }
+
+    /// The earliest deadline of a recovered agent.
+    pub(crate) fn next_recovery_deadline(&self) -> Option<Instant> {
+        self.recovered_agents.values().min().copied()
+    }
+
+    /// Adds what a newly (re-)registered agent reports running to the books.
+    pub(super) fn adopt_report(&mut self, agent_id: &str, report: AgentReport, now: Instant) {
+        self.recovered_agents.remove(agent_id);
+        let infos: HashMap<String, v1::FrameworkInfo> = report
+            .frameworks
+            .into_iter()
+            .filter_map(|f| f.id.clone().map(|id| (id.value, f)))
+            .collect();
+        for executor in report.executors {
+            let Some(fid) = executor.framework_id.clone().map(|f| f.value) else {
+                continue;
+            };
+            if !self.ensure_framework(&fid, infos.get(&fid), now) {
+                continue;
+            }
+            let key = (agent_id.to_owned(), executor.executor_id.value.clone());
+            let resources = Resources::from(executor.resources.clone());
+            let Some(fw) = self.frameworks.get_mut(&fid) else {
+                continue;
+            };
+            if fw.executors.contains_key(&key) {
+                continue;
+            }
+            fw.executors.insert(
+                key,
+                Executor {
+                    info: executor,
+                    resources: resources.clone(),
+                },
+            );
+            self.alloc.add_used(&fid, agent_id, &resources);
+        }
+        let mut adopted = 0usize;
+        for mut task in report.tasks {
+            let fid = task.framework_id.value.clone();
+            if !self.ensure_framework(&fid, infos.get(&fid), now) {
+                continue;
+            }
+            let Some(fw) = self.frameworks.get_mut(&fid) else {
+                continue;
+            };
+            if fw.tasks.contains_key(&task.task_id.value) {
+                continue;
+            }
+            task.agent_id = v1::AgentId {
+                value: agent_id.to_owned(),
+            };
+            let latest = task.statuses.last().cloned();
+            let entry = Task { task, latest };
+            let used =
+                (!entry.is_terminal()).then(|| Resources::from(entry.task.resources.clone()));
+            fw.tasks.insert(entry.task.task_id.value.clone(), entry);
+            if let Some(used) = used {
+                self.alloc.add_used(&fid, agent_id, &used);
+            }
+            adopted += 1;
+        }
+        if adopted > 0 {
+            info!(agent = %agent_id, tasks = adopted, "took the agent's running tasks into the books");
+        }
+    }
+
+    /// Makes sure a framework named in an agent's report is known: one the master has
+    /// not seen since the failover is kept disconnected, with its failover timeout (at
+    /// least `framework_reregister_grace`) to re-subscribe. `false` for a framework
+    /// that was removed.
+    fn ensure_framework(
+        &mut self,
+        framework_id: &str,
+        info: Option<&v1::FrameworkInfo>,
+        now: Instant,
+    ) -> bool {
+        if self.frameworks.contains_key(framework_id) {
+            return true;
+        }
+        if self.is_removed_framework(framework_id) {
+            return false;
+        }
+        let mut info = info.cloned().unwrap_or_default();
+        info.id = Some(v1::FrameworkId {
+            value: framework_id.to_owned(),
+        });
+        let own = info
+            .failover_timeout
+            .filter(|t| t.is_finite() && *t >= 0.0)
+            .map(|t| Duration::from_secs_f64(t.min(1e9)))
+            .unwrap_or(Duration::ZERO);
+        let wait = own.max(self.config.framework_reregister_grace);
+        info!(framework = %framework_id, ?wait, "framework known from an agent's report; waiting for it to re-subscribe");
+        let framework = Framework {
+            id: framework_id.to_owned(),
+            info,
+            stream: None,
+            tasks: HashMap::new(),
+            executors: HashMap::new(),
+            failover_deadline: Some(now + wait),
+        };
+        let roles = framework.roles();
+        self.frameworks.insert(framework_id.to_owned(), framework);
+        self.alloc.add_framework(framework_id, &roles);
+        self.alloc.deactivate_framework(framework_id);
+        true
+    }
+
+    /// Registers an agent with what it reports running (see [`Core::register_agent`]).
+    pub(crate) fn register_reporting_agent(
+        &mut self,
+        info: v1::AgentInfo,
+        sender: UnboundedSender<crate::agent::protocol::ToAgent>,
+        report: AgentReport,
+        now: Instant,
+    ) -> String {
+        let known = info
+            .id
+            .as_ref()
+            .is_some_and(|id| self.agents.contains_key(&id.value));
+        let id = self.register_agent(info, sender, true);
+        if !known {
+            self.adopt_report(&id, report, now);
+        }
+        id
+    }
+}
