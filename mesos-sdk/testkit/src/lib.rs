@@ -1,5 +1,8 @@
 //! Real components for the project's tests and benchmarks.
 //!
+//! [`ChildProcess`] runs a program with its output in a log file and kills it when
+//! dropped (tests `kill -9` masters and agents with it).
+//!
 //! [`ZooKeeperServer`] runs Debian's ZooKeeper (`apt-get install -y zookeeper`, which
 //! `.ci/run` does) in its own JVM on a free loopback port with a fresh data directory,
 //! and removes both when dropped. A missing ZooKeeper fails with the command that
@@ -7,6 +10,8 @@
 
 #![warn(missing_docs)]
 
+mod process;
 mod zookeeper;
 
+pub use process::{ChildProcess, Scratch, free_port};
 pub use zookeeper::{ZooKeeperServer, connect};

@@ -10,7 +10,9 @@ use bytes::Bytes;
 use mesos_master::LocalCluster;
 use mesos_sdk::backoff::BackoffConfig;
 use mesos_sdk::codec::Encoding;
-use mesos_sdk::scheduler::{Scheduler, SchedulerClient, SchedulerDriver, SchedulerError};
+use mesos_sdk::scheduler::{
+    Scheduler, SchedulerBuilder, SchedulerClient, SchedulerDriver, SchedulerError,
+};
 use mesos_sdk::v1;
 use mesos_sdk::v1::scheduler::event;
 use tokio::sync::mpsc;
@@ -124,7 +126,17 @@ impl Drop for Framework {
 impl Framework {
     /// Starts a driver for `info` against `url` in `encoding`, resubscribing quickly.
     pub fn start(url: &str, encoding: Encoding, info: v1::FrameworkInfo) -> Self {
-        let driver = SchedulerDriver::builder(url, info)
+        Self::start_with(url, encoding, info, |builder| builder)
+    }
+
+    /// As [`Framework::start`], with the driver's builder adjusted by `tweak`.
+    pub fn start_with(
+        url: &str,
+        encoding: Encoding,
+        info: v1::FrameworkInfo,
+        tweak: impl FnOnce(SchedulerBuilder) -> SchedulerBuilder,
+    ) -> Self {
+        let driver = tweak(SchedulerDriver::builder(url, info))
             .encoding(encoding)
             .backoff(BackoffConfig {
                 initial: Duration::from_millis(20),

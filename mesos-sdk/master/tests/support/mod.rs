@@ -5,12 +5,14 @@
 //! - [`scheduler`]: a raw HTTP scheduler client ([`scheduler::Subscriber`]);
 //! - [`driver`]: a framework run by the SDK's `SchedulerDriver` that records callbacks;
 //! - [`agent`]: one agent in a scratch directory, driven as the master would;
-//! - [`executor`]: this test binary re-run as an executor, and its event stream.
+//! - [`executor`]: this test binary re-run as an executor, and its event stream;
+//! - [`ha`]: masters and agents as real processes around a real ZooKeeper.
 #![allow(dead_code)]
 
 pub mod agent;
 pub mod driver;
 pub mod executor;
+pub mod ha;
 pub mod scheduler;
 
 use std::path::{Path, PathBuf};
