@@ -104,24 +104,7 @@ async fn run(args: Args) -> Result<(), String> {
         .map(|t| seconds("offer-timeout", t))
         .transpose()?;
     config.hostname = args.hostname.clone();
-    for pair in args
-        .weights
-        .split(',')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        let weight = pair
-            .split_once('=')
-            .and_then(|(role, w)| {
-                w.trim()
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|w| *w > 0.0)
-                    .map(|w| (role.trim().to_string(), w))
-            })
-            .ok_or_else(|| format!("--weights: '{pair}' is not role=positive-number"))?;
-        config.role_weights.insert(weight.0, weight.1);
-    }
+    config.role_weights = mesos_master::parse_weights(&args.weights)?;
     let mut builder = LocalCluster::builder()
         .master_config(config)
         .addr(SocketAddr::new(args.ip, args.port))
