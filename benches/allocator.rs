@@ -9,6 +9,9 @@
 //! Time is the benchmark thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), not wall time,
 //! so that other processes on a shared machine do not inflate it.
 //!
+//! `allocator_mesos_sizes` (and `_busy`) run the sizes of Mesos's own allocator
+//! benchmark, up to 50,000 agents × 6,000 frameworks, reporting offers per CPU second.
+//!
 //! Run: `cargo bench -p mesos-benches --bench allocator`; results in docs/benchmarks.md.
 
 use std::hint::black_box;
@@ -168,9 +171,51 @@ fn allocation_cycle(c: &mut Criterion<ThreadCpu>) {
     group.finish();
 }
 
+/// Mesos's own largest benchmark sizes (`hierarchical_allocator_tests.cpp`,
+/// `HierarchicalAllocator_BENCHMARK_Test`: up to 50,000 agents and 6,000 frameworks),
+/// idle and busy, with throughput in offers so that criterion reports offers per CPU
+/// second.
+fn mesos_sizes(c: &mut Criterion<ThreadCpu>) {
+    let now = Instant::now();
+    for (name, busy) in [
+        ("allocator_mesos_sizes", false),
+        ("allocator_mesos_sizes_busy", true),
+    ] {
+        let mut group = c.benchmark_group(name);
+        group
+            .sample_size(10)
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(5));
+        for (agents, frameworks) in [(10_000, 1_000), (20_000, 3_000), (50_000, 6_000)] {
+            let base = if busy {
+                busy_cluster(agents, frameworks, now)
+            } else {
+                cluster(agents, frameworks, now)
+            };
+            group.throughput(Throughput::Elements(agents as u64));
+            let id = BenchmarkId::new(
+                format!("{agents}_agents"),
+                format!("{frameworks}_frameworks"),
+            );
+            group.bench_function(id, |b| {
+                b.iter_batched_ref(
+                    || base.clone(),
+                    |alloc| {
+                        let offers = alloc.allocate(black_box(now));
+                        assert_eq!(offers.len(), agents);
+                        offers
+                    },
+                    BatchSize::LargeInput,
+                )
+            });
+        }
+        group.finish();
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().with_measurement(ThreadCpu);
-    targets = allocation_cycle
+    targets = allocation_cycle, mesos_sizes
 }
 criterion_main!(benches);
