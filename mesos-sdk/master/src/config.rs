@@ -3,6 +3,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::auth::AuthConfig;
+
 /// How the reference master behaves: timers and limits.
 ///
 /// ```
@@ -38,6 +40,9 @@ pub struct MasterConfig {
     /// Role weights for DRF (Mesos's `--weights`); roles not listed weigh 1. A weight
     /// of 2 doubles a role's fair share.
     pub role_weights: HashMap<String, f64>,
+    /// Which endpoints require credentials, and the accepted ones (default: none
+    /// required, as Mesos).
+    pub auth: AuthConfig,
 }
 
 impl Default for MasterConfig {
@@ -51,6 +56,7 @@ impl Default for MasterConfig {
             agent_reregister_timeout: Duration::from_secs(75),
             framework_reregister_grace: Duration::from_secs(75),
             role_weights: HashMap::new(),
+            auth: AuthConfig::default(),
         }
     }
 }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Duration;
 
+use crate::auth::{AuthConfig, Credentials};
 use crate::config::MasterConfig;
 use crate::election::{DEFAULT_ZK_SESSION_TIMEOUT, ElectionConfig};
 use mesos_sdk::detect::ZooKeeperUrl;
@@ -50,6 +51,50 @@ pub struct MasterFlags {
     /// the others take to notice a dead leader.
     #[arg(long, default_value_t = DEFAULT_ZK_SESSION_TIMEOUT.as_secs_f64())]
     pub zk_session_timeout: f64,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub auth: AuthFlags,
+}
+
+/// Authentication flags (Mesos's names, kebab-case), shared by every binary that runs
+/// a master.
+#[derive(Debug, Clone, Default, clap::Args)]
+#[non_exhaustive]
+pub struct AuthFlags {
+    /// Frameworks must authenticate (HTTP Basic) on the scheduler API; others get 401.
+    #[arg(long)]
+    pub authenticate_frameworks: bool,
+    /// Read-only endpoints (`/state`, `/metrics/snapshot`, …) require credentials too.
+    #[arg(long)]
+    pub authenticate_http_readonly: bool,
+    /// The accepted credentials: Mesos's JSON
+    /// (`{"credentials":[{"principal":"p","secret":"s"}]}`) or `principal secret` lines.
+    #[arg(long, value_name = "FILE")]
+    pub credentials: Option<std::path::PathBuf>,
+}
+
+impl AuthFlags {
+    /// Who must authenticate, with which credentials.
+    ///
+    /// # Errors
+    /// A message when authentication is asked for without `--credentials`, or the file
+    /// cannot be used.
+    pub fn config(&self) -> Result<AuthConfig, String> {
+        let credentials = match &self.credentials {
+            Some(path) => Credentials::load(path).map_err(|e| format!("--credentials: {e}"))?,
+            None if self.authenticate_frameworks || self.authenticate_http_readonly => {
+                return Err(
+                    "--authenticate-frameworks and --authenticate-http-readonly need --credentials FILE"
+                        .into(),
+                );
+            }
+            None => Credentials::default(),
+        };
+        let mut auth = AuthConfig::frameworks(credentials);
+        auth.frameworks = self.authenticate_frameworks;
+        auth.readonly = self.authenticate_http_readonly;
+        Ok(auth)
+    }
 }
 
 impl MasterFlags {
@@ -74,6 +119,7 @@ impl MasterFlags {
             .clone()
             .unwrap_or_else(|| default_hostname.to_owned());
         config.role_weights = parse_weights(&self.weights)?;
+        config.auth = self.auth.config()?;
         Ok(config)
     }
 
@@ -123,4 +169,27 @@ pub fn parse_weights(spec: &str) -> Result<HashMap<String, f64>, String> {
 fn seconds(name: &str, value: f64) -> Result<Duration, String> {
     Duration::try_from_secs_f64(value)
         .map_err(|_| format!("--{name} must be a non-negative number of seconds, got {value}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authentication_needs_credentials() {
+        let mut flags = AuthFlags {
+            authenticate_frameworks: true,
+            ..AuthFlags::default()
+        };
+        assert!(flags.config().unwrap_err().contains("need --credentials"));
+        flags.credentials = Some("/nonexistent/credentials.json".into());
+        assert!(
+            flags
+                .config()
+                .unwrap_err()
+                .contains("--credentials: cannot read")
+        );
+        let open = AuthFlags::default().config().unwrap();
+        assert!(!open.frameworks && !open.readonly && open.credentials.is_empty());
+    }
 }

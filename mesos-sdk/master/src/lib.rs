@@ -32,6 +32,7 @@
 
 pub mod agent;
 pub mod allocator;
+pub mod auth;
 mod cluster;
 mod config;
 mod core;
@@ -44,5 +45,5 @@ pub mod state;
 
 pub use cluster::{ClusterError, LocalCluster, LocalClusterBuilder};
 pub use config::MasterConfig;
-pub use flags::{MasterFlags, parse_weights};
+pub use flags::{AuthFlags, MasterFlags, parse_weights};
 pub use server::{Master, MasterError};

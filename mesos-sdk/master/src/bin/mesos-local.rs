@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use mesos_master::agent::SwitchUserFlags;
-use mesos_master::{LocalCluster, MasterConfig};
+use mesos_master::{AuthFlags, LocalCluster, MasterConfig};
 use tracing::{error, info};
 
 /// A Mesos master with in-process agents, speaking the v1 scheduler HTTP API.
@@ -63,6 +63,8 @@ struct Args {
     hostname: String,
     #[command(flatten)]
     switch_user: SwitchUserFlags,
+    #[command(flatten)]
+    auth: AuthFlags,
     /// Log filter (`RUST_LOG` syntax), e.g. `info` or `mesos_sdk=debug`.
     #[arg(long, default_value = "info")]
     log: String,
@@ -105,6 +107,7 @@ async fn run(args: Args) -> Result<(), String> {
         .transpose()?;
     config.hostname = args.hostname.clone();
     config.role_weights = mesos_master::parse_weights(&args.weights)?;
+    config.auth = args.auth.config()?;
     let mut builder = LocalCluster::builder()
         .master_config(config)
         .addr(SocketAddr::new(args.ip, args.port))

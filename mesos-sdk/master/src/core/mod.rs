@@ -347,17 +347,27 @@ impl Core {
         }
     }
 
-    /// Checks that a non-SUBSCRIBE call may proceed: the framework exists, is
-    /// connected, and the stream id is its current one.
+    /// Checks that a non-SUBSCRIBE call may proceed, in Mesos's order: the framework
+    /// exists, the request's authenticated principal (if any) is the framework's, the
+    /// framework is connected, and the stream id is its current one.
     pub(crate) fn authorize(
         &self,
         framework_id: &str,
+        principal: Option<&str>,
         stream_id: Option<&str>,
     ) -> Result<(), CallError> {
         let fw = self
             .frameworks
             .get(framework_id)
             .ok_or(CallError::UnknownFramework)?;
+        if let Some(principal) = principal
+            && fw.info.principal.as_deref() != Some(principal)
+        {
+            return Err(CallError::Refused(format!(
+                "Authenticated principal '{principal}' does not match principal '{}' set in `FrameworkInfo`",
+                fw.info.principal.as_deref().unwrap_or_default()
+            )));
+        }
         let Some(stream) = &fw.stream else {
             return Err(CallError::NotSubscribed);
         };

@@ -3,6 +3,7 @@
 use std::convert::Infallible;
 use std::sync::{Arc, Weak};
 
+use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -11,6 +12,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 
 use super::status::ApiError;
+use crate::auth::Principal;
 use crate::core::events;
 use crate::core::{Answer, CallError, Subscription};
 use crate::shared::Shared;
@@ -21,11 +23,13 @@ const STREAM_ID: &str = "Mesos-Stream-Id";
 
 pub(super) async fn handle(
     State(shared): State<Arc<Shared>>,
+    principal: Option<Extension<Principal>>,
     method: Method,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    match serve(shared, method, headers, body).await {
+    let principal = principal.map(|Extension(Principal(p))| p);
+    match serve(shared, principal, method, headers, body).await {
         Ok(response) => response,
         Err(error) => {
             tracing::debug!(%error, status = %error.status(), "scheduler call refused");
@@ -60,8 +64,9 @@ fn header(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> 
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Mesos's `validation::scheduler::call::validate`.
-fn validate(call: &Call) -> Result<(), ApiError> {
+/// Mesos's `validation::scheduler::call::validate`, with the request's authenticated
+/// principal, if any.
+fn validate(call: &Call, principal: Option<&str>) -> Result<(), ApiError> {
     let Some(kind) = call.r#type else {
         return Err(ApiError::Invalid("Expecting 'type' to be present".into()));
     };
@@ -76,6 +81,14 @@ fn validate(call: &Call) -> Result<(), ApiError> {
                 "'framework_id' differs from 'subscribe.framework_info.id'".into(),
             ));
         }
+        if let (Some(authenticated), Some(claimed)) =
+            (principal, subscribe.framework_info.principal.as_deref())
+            && authenticated != claimed
+        {
+            return Err(ApiError::Invalid(format!(
+                "Authenticated principal '{authenticated}' does not match principal '{claimed}' set in `FrameworkInfo`"
+            )));
+        }
         return Ok(());
     }
     if call.framework_id.is_none() {
@@ -88,6 +101,7 @@ fn validate(call: &Call) -> Result<(), ApiError> {
 
 async fn serve(
     shared: Arc<Shared>,
+    principal: Option<String>,
     method: Method,
     headers: HeaderMap,
     body: Body,
@@ -103,10 +117,10 @@ async fn serve(
     let bytes = axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| ApiError::BodyTooLarge(limit))?;
-    let call: Call = encoding
+    let mut call: Call = encoding
         .decode_strict(&bytes)
         .map_err(|e| ApiError::Malformed(e.to_string()))?;
-    validate(&call)?;
+    validate(&call, principal.as_deref())?;
     let stream_id = header(&headers, STREAM_ID);
     if call.r#type == Some(call::Type::Subscribe as i32) {
         let accept = Encoding::from_accept(header(&headers, header::ACCEPT), encoding)
@@ -114,14 +128,20 @@ async fn serve(
         if stream_id.is_some() {
             return Err(ApiError::StreamIdOnSubscribe);
         }
-        let subscribe = call.subscribe.unwrap_or_default();
+        let mut subscribe = call.subscribe.take().unwrap_or_default();
+        // As Mesos: an authenticated framework that names no principal gets its own.
+        if let Some(principal) = principal
+            && subscribe.framework_info.principal.is_none()
+        {
+            subscribe.framework_info.principal = Some(principal);
+        }
         let subscription = shared.with_core(|core| core.subscribe(subscribe, Instant::now()));
         return Ok(stream_response(&shared, subscription, accept));
     }
     let framework_id = call.framework_id.clone().unwrap_or_default().value;
     let answer = shared
         .with_core(|core| {
-            core.authorize(&framework_id, stream_id)?;
+            core.authorize(&framework_id, principal.as_deref(), stream_id)?;
             core.handle_call(&framework_id, call, Instant::now())
         })
         .map_err(ApiError::from)?;

@@ -175,6 +175,31 @@ impl IntoResponse for ExecutorApiError {
     }
 }
 
+/// Why a request was not authenticated.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub(crate) enum AuthError {
+    /// 401 with `WWW-Authenticate: Basic realm="<realm>"`: credentials missing, not
+    /// HTTP Basic, or not accepted.
+    #[error("authentication required (realm {realm})")]
+    Unauthorized {
+        /// The realm (Mesos's names: `mesos-master-scheduler`, …).
+        realm: &'static str,
+    },
+}
+
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        let AuthError::Unauthorized { realm } = self;
+        let mut response = StatusCode::UNAUTHORIZED.into_response();
+        if let Ok(value) = HeaderValue::from_str(&format!("Basic realm=\"{realm}\"")) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
+        }
+        response
+    }
+}
+
 /// Why a master that does not lead did not serve a request (Mesos's
 /// `Master::Http::redirect` and its recovery check).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
