@@ -11,6 +11,7 @@ use mesos_master::{LocalCluster, MasterConfig};
 use mesos_sdk::codec::Encoding;
 use mesos_sdk::resources::Resources;
 use mesos_sdk::v1::TaskState;
+use mesos_testkit::{ChildProcess, Scratch};
 use support::scheduler::*;
 use support::*;
 use tokio::sync::oneshot;
@@ -73,4 +74,52 @@ async fn a_remote_agent_registers_runs_tasks_and_is_removed_when_gone() {
     );
     c.shutdown().await;
     let _ = std::fs::remove_dir_all(&work);
+}
+
+/// `mesos-agent` with a fixed id and work directory, its output in `log`.
+fn agent_process(master: &str, work: &std::path::Path, log: &std::path::Path) -> ChildProcess {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_mesos-agent"));
+    command
+        .args(["--master", master, "--agent-id", "crashing-agent"])
+        .args(["--resources", "cpus:1;mem:256", "--hostname", "127.0.0.1"])
+        .arg("--work-dir")
+        .arg(work);
+    ChildProcess::spawn("mesos-agent", command, log)
+}
+
+#[tokio::test]
+async fn an_agent_restarted_after_kill_9_cleans_up_and_its_tasks_are_lost() {
+    let c = LocalCluster::builder().agents(0).start().await.unwrap();
+    let scratch = Scratch::new("agent-crash");
+    let work = scratch.path().join("work");
+    let log = scratch.path().join("agent.log");
+    let mut agent = agent_process(&c.url(), &work, &log);
+
+    let mut s = subscribe(&c.url(), Encoding::Json, framework_info("crash")).await;
+    let offer = s.offers().await.remove(0);
+    s.launch(
+        &offer,
+        vec![command_task("t", &offer, "echo $$ > pid; exec sleep 600")],
+    )
+    .await;
+    s.until_state("t", TaskState::TaskRunning).await;
+    let pid = wait_pid(&work, "pid").await;
+
+    // The agent dies without stopping its task, which keeps running, orphaned.
+    agent.kill9();
+    assert!(alive(pid), "the task outlives its agent");
+
+    // Restarted with the same id and work directory, the agent kills what its earlier
+    // run left, and re-registers without the task: the master declares it lost.
+    let mut agent = agent_process(&c.url(), &work, &log);
+    let lost = s.update("t").await;
+    assert_eq!(lost.state, TaskState::TaskLost as i32, "{lost:?}");
+    assert_eq!(
+        lost.message.as_deref(),
+        Some("Task is unknown to the agent")
+    );
+    wait_gone(pid).await;
+    s.acknowledge(&lost).await;
+    assert!(agent.terminate(WAIT), "the agent stops on SIGTERM");
+    c.shutdown().await;
 }

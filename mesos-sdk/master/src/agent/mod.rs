@@ -44,6 +44,7 @@ mod error;
 mod executor_api;
 mod flags;
 mod json_fields;
+mod orphans;
 mod process;
 pub mod protocol;
 pub mod remote;
@@ -104,6 +105,11 @@ pub(crate) fn start(
     events: mpsc::UnboundedSender<(String, FromAgent)>,
 ) -> std::io::Result<AgentHandle> {
     let endpoint = listener.local_addr()?;
+    // What an earlier run under this id left running (it was killed) goes first.
+    let own_dir = status::agent_dir(&config.work_dir, &config.agent_id);
+    if !config.agent_id.is_empty() && orphans::reap(&own_dir) > 0 {
+        tracing::info!(agent = %config.agent_id, "killed the processes an earlier run of this agent left");
+    }
     let info = v1::AgentInfo {
         hostname: config.hostname.clone(),
         port: Some(i32::from(endpoint.port())),

@@ -133,9 +133,12 @@ pub(crate) fn launch(
             std::io::Error::other("the process exited before its pid was read"),
         )
     })?;
+    super::orphans::record(spec.sandbox, pid);
+    let sandbox = spec.sandbox.to_owned();
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         let exit = monitor(child, pid, rx).await;
+        super::orphans::forget(&sandbox);
         on_exit(exit);
     });
     Ok(ProcessControl { pid, stop: tx })

@@ -51,6 +51,11 @@ impl NewStatus<'_> {
     }
 }
 
+/// The directory of an agent's sandboxes, `<work_dir>/slaves/<agent>`.
+pub(crate) fn agent_dir(work_dir: &Path, agent_id: &str) -> PathBuf {
+    work_dir.join("slaves").join(sanitize(agent_id))
+}
+
 /// The sandbox of one executor run, laid out as the Mesos agent does:
 /// `<work_dir>/slaves/<agent>/frameworks/<framework>/executors/<executor>/runs/<container>`.
 pub(crate) fn sandbox_dir(
@@ -60,9 +65,7 @@ pub(crate) fn sandbox_dir(
     executor_id: &str,
     container_id: &str,
 ) -> PathBuf {
-    work_dir
-        .join("slaves")
-        .join(sanitize(agent_id))
+    agent_dir(work_dir, agent_id)
         .join("frameworks")
         .join(sanitize(framework_id))
         .join("executors")

@@ -6,13 +6,13 @@
 //! kept, disconnected, until they re-subscribe, and what the tasks and executors use
 //! counts in the allocator.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::{Duration, Instant};
 use tracing::{info, warn};
 
-use super::{Core, Executor, Framework, Task};
+use super::{Core, Executor, Framework, Task, events};
 use crate::agent::protocol::AgentReport;
 use mesos_sdk::resources::Resources;
 use mesos_sdk::v1;
@@ -181,9 +181,79 @@ impl Core {
             .as_ref()
             .is_some_and(|id| self.agents.contains_key(&id.value));
         let id = self.register_agent(info, sender, true);
-        if !known {
+        if known {
+            self.forget_unreported(&id, &report, now);
+        } else {
             self.adopt_report(&id, report, now);
         }
         id
+    }
+
+    /// A known agent re-registered: what the books have on it but the agent does not
+    /// report is gone (a launch that never reached it, or an agent restarted without
+    /// its tasks). Such tasks end `TASK_LOST` (`Task is unknown to the agent`), such
+    /// executors are removed, and what they held is free again.
+    fn forget_unreported(&mut self, agent_id: &str, report: &AgentReport, now: Instant) {
+        let tasks: HashSet<(&str, &str)> = report
+            .tasks
+            .iter()
+            .map(|t| (t.framework_id.value.as_str(), t.task_id.value.as_str()))
+            .collect();
+        let executors: HashSet<(&str, &str)> = report
+            .executors
+            .iter()
+            .filter_map(|e| {
+                let fid = e.framework_id.as_ref()?;
+                Some((fid.value.as_str(), e.executor_id.value.as_str()))
+            })
+            .collect();
+        let mut freed: Vec<(String, Resources)> = Vec::new();
+        let mut lost_count = 0u64;
+        for fw in self.frameworks.values_mut() {
+            let mut lost = Vec::new();
+            for task in fw.tasks.values_mut() {
+                if task.task.agent_id.value != agent_id
+                    || task.is_terminal()
+                    || tasks.contains(&(fw.id.as_str(), task.task.task_id.value.as_str()))
+                {
+                    continue;
+                }
+                warn!(framework = %fw.id, task = %task.task.task_id.value, agent = %agent_id, "task unknown to the re-registered agent; it is lost");
+                let status = events::master_status(
+                    task.task.task_id.clone(),
+                    v1::TaskState::TaskLost,
+                    v1::task_status::Reason::Reconciliation,
+                    "Task is unknown to the agent",
+                    Some(agent_id),
+                );
+                task.task.state = status.state;
+                task.latest = Some(status.clone());
+                freed.push((fw.id.clone(), Resources::from(task.task.resources.clone())));
+                lost.push(status);
+            }
+            lost_count += lost.len() as u64;
+            for status in lost {
+                fw.send(events::update(status));
+            }
+            let gone: Vec<(String, String)> = fw
+                .executors
+                .keys()
+                .filter(|(a, e)| {
+                    a == agent_id && !executors.contains(&(fw.id.as_str(), e.as_str()))
+                })
+                .cloned()
+                .collect();
+            for key in gone {
+                if let Some(executor) = fw.executors.remove(&key) {
+                    freed.push((fw.id.clone(), executor.resources));
+                }
+            }
+        }
+        self.counters.tasks_lost += lost_count;
+        for (framework_id, resources) in freed {
+            self.alloc
+                .recover(&framework_id, agent_id, &resources, None, now.into_std());
+            self.allocation_wanted = true;
+        }
     }
 }
