@@ -40,6 +40,10 @@ pub struct MasterConfig {
     /// Role weights for DRF (Mesos's `--weights`); roles not listed weigh 1. A weight
     /// of 2 doubles a role's fair share.
     pub role_weights: HashMap<String, f64>,
+    /// The address other processes reach this master at, when it is not the one it
+    /// listens on (Mesos's `--advertise_ip` and `--advertise_port`: behind NAT, a proxy
+    /// or a load balancer). It goes into `MasterInfo`, so into ZooKeeper and redirects.
+    pub advertise_addr: Option<std::net::SocketAddr>,
     /// Which endpoints require credentials, and the accepted ones (default: none
     /// required, as Mesos).
     pub auth: AuthConfig,
@@ -56,6 +60,7 @@ impl Default for MasterConfig {
             agent_reregister_timeout: Duration::from_secs(75),
             framework_reregister_grace: Duration::from_secs(75),
             role_weights: HashMap::new(),
+            advertise_addr: None,
             auth: AuthConfig::default(),
         }
     }

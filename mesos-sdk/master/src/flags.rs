@@ -21,6 +21,14 @@ pub struct MasterFlags {
     /// Port to listen on (0: chosen by the OS).
     #[arg(long, default_value_t = 5050)]
     pub port: u16,
+    /// The IP other processes reach this master at, when not `--ip` (Mesos's
+    /// `--advertise_ip`: NAT, proxies). Written into ZooKeeper and redirects.
+    #[arg(long, value_name = "IP")]
+    pub advertise_ip: Option<IpAddr>,
+    /// The port other processes reach this master at, when not `--port` (Mesos's
+    /// `--advertise_port`).
+    #[arg(long, value_name = "PORT")]
+    pub advertise_port: Option<u16>,
     /// Hostname reported in MasterInfo (and used in redirects to this master when it
     /// leads). Default: this machine's hostname.
     #[arg(long)]
@@ -120,6 +128,12 @@ impl MasterFlags {
             .unwrap_or_else(|| default_hostname.to_owned());
         config.role_weights = parse_weights(&self.weights)?;
         config.auth = self.auth.config()?;
+        if self.advertise_ip.is_some() || self.advertise_port.is_some() {
+            config.advertise_addr = Some(std::net::SocketAddr::new(
+                self.advertise_ip.unwrap_or(self.ip),
+                self.advertise_port.unwrap_or(self.port),
+            ));
+        }
         Ok(config)
     }
 

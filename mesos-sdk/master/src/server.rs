@@ -140,20 +140,21 @@ impl Master {
             .await
             .map_err(|source| MasterError::Bind { addr, source })?;
         let addr = listener.local_addr().map_err(MasterError::LocalAddr)?;
+        let advertised = config.advertise_addr.unwrap_or(addr);
         let master_info = v1::MasterInfo {
             id: uuid::Uuid::new_v4().to_string(),
-            ip: match addr.ip() {
+            ip: match advertised.ip() {
                 std::net::IpAddr::V4(ip) => u32::from_le_bytes(ip.octets()),
                 std::net::IpAddr::V6(_) => 0,
             },
-            port: u32::from(addr.port()),
-            pid: Some(format!("master@{addr}")),
+            port: u32::from(advertised.port()),
+            pid: Some(format!("master@{advertised}")),
             hostname: Some(config.hostname.clone()),
             version: Some(env!("CARGO_PKG_VERSION").to_string()),
             address: Some(v1::Address {
                 hostname: Some(config.hostname.clone()),
-                ip: Some(addr.ip().to_string()),
-                port: i32::from(addr.port()),
+                ip: Some(advertised.ip().to_string()),
+                port: i32::from(advertised.port()),
             }),
             ..Default::default()
         };

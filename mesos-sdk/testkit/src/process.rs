@@ -17,9 +17,32 @@ impl ChildProcess {
     ///
     /// # Panics
     /// When the log cannot be created or the program cannot be started.
-    pub fn spawn(name: &str, mut command: Command, log: &Path) -> ChildProcess {
+    pub fn spawn(name: &str, command: Command, log: &Path) -> ChildProcess {
         let file =
             std::fs::File::create(log).unwrap_or_else(|e| panic!("create {}: {e}", log.display()));
+        Self::spawn_into(name, command, log, file)
+    }
+
+    /// As [`ChildProcess::spawn`], appending to `log` (a restarted process keeps its
+    /// predecessor's output).
+    ///
+    /// # Panics
+    /// As [`ChildProcess::spawn`].
+    pub fn spawn_appending(name: &str, command: Command, log: &Path) -> ChildProcess {
+        let file = std::fs::File::options()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap_or_else(|e| panic!("open {}: {e}", log.display()));
+        Self::spawn_into(name, command, log, file)
+    }
+
+    fn spawn_into(
+        name: &str,
+        mut command: Command,
+        log: &Path,
+        file: std::fs::File,
+    ) -> ChildProcess {
         let child = command
             .stdin(Stdio::null())
             .stdout(file.try_clone().expect("log handle"))

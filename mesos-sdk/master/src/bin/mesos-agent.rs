@@ -57,6 +57,12 @@ struct Args {
     #[command(flatten)]
     switch_user: SwitchUserFlags,
 
+    /// Seconds before the first registration retry (Mesos's
+    /// `--registration_backoff_factor`); each retry waits up to twice as long, at most
+    /// one minute.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1.0)]
+    registration_backoff_factor: f64,
+
     /// Address of the executor HTTP API (`/api/v1/executor`); port 0 picks a free port.
     #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:0")]
     executor_api: SocketAddr,
@@ -91,6 +97,16 @@ fn config(args: &Args) -> Result<AgentConfig, String> {
     config.hostname = args.hostname.clone().unwrap_or_else(machine_hostname);
     config.executor_api_addr = args.executor_api;
     config.switch_user = args.switch_user.enabled();
+    config.registration_backoff =
+        std::time::Duration::try_from_secs_f64(args.registration_backoff_factor)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                format!(
+                    "--registration-backoff-factor must be a positive number of seconds, got {}",
+                    args.registration_backoff_factor
+                )
+            })?;
     Ok(config)
 }
 

@@ -240,9 +240,17 @@ impl Core {
         let statuses: Vec<v1::TaskStatus> = if reconcile.tasks.is_empty() {
             fw.tasks.values().map(answer).collect()
         } else {
+            // As Mesos: a task unknown here on an agent that has not re-registered since
+            // the failover gets no answer yet (the agent may still report it).
+            let recovering = |t: &call::reconcile::Task| {
+                t.agent_id
+                    .as_ref()
+                    .is_some_and(|a| self.recovered_agents.contains_key(&a.value))
+            };
             reconcile
                 .tasks
                 .iter()
+                .filter(|t| fw.tasks.contains_key(&t.task_id.value) || !recovering(t))
                 .map(|t| match fw.tasks.get(&t.task_id.value) {
                     Some(task) => answer(task),
                     None => events::master_status(
