@@ -11,6 +11,7 @@
 pub mod agent;
 pub mod driver;
 pub mod executor;
+pub mod files;
 pub mod scheduler;
 
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! Command tasks: the built-in command executor, one process group per task.
 
 use super::{CommandTask, ProcessKey, Runtime};
-use crate::agent::process::Exit;
+use crate::agent::process::{Exit, LaunchFailure};
 use crate::agent::status;
 use mesos_sdk::v1;
 use mesos_sdk::v1::task_status::{Reason, Source};
@@ -59,15 +59,6 @@ impl Runtime {
                 return;
             }
         };
-        let starting = self.agent_status(
-            &task.task_id,
-            &executor_id,
-            v1::TaskState::TaskStarting,
-            Source::Executor,
-            None,
-            "Starting command".into(),
-        );
-        self.update(framework_id, starting);
         let command = task.command.clone().unwrap_or_default();
         let env = vec![
             ("MESOS_FRAMEWORK_ID".into(), fid.clone()),
@@ -79,37 +70,100 @@ impl Runtime {
             framework: fid.clone(),
             task: tid.clone(),
         };
-        let launched = self.spawn_process(key, &command, env, &sandbox, run_as);
-        match launched {
-            Ok(process) => {
-                tracing::info!(task = %tid, pid = process.pid, sandbox = %sandbox.display(), "command task started");
-                let running = self.agent_status(
-                    &task.task_id,
-                    &executor_id,
-                    v1::TaskState::TaskRunning,
-                    Source::Executor,
-                    None,
-                    format!("Command running (pid {})", process.pid),
-                );
-                if let Some(framework) = self.frameworks.get_mut(&fid) {
-                    framework
-                        .commands
-                        .insert(tid, CommandTask { task, process });
-                }
-                self.update(framework_id, running);
-            }
-            Err(e) => {
-                let status = self.agent_status(
-                    &task.task_id,
-                    &executor_id,
-                    v1::TaskState::TaskFailed,
-                    Source::Executor,
-                    Some(Reason::CommandExecutorFailed),
-                    format!("Failed to launch command: {e}"),
-                );
-                self.update(framework_id, status);
-            }
+        // The URIs are fetched first; the task starts (and says so) after that.
+        let process = self.spawn_process(key, &command, env, &sandbox, run_as);
+        tracing::info!(task = %tid, sandbox = %sandbox.display(), uris = command.uris.len(), "launching command task");
+        if let Some(framework) = self.frameworks.get_mut(&fid) {
+            framework
+                .commands
+                .insert(tid, CommandTask { task, process });
         }
+    }
+
+    /// The command runs: TASK_STARTING, then TASK_RUNNING.
+    pub(super) fn command_started(&mut self, fid: &str, tid: &str, pid: u32) {
+        let Some(task) = self
+            .frameworks
+            .get(fid)
+            .and_then(|f| f.commands.get(tid))
+            .map(|c| c.task.clone())
+        else {
+            return;
+        };
+        tracing::info!(task = %tid, pid, "command task started");
+        let executor_id = command_executor_id(&task);
+        let framework_id = v1::FrameworkId {
+            value: fid.to_owned(),
+        };
+        for (state, message) in [
+            (v1::TaskState::TaskStarting, "Starting command".to_owned()),
+            (
+                v1::TaskState::TaskRunning,
+                format!("Command running (pid {pid})"),
+            ),
+        ] {
+            let status = self.agent_status(
+                &task.task_id,
+                &executor_id,
+                state,
+                Source::Executor,
+                None,
+                message,
+            );
+            self.update(&framework_id, status);
+        }
+    }
+
+    /// The command never ran: its fetch failed (Mesos:
+    /// `REASON_CONTAINER_LAUNCH_FAILED`, from the agent) or it could not be spawned.
+    pub(super) fn command_not_started(&mut self, fid: &str, tid: &str, failure: LaunchFailure) {
+        let Some(command) = self
+            .frameworks
+            .get_mut(fid)
+            .and_then(|f| f.commands.remove(tid))
+        else {
+            return;
+        };
+        let executor_id = command_executor_id(&command.task);
+        let (source, reason, message) = match failure {
+            LaunchFailure::Prepare(cause) => (
+                Source::Agent,
+                Reason::ContainerLaunchFailed,
+                format!("Failed to launch container: {cause}"),
+            ),
+            LaunchFailure::Spawn(e) => (
+                Source::Executor,
+                Reason::CommandExecutorFailed,
+                format!("Failed to launch command: {e}"),
+            ),
+        };
+        tracing::warn!(task = %tid, %message, "command task not started");
+        let framework_id = v1::FrameworkId {
+            value: fid.to_owned(),
+        };
+        if source == Source::Executor {
+            // Mesos's command executor itself started (TASK_STARTING) and then failed
+            // to run the command; a failed fetch happens before any executor runs.
+            let starting = self.agent_status(
+                &command.task.task_id,
+                &executor_id,
+                v1::TaskState::TaskStarting,
+                Source::Executor,
+                None,
+                "Starting command".into(),
+            );
+            self.update(&framework_id, starting);
+        }
+        let status = self.agent_status(
+            &command.task.task_id,
+            &executor_id,
+            v1::TaskState::TaskFailed,
+            source,
+            Some(reason),
+            message,
+        );
+        self.update(&framework_id, status);
+        self.maybe_forget_framework(fid);
     }
 
     pub(super) fn command_exited(&mut self, fid: &str, tid: &str, exit: Exit) {

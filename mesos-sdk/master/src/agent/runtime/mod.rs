@@ -26,12 +26,14 @@ mod tasks;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::config::AgentConfig;
-use super::process::{Exit, ProcessControl};
+use super::fetcher::Fetcher;
+use super::process::{Lifecycle, ProcessControl};
 use super::protocol::{FromAgent, ToAgent};
 use super::updates::StatusUpdates;
 use mesos_sdk::v1;
@@ -48,7 +50,8 @@ pub(crate) enum ProcessKey {
 
 /// Messages to the event loop from the rest of the agent.
 pub(crate) enum Internal {
-    Exited(ProcessKey, Exit),
+    /// A process started, ended or could not start.
+    Process(ProcessKey, Lifecycle),
     Subscribe(
         v1::executor::Call,
         oneshot::Sender<Result<mpsc::UnboundedReceiver<Event>, Rejection>>,
@@ -146,6 +149,7 @@ pub(crate) struct Runtime {
     events: mpsc::UnboundedSender<(String, FromAgent)>,
     internal: mpsc::UnboundedSender<Internal>,
     updates: StatusUpdates,
+    fetcher: Arc<Fetcher>,
     frameworks: HashMap<String, Framework>,
     shutting_down: bool,
 }
@@ -160,7 +164,12 @@ impl Runtime {
     ) -> Self {
         let updates =
             StatusUpdates::new(config.status_update_retry, config.status_update_retry_max);
+        let fetcher = Arc::new(Fetcher::new(
+            &config.fetcher,
+            super::status::fetcher_cache_dir(&config.work_dir, &config.agent_id),
+        ));
         Runtime {
+            fetcher,
             config,
             info,
             endpoint,
@@ -224,7 +233,7 @@ impl Runtime {
 
     fn on_internal(&mut self, message: Internal) {
         match message {
-            Internal::Exited(key, exit) => self.on_exit(key, exit),
+            Internal::Process(key, event) => self.on_process(key, event),
             Internal::Subscribe(call, reply) => {
                 let _ = reply.send(self.on_subscribe(call));
             }
@@ -277,13 +286,38 @@ impl Runtime {
         }
     }
 
-    fn on_exit(&mut self, key: ProcessKey, exit: Exit) {
-        match key {
-            ProcessKey::Command { framework, task } => self.command_exited(&framework, &task, exit),
-            ProcessKey::Executor {
-                framework,
-                executor,
-            } => self.executor_exited(&framework, &executor, exit),
+    fn on_process(&mut self, key: ProcessKey, event: Lifecycle) {
+        match (key, event) {
+            (ProcessKey::Command { framework, task }, Lifecycle::Started { pid }) => {
+                self.command_started(&framework, &task, pid)
+            }
+            (ProcessKey::Command { framework, task }, Lifecycle::Ended(exit)) => {
+                self.command_exited(&framework, &task, exit)
+            }
+            (ProcessKey::Command { framework, task }, Lifecycle::NotStarted(failure)) => {
+                self.command_not_started(&framework, &task, failure)
+            }
+            (
+                ProcessKey::Executor {
+                    framework,
+                    executor,
+                },
+                Lifecycle::Started { pid },
+            ) => self.executor_started(&framework, &executor, pid),
+            (
+                ProcessKey::Executor {
+                    framework,
+                    executor,
+                },
+                Lifecycle::Ended(exit),
+            ) => self.executor_exited(&framework, &executor, exit),
+            (
+                ProcessKey::Executor {
+                    framework,
+                    executor,
+                },
+                Lifecycle::NotStarted(failure),
+            ) => self.executor_not_started(&framework, &executor, failure),
         }
     }
 }
