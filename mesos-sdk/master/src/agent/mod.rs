@@ -44,6 +44,7 @@ mod error;
 mod executor_api;
 pub mod fetcher;
 mod flags;
+mod health;
 mod json_fields;
 mod process;
 pub mod protocol;

@@ -1,6 +1,9 @@
 //! Command tasks: the built-in command executor, one process group per task.
 
-use super::{CommandTask, ProcessKey, Runtime};
+use std::time::Duration;
+
+use super::{CommandTask, Internal, ProcessKey, Runtime};
+use crate::agent::health::{self, HealthUpdate};
 use crate::agent::process::{Exit, LaunchFailure};
 use crate::agent::status;
 use mesos_sdk::v1;
@@ -74,9 +77,17 @@ impl Runtime {
         let process = self.spawn_process(key, &command, env, &sandbox, run_as);
         tracing::info!(task = %tid, sandbox = %sandbox.display(), uris = command.uris.len(), "launching command task");
         if let Some(framework) = self.frameworks.get_mut(&fid) {
-            framework
-                .commands
-                .insert(tid, CommandTask { task, process });
+            framework.commands.insert(
+                tid,
+                CommandTask {
+                    task,
+                    process,
+                    sandbox,
+                    health: None,
+                    stopping: false,
+                    killed_by_health_check: false,
+                },
+            );
         }
     }
 
@@ -112,6 +123,87 @@ impl Runtime {
             );
             self.update(&framework_id, status);
         }
+        if let Some(check) = &task.health_check {
+            self.start_health_checks(fid, tid, check);
+        }
+    }
+
+    /// Starts a running command task's health checks; their updates come back to the
+    /// event loop as [`Internal::Health`].
+    fn start_health_checks(&mut self, fid: &str, tid: &str, check: &v1::HealthCheck) {
+        let Some(command) = self
+            .frameworks
+            .get_mut(fid)
+            .and_then(|f| f.commands.get_mut(tid))
+        else {
+            return;
+        };
+        let internal = self.internal.clone();
+        let (framework, task) = (fid.to_owned(), tid.to_owned());
+        command.health = health::start(
+            check,
+            command.sandbox.clone(),
+            self.health_client.clone(),
+            move |update| {
+                let _ = internal.send(Internal::Health {
+                    framework: framework.clone(),
+                    task: task.clone(),
+                    update,
+                });
+            },
+        );
+        if command.health.is_none() {
+            tracing::warn!(task = %tid, "the health check names nothing to probe; not checked");
+        }
+    }
+
+    /// A health change: TASK_RUNNING with `healthy` (Mesos's
+    /// `REASON_TASK_HEALTH_CHECK_STATUS_UPDATED`); after the consecutive failures the
+    /// task is killed and its TASK_KILLED says `healthy=false`.
+    pub(super) fn command_health(&mut self, fid: &str, tid: &str, update: HealthUpdate) {
+        let grace = self.config.kill_grace_period;
+        let Some(command) = self
+            .frameworks
+            .get_mut(fid)
+            .and_then(|f| f.commands.get_mut(tid))
+        else {
+            return;
+        };
+        if command.stopping {
+            return;
+        }
+        let task = command.task.clone();
+        if update.kill {
+            tracing::warn!(task = %tid, "killing the task: its health checks failed");
+            command.stopping = true;
+            command.killed_by_health_check = true;
+            command.health = None;
+            let grace = task
+                .kill_policy
+                .as_ref()
+                .and_then(|p| p.grace_period.as_ref())
+                .map(status::duration)
+                .unwrap_or(grace);
+            command.process.stop(Duration::ZERO, grace);
+        }
+        let executor_id = command_executor_id(&task);
+        let mut running = self.agent_status(
+            &task.task_id,
+            &executor_id,
+            v1::TaskState::TaskRunning,
+            Source::Executor,
+            Some(Reason::TaskHealthCheckStatusUpdated),
+            if update.healthy {
+                "Task is healthy".into()
+            } else {
+                "Task is unhealthy".into()
+            },
+        );
+        running.healthy = Some(update.healthy);
+        let framework_id = v1::FrameworkId {
+            value: fid.to_owned(),
+        };
+        self.update(&framework_id, running);
     }
 
     /// The command never ran: its fetch failed (Mesos:
@@ -186,7 +278,7 @@ impl Runtime {
         };
         tracing::info!(task = %tid, status = %exit.describe(), "command task ended");
         let executor_id = command_executor_id(&command.task);
-        let status = self.agent_status(
+        let mut status = self.agent_status(
             &command.task.task_id,
             &executor_id,
             state,
@@ -194,6 +286,9 @@ impl Runtime {
             reason,
             format!("Command {}", exit.describe()),
         );
+        if exit.stopped && command.killed_by_health_check {
+            status.healthy = Some(false);
+        }
         let framework_id = v1::FrameworkId {
             value: fid.to_owned(),
         };

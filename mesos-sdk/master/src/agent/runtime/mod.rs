@@ -58,6 +58,12 @@ pub(crate) enum Internal {
     ),
     Update(v1::executor::Call, oneshot::Sender<Result<(), Rejection>>),
     Message(v1::executor::Call, oneshot::Sender<Result<(), Rejection>>),
+    /// A command task's health changed.
+    Health {
+        framework: String,
+        task: String,
+        update: super::health::HealthUpdate,
+    },
     /// An executor run's registration timeout passed.
     RegistrationTimeout {
         framework: String,
@@ -70,6 +76,13 @@ pub(crate) enum Internal {
 struct CommandTask {
     task: v1::TaskInfo,
     process: ProcessControl,
+    sandbox: std::path::PathBuf,
+    /// The task's health checks, while they run.
+    health: Option<super::health::Checker>,
+    /// Whether a kill was requested (health updates stop then, as in Mesos).
+    stopping: bool,
+    /// Whether its health checks killed it (its TASK_KILLED says `healthy=false`).
+    killed_by_health_check: bool,
 }
 
 #[derive(Clone)]
@@ -150,6 +163,8 @@ pub(crate) struct Runtime {
     internal: mpsc::UnboundedSender<Internal>,
     updates: StatusUpdates,
     fetcher: Arc<Fetcher>,
+    /// The HTTP client of HTTP health checks.
+    health_client: reqwest::Client,
     frameworks: HashMap<String, Framework>,
     shutting_down: bool,
 }
@@ -170,6 +185,7 @@ impl Runtime {
         ));
         Runtime {
             fetcher,
+            health_client: reqwest::Client::new(),
             config,
             info,
             endpoint,
@@ -248,6 +264,11 @@ impl Runtime {
                 executor,
                 container_id,
             } => self.registration_timeout(&framework, &executor, &container_id),
+            Internal::Health {
+                framework,
+                task,
+                update,
+            } => self.command_health(&framework, &task, update),
             Internal::Shutdown => self.shutdown_all(),
         }
     }
