@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod artifacts;
 pub mod backoff;
 pub mod calls;
 pub mod codec;

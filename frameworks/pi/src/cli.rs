@@ -45,6 +45,16 @@ pub struct Args {
     /// Framework role.
     #[arg(long, default_value = "*")]
     pub role: String,
+    /// Where the agents fetch the executor from (like Spark's `spark.executor.uri`):
+    /// http(s)://, file:// or a path on the agents; the program itself, or an archive
+    /// (.tar.gz, .tgz, .zip, ...) with `pi` at its top level. Without it and with
+    /// --master, this process serves its own binary over HTTP for the agents.
+    #[arg(long, value_name = "URL")]
+    pub executor_uri: Option<String>,
+    /// The address agents fetch the served executor from (default: this machine's
+    /// address towards the master).
+    #[arg(long, value_name = "IP")]
+    pub advertise_ip: Option<std::net::IpAddr>,
     /// Seconds to wait for the master to accept the framework.
     #[arg(long, default_value_t = 10)]
     pub connect_timeout: u64,
@@ -70,6 +80,8 @@ impl Args {
             name: self.name.clone(),
             role: self.role.clone(),
             connect_timeout: Duration::from_secs(self.connect_timeout),
+            executor_uri: self.executor_uri.clone(),
+            advertise_ip: self.advertise_ip,
             ..defaults
         }
     }

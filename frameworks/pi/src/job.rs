@@ -1,10 +1,12 @@
 //! Running a whole job: connect to (or start) a cluster, run the scheduler, report.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use mesos_master::LocalCluster;
+use mesos_sdk::artifacts::{ArtifactError, ExecutorProgram};
 use mesos_sdk::resources::Resources;
 use mesos_sdk::scheduler::{SchedulerDriver, SchedulerError};
 use serde::Serialize;
@@ -40,7 +42,15 @@ pub struct JobConfig {
     /// Retries per task after its first attempt.
     pub max_retries: u32,
     /// The executor program; `None` uses this binary ([`std::env::current_exe`]).
+    /// The embedded cluster's agents run it at this path; with `master` set and no
+    /// `executor_uri`, this process serves it over HTTP and the agents fetch it.
     pub executor_path: Option<PathBuf>,
+    /// Where the agents fetch the executor from (`--executor-uri`): the program itself,
+    /// saved as its file name, or an archive holding it at its top level.
+    pub executor_uri: Option<String>,
+    /// The address the agents fetch the served executor from (`--advertise-ip`);
+    /// `None`: the address this machine uses to reach the master.
+    pub advertise_ip: Option<IpAddr>,
     /// How long to wait for the master to accept the subscription.
     pub connect_timeout: Duration,
 }
@@ -61,6 +71,8 @@ impl Default for JobConfig {
             role: "*".to_string(),
             max_retries: 3,
             executor_path: None,
+            executor_uri: None,
+            advertise_ip: None,
             connect_timeout: Duration::from_secs(10),
         }
     }
@@ -110,6 +122,9 @@ pub enum JobError {
     /// The path of this program is unknown, so it cannot be its own executor.
     #[error("cannot find this program's path to use as the executor: {0}")]
     ExecutorPath(std::io::Error),
+    /// The executor cannot be offered to the agents (`--executor-uri`, serving it).
+    #[error("cannot hand the executor to the agents: {0}")]
+    Executor(#[from] ArtifactError),
     /// The master did not accept the subscription in time.
     #[error(
         "no subscription from the master at {master} within {timeout:?}; check --master and that the master is running"
@@ -146,7 +161,8 @@ pub async fn run(
     progress: watch::Sender<Progress>,
 ) -> Result<Report, JobError> {
     let plan = JobPlan::new(config.samples, config.tasks, config.seed)?;
-    let shape = task_shape(config)?;
+    let program = executor_program(config).await?;
+    let shape = task_shape(config, &program)?;
     let start = Instant::now();
     let cpu_start = crate::cputime::CpuTime::now();
     let (cluster, master) = match &config.master {
@@ -203,7 +219,7 @@ async fn start_cluster(config: &JobConfig) -> Result<LocalCluster, JobError> {
         .await?)
 }
 
-fn task_shape(config: &JobConfig) -> Result<TaskShape, JobError> {
+fn task_shape(config: &JobConfig, program: &ExecutorProgram) -> Result<TaskShape, JobError> {
     let valid = |v: f64| v.is_finite() && v > 0.0;
     let text = format!("cpus:{};mem:{}", config.task_cpus, config.task_mem);
     if !valid(config.task_cpus) || !valid(config.task_mem) {
@@ -213,14 +229,29 @@ fn task_shape(config: &JobConfig) -> Result<TaskShape, JobError> {
     let executor_text = format!("cpus:{EXECUTOR_CPUS};mem:{EXECUTOR_MEM}");
     let executor =
         Resources::parse(&executor_text).map_err(|_| JobError::Resources(executor_text))?;
-    let executor_path = match &config.executor_path {
-        Some(p) => p.clone(),
-        None => std::env::current_exe().map_err(JobError::ExecutorPath)?,
-    };
     Ok(TaskShape {
         task: task.allocate(&config.role),
         executor: executor.allocate(&config.role),
-        executor_path,
+        executor_command: program.command([]),
+    })
+}
+
+/// How the agents get the executor: from `--executor-uri`; served by this process when
+/// the master is remote; by path on the embedded cluster. Keep it for the job's length
+/// (it may be serving the file).
+async fn executor_program(config: &JobConfig) -> Result<ExecutorProgram, JobError> {
+    let path = match &config.executor_path {
+        Some(p) => p.clone(),
+        None => std::env::current_exe().map_err(JobError::ExecutorPath)?,
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "pi".to_owned());
+    Ok(match (&config.executor_uri, &config.master) {
+        (Some(uri), _) => ExecutorProgram::from_uri(uri, &name)?,
+        (None, Some(master)) => ExecutorProgram::serve(&path, master, config.advertise_ip).await?,
+        (None, None) => ExecutorProgram::local(path),
     })
 }
 

@@ -2,7 +2,6 @@
 //! results exactly once, and tears the framework down when the job is complete.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use mesos_sdk::resources::{Resources, fit};
@@ -42,8 +41,9 @@ pub struct TaskShape {
     pub task: Resources,
     /// Resources of the executor, taken once per agent, e.g. `mem:32`.
     pub executor: Resources,
-    /// The executor program (non-shell command): normally this very binary.
-    pub executor_path: PathBuf,
+    /// The executor's command: this very binary, by path or fetched from a URI (see
+    /// [`mesos_sdk::artifacts::ExecutorProgram`]).
+    pub executor_command: v1::CommandInfo,
 }
 
 /// The scheduler half of the framework.
@@ -103,19 +103,13 @@ impl PiScheduler {
     /// carry an identical ExecutorInfo, resources included; the executor's resources
     /// are taken from an offer only when the executor is not running on the agent yet.
     fn executor_info(&self) -> v1::ExecutorInfo {
-        let path = self.shape.executor_path.to_string_lossy().into_owned();
         v1::ExecutorInfo {
             executor_id: v1::ExecutorId {
                 value: EXECUTOR_ID.to_string(),
             },
             framework_id: self.framework_id.clone(),
             name: Some("pi executor".to_string()),
-            command: Some(v1::CommandInfo {
-                shell: Some(false),
-                value: Some(path.clone()),
-                arguments: vec![path],
-                ..Default::default()
-            }),
+            command: Some(self.shape.executor_command.clone()),
             resources: self.shape.executor.clone().into_vec(),
             ..Default::default()
         }
@@ -260,6 +254,15 @@ impl Scheduler for PiScheduler {
                     .finished(id, status.data.as_deref().unwrap_or_default()),
             ),
             Ok(s) if is_failed_attempt(s) => {
+                if executor_gone(&status)
+                    && let Some(agent) = &status.agent_id
+                {
+                    // The agent says the executor did not survive (it could not be
+                    // fetched or started, or it exited): the next launch there starts
+                    // one and must bring its resources. This update comes before any
+                    // offer of what it freed, unlike the FAILURE event.
+                    self.executors.remove(&agent.value);
+                }
                 let cause = status.summary().to_string();
                 tracing::warn!("{cause}; no result");
                 Some(self.ledger().failed(id, || cause))
@@ -315,6 +318,21 @@ pub fn is_failed_attempt(state: v1::TaskState) -> bool {
         || matches!(state, S::TaskUnreachable | S::TaskUnknown)
 }
 
+/// Whether a failed task's update says its executor is gone too: it could not be
+/// launched (`REASON_CONTAINER_LAUNCH_FAILED`, e.g. a failed fetch), never registered,
+/// or terminated.
+fn executor_gone(status: &v1::TaskStatus) -> bool {
+    use v1::task_status::Reason;
+    matches!(
+        status.reason.and_then(|r| Reason::try_from(r).ok()),
+        Some(
+            Reason::ContainerLaunchFailed
+                | Reason::ExecutorRegistrationTimeout
+                | Reason::ExecutorTerminated
+        )
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,7 +345,7 @@ mod tests {
         let shape = TaskShape {
             task: Resources::parse("cpus:1;mem:32").unwrap().allocate("*"),
             executor: Resources::parse("cpus:0.01;mem:32").unwrap().allocate("*"),
-            executor_path: "/bin/pi".into(),
+            executor_command: mesos_sdk::artifacts::ExecutorProgram::local("/bin/pi").command([]),
         };
         let (tx, _rx) = watch::channel(Progress::default());
         PiScheduler::new(Arc::new(Mutex::new(ledger)), shape, tx)

@@ -1,11 +1,12 @@
 //! A whole run: validate, check the database, start (or join) a Mesos master, drive the
 //! scheduler to the end, and build the report.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use mesos_master::{ClusterError, LocalCluster, LocalClusterBuilder};
+use mesos_sdk::artifacts::{ArtifactError as ExecutorError, ExecutorProgram};
 use mesos_sdk::scheduler::SchedulerDriver;
+use mesos_sdk::v1;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -35,6 +36,9 @@ pub enum RunError {
     /// The executor program could not be located.
     #[error("cannot locate the executor program (use --executor-path): {0}")]
     ExecutorPath(std::io::Error),
+    /// The executor cannot be handed to the agents (`--executor-uri`, serving it).
+    #[error("cannot hand the executor to the agents: {0}")]
+    Executor(#[from] ExecutorError),
     /// The embedded master or one of its agents did not start.
     #[error("the embedded Mesos cluster did not start: {0}")]
     Cluster(#[from] ClusterError),
@@ -157,10 +161,7 @@ pub async fn run_with_progress(
         // also creates the schema once instead of racing from every executor.
         drop(CqlTarget::connect(settings).await?);
     }
-    let executor_path = match &config.executor_path {
-        Some(p) => p.clone(),
-        None => std::env::current_exe().map_err(RunError::ExecutorPath)?,
-    };
+    let program = executor_program(&config).await?;
 
     let mut cluster = None;
     let url = match &config.mesos_master {
@@ -173,7 +174,7 @@ pub async fn run_with_progress(
             url
         }
     };
-    let result = drive(&config, target, executor_path, &url, progress).await;
+    let result = drive(&config, target, program.command([]), &url, progress).await;
     if let Some(c) = cluster {
         shutdown_cluster(c).await;
     }
@@ -182,10 +183,29 @@ pub async fn run_with_progress(
     Ok(report)
 }
 
+/// How the agents get the executor: from `--executor-uri`; served by this process when
+/// the master is remote; by path on the embedded cluster. Keep it for the run's length
+/// (it may be serving the file).
+async fn executor_program(config: &Config) -> Result<ExecutorProgram, RunError> {
+    let path = match &config.executor_path {
+        Some(p) => p.clone(),
+        None => std::env::current_exe().map_err(RunError::ExecutorPath)?,
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "throttler".to_owned());
+    Ok(match (&config.executor_uri, &config.mesos_master) {
+        (Some(uri), _) => ExecutorProgram::from_uri(uri, &name)?,
+        (None, Some(master)) => ExecutorProgram::serve(&path, master, config.advertise_ip).await?,
+        (None, None) => ExecutorProgram::local(path),
+    })
+}
+
 async fn drive(
     config: &Config,
     target: TargetSpec,
-    executor_path: PathBuf,
+    executor_command: v1::CommandInfo,
     url: &str,
     progress: watch::Sender<Snapshot>,
 ) -> Result<Report, RunError> {
@@ -204,7 +224,7 @@ async fn drive(
     let scheduler = ThrottlerScheduler::new(
         config.clone(),
         target,
-        executor_path,
+        executor_command,
         run.clone(),
         phase_tx,
         progress,

@@ -155,6 +155,18 @@ pub struct Config {
     /// Executor program started on agents (default: this program).
     #[arg(long, hide = true)]
     pub executor_path: Option<std::path::PathBuf>,
+
+    /// Where the agents fetch the executor from (like Spark's `spark.executor.uri`):
+    /// http(s)://, file:// or a path on the agents; the program itself, or an archive
+    /// (.tar.gz, .tgz, .zip, ...) with `throttler` at its top level. Without it and with
+    /// --mesos-master, this process serves its own binary over HTTP for the agents.
+    #[arg(long, value_name = "URL")]
+    pub executor_uri: Option<String>,
+
+    /// The address agents fetch the served executor from (default: this machine's
+    /// address towards the master).
+    #[arg(long, value_name = "IP")]
+    pub advertise_ip: Option<std::net::IpAddr>,
 }
 
 /// Kinds of queries a run issues.

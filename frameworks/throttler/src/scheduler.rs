@@ -3,7 +3,6 @@
 //!
 //! All bookkeeping lives in [`Coordinator`]; this module maps Mesos events onto it.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -76,7 +75,7 @@ pub enum Phase {
 pub struct ThrottlerScheduler {
     config: Config,
     target: TargetSpec,
-    executor_path: PathBuf,
+    executor_command: v1::CommandInfo,
     run: SharedRun,
     framework_id: Option<v1::FrameworkId>,
     phase: watch::Sender<Phase>,
@@ -87,13 +86,13 @@ pub struct ThrottlerScheduler {
 }
 
 impl ThrottlerScheduler {
-    /// A scheduler for `config`, sending `target` to executors started from
-    /// `executor_path`, recording into `run`. `phase` reports milestones; `progress`
+    /// A scheduler for `config`, sending `target` to executors started with
+    /// `executor_command`, recording into `run`. `phase` reports milestones; `progress`
     /// gets a [`Snapshot`] whenever a task is launched, ends, or reports progress.
     pub fn new(
         config: Config,
         target: TargetSpec,
-        executor_path: PathBuf,
+        executor_command: v1::CommandInfo,
         run: SharedRun,
         phase: watch::Sender<Phase>,
         progress: watch::Sender<Snapshot>,
@@ -101,7 +100,7 @@ impl ThrottlerScheduler {
         Self {
             config,
             target,
-            executor_path,
+            executor_command,
             run,
             framework_id: None,
             phase,
@@ -113,19 +112,13 @@ impl ThrottlerScheduler {
     }
 
     fn executor_info(&self) -> v1::ExecutorInfo {
-        let path = self.executor_path.to_string_lossy().into_owned();
         v1::ExecutorInfo {
             r#type: Some(v1::executor_info::Type::Custom as i32),
             executor_id: v1::ExecutorId {
                 value: EXECUTOR_ID.to_string(),
             },
             framework_id: self.framework_id.clone(),
-            command: Some(v1::CommandInfo {
-                value: Some(path.clone()),
-                shell: Some(false),
-                arguments: vec![path],
-                ..Default::default()
-            }),
+            command: Some(self.executor_command.clone()),
             name: Some("Throttler executor".to_string()),
             ..Default::default()
         }

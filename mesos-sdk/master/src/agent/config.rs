@@ -79,6 +79,8 @@ pub struct AgentConfig {
     /// `PARTITION_AWARE` framework) with `REASON_EXECUTOR_TERMINATED`. Off, every task
     /// runs as the agent's own user.
     pub switch_user: bool,
+    /// The fetcher's cache and limits (see [`super::fetcher`]).
+    pub fetcher: super::fetcher::FetcherConfig,
 }
 
 impl AgentConfig {
@@ -107,6 +109,7 @@ impl AgentConfig {
             registration_backoff: Duration::from_secs(1),
             registration_backoff_max: Duration::from_secs(60),
             switch_user: true,
+            fetcher: super::fetcher::FetcherConfig::default(),
         }
     }
 }

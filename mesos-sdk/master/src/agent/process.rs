@@ -2,8 +2,10 @@
 //! SIGTERM to the group, then SIGKILL after a grace period.
 
 use std::fs::File;
+use std::future::Future;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -17,16 +19,46 @@ use super::error::AgentError;
 use super::user::RunAs;
 use mesos_sdk::v1;
 
+/// Work that must finish before the process starts (the fetch); an error fails the
+/// launch with its text.
+pub(crate) type Prepare = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+
 /// What to run and where.
-pub(crate) struct LaunchSpec<'a> {
+pub(crate) struct LaunchSpec {
     /// The command (`shell` defaults to true, as in Mesos).
-    pub command: &'a v1::CommandInfo,
+    pub command: v1::CommandInfo,
     /// Extra environment, applied before `command.environment`.
     pub env: Vec<(String, String)>,
     /// Working directory; receives the `stdout` and `stderr` files.
-    pub sandbox: &'a Path,
+    pub sandbox: PathBuf,
     /// The user to run as (`None`: the agent's own).
     pub run_as: Option<RunAs>,
+    /// Done first; a stop request meanwhile cancels it and the process never starts.
+    pub prepare: Option<Prepare>,
+}
+
+/// What happens to a launched process, in order: `Started` then `Ended`, or
+/// `NotStarted`, or `Ended` alone when it was stopped before it started.
+#[derive(Debug)]
+pub(crate) enum Lifecycle {
+    /// The process runs.
+    Started {
+        /// Its pid (also its process group id).
+        pid: u32,
+    },
+    /// It ended (and was reaped, its group killed).
+    Ended(Exit),
+    /// It could not be started.
+    NotStarted(LaunchFailure),
+}
+
+/// Why a process never started.
+#[derive(Debug)]
+pub(crate) enum LaunchFailure {
+    /// The preparation (the fetch) failed, with its text.
+    Prepare(String),
+    /// The process could not be spawned.
+    Spawn(AgentError),
 }
 
 /// How a process ended.
@@ -38,12 +70,17 @@ pub(crate) struct Exit {
     pub signal: Option<i32>,
     /// Whether a stop had been requested before it ended.
     pub stopped: bool,
+    /// Whether the process ever ran (a stop may come before it starts).
+    pub started: bool,
 }
 
 impl Exit {
     /// Mesos's wording of a wait status: `exited with status N` or
     /// `terminated with signal NAME`.
     pub(crate) fn describe(&self) -> String {
+        if !self.started {
+            return "was stopped before it started".to_owned();
+        }
         match (self.code, self.signal) {
             (Some(code), _) => format!("exited with status {code}"),
             (None, Some(sig)) => match Signal::try_from(sig) {
@@ -66,8 +103,6 @@ struct Stop {
 /// A handle on a running process; dropping it does not stop the process.
 #[derive(Debug, Clone)]
 pub(crate) struct ProcessControl {
-    /// The process id (also its process group id).
-    pub pid: u32,
     stop: mpsc::UnboundedSender<Stop>,
 }
 
@@ -83,34 +118,104 @@ impl ProcessControl {
     }
 }
 
-/// Opens the sandbox's stdout/stderr files and starts the command there, in a new
-/// process group. `on_exit` runs once the process has been reaped and its group killed.
+/// Starts the launch: runs `spec.prepare`, then opens the sandbox's stdout/stderr
+/// files and starts the command there, in a new process group. `on_event` hears the
+/// [`Lifecycle`]; `Ended` comes once the process has been reaped and its group killed.
 pub(crate) fn launch(
-    spec: LaunchSpec<'_>,
-    on_exit: impl FnOnce(Exit) + Send + 'static,
-) -> Result<ProcessControl, AgentError> {
+    mut spec: LaunchSpec,
+    on_event: impl Fn(Lifecycle) + Send + 'static,
+) -> ProcessControl {
+    let (tx, mut stops) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        if let Some(prepare) = spec.prepare.take() {
+            match prepared(prepare, &mut stops).await {
+                Prepared::Ready => {}
+                Prepared::Failed(message) => {
+                    on_event(Lifecycle::NotStarted(LaunchFailure::Prepare(message)));
+                    return;
+                }
+                Prepared::Stopped => {
+                    on_event(Lifecycle::Ended(Exit {
+                        code: None,
+                        signal: None,
+                        stopped: true,
+                        started: false,
+                    }));
+                    return;
+                }
+            }
+        }
+        let (child, pid) = match spawn(&spec) {
+            Ok(spawned) => spawned,
+            Err(e) => {
+                on_event(Lifecycle::NotStarted(LaunchFailure::Spawn(e)));
+                return;
+            }
+        };
+        super::orphans::record(&spec.sandbox, pid);
+        on_event(Lifecycle::Started { pid });
+        let exit = monitor(child, pid, stops).await;
+        super::orphans::forget(&spec.sandbox);
+        on_event(Lifecycle::Ended(exit));
+    });
+    ProcessControl { stop: tx }
+}
+
+enum Prepared {
+    Ready,
+    Failed(String),
+    Stopped,
+}
+
+/// Runs the preparation unless a stop request comes first.
+async fn prepared(prepare: Prepare, stops: &mut mpsc::UnboundedReceiver<Stop>) -> Prepared {
+    tokio::pin!(prepare);
+    let mut stops_open = true;
+    loop {
+        tokio::select! {
+            result = &mut prepare => {
+                return match result {
+                    Ok(()) => Prepared::Ready,
+                    Err(message) => Prepared::Failed(message),
+                };
+            }
+            stop = stops.recv(), if stops_open => match stop {
+                Some(_) => return Prepared::Stopped,
+                None => stops_open = false,
+            },
+        }
+    }
+}
+
+fn spawn(spec: &LaunchSpec) -> Result<(tokio::process::Child, u32), AgentError> {
     let launch_err = |what: &str, source| AgentError::Launch {
         what: what.to_owned(),
         source,
     };
-    std::fs::create_dir_all(spec.sandbox)
-        .map_err(|e| launch_err(&spec.sandbox.display().to_string(), e))?;
-    let stdout = open_log(spec.sandbox, "stdout").map_err(|e| launch_err("stdout", e))?;
-    let stderr = open_log(spec.sandbox, "stderr").map_err(|e| launch_err("stderr", e))?;
+    let sandbox = spec.sandbox.as_path();
+    std::fs::create_dir_all(sandbox).map_err(|e| launch_err(&sandbox.display().to_string(), e))?;
+    let stdout = open_log(sandbox, "stdout").map_err(|e| launch_err("stdout", e))?;
+    let stderr = open_log(sandbox, "stderr").map_err(|e| launch_err("stderr", e))?;
     let value = spec.command.value.clone().unwrap_or_default();
     let mut cmd = if spec.command.shell.unwrap_or(true) {
         let mut c = Command::new("/bin/sh");
         c.arg("-c").arg(&value);
         c
     } else {
-        let mut c = Command::new(&value);
+        // A relative program path (`./executor`, as fetched) is in the sandbox.
+        let program = if value.contains('/') && !value.starts_with('/') {
+            sandbox.join(&value)
+        } else {
+            PathBuf::from(&value)
+        };
+        let mut c = Command::new(program);
         // Mesos passes `arguments` as the whole argv, argv[0] included.
         if let Some((argv0, rest)) = spec.command.arguments.split_first() {
             c.arg0(argv0).args(rest);
         }
         c
     };
-    cmd.current_dir(spec.sandbox)
+    cmd.current_dir(sandbox)
         .stdin(Stdio::null())
         .stdout(stdout)
         .stderr(stderr)
@@ -120,7 +225,7 @@ pub(crate) fn launch(
         // std drops the supplementary groups when root sets a uid.
         cmd.uid(run_as.uid.as_raw()).gid(run_as.gid.as_raw());
     }
-    cmd.envs(spec.env);
+    cmd.envs(spec.env.iter().map(|(k, v)| (k, v)));
     if let Some(env) = &spec.command.environment {
         for var in &env.variables {
             cmd.env(&var.name, var.value.as_deref().unwrap_or(""));
@@ -133,15 +238,7 @@ pub(crate) fn launch(
             std::io::Error::other("the process exited before its pid was read"),
         )
     })?;
-    super::orphans::record(spec.sandbox, pid);
-    let sandbox = spec.sandbox.to_owned();
-    let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        let exit = monitor(child, pid, rx).await;
-        super::orphans::forget(&sandbox);
-        on_exit(exit);
-    });
-    Ok(ProcessControl { pid, stop: tx })
+    Ok((child, pid))
 }
 
 fn open_log(dir: &Path, name: &str) -> std::io::Result<File> {
@@ -212,6 +309,7 @@ async fn monitor(
             code: status.code(),
             signal: status.signal(),
             stopped,
+            started: true,
         },
         Err(e) => {
             tracing::warn!(pid, error = %e, "failed to wait for process");
@@ -219,6 +317,7 @@ async fn monitor(
                 code: None,
                 signal: None,
                 stopped,
+                started: true,
             }
         }
     }

@@ -74,6 +74,11 @@ pub(crate) fn sandbox_dir(
         .join(sanitize(container_id))
 }
 
+/// The default fetcher cache of an agent: `<work_dir>/fetch/<agent>`.
+pub(crate) fn fetcher_cache_dir(work_dir: &Path, agent_id: &str) -> PathBuf {
+    work_dir.join("fetch").join(sanitize(agent_id))
+}
+
 /// Ids come from frameworks: keep them to one path component.
 fn sanitize(id: &str) -> String {
     let cleaned: String = id

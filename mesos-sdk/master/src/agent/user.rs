@@ -148,7 +148,7 @@ fn lookup(user: &str) -> Result<RunAs, ChownError> {
 
 /// Chowns `path` and everything under it, without following symbolic links (stout's
 /// `os::chown` uses `lchown` over an `fts` walk).
-fn chown_recursive(path: &Path, to: RunAs) -> Result<(), Errno> {
+pub(crate) fn chown_recursive(path: &Path, to: RunAs) -> Result<(), Errno> {
     let meta = std::fs::symlink_metadata(path).map_err(io_errno)?;
     if meta.file_type().is_symlink() {
         return std::os::unix::fs::lchown(path, Some(to.uid.as_raw()), Some(to.gid.as_raw()))

@@ -12,6 +12,7 @@
 pub mod agent;
 pub mod driver;
 pub mod executor;
+pub mod files;
 pub mod ha;
 pub mod scheduler;
 

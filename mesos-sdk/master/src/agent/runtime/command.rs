@@ -1,7 +1,10 @@
 //! Command tasks: the built-in command executor, one process group per task.
 
-use super::{CommandTask, ProcessKey, Runtime};
-use crate::agent::process::Exit;
+use std::time::Duration;
+
+use super::{CommandTask, Internal, ProcessKey, Runtime};
+use crate::agent::health::{self, HealthUpdate};
+use crate::agent::process::{Exit, LaunchFailure};
 use crate::agent::status;
 use mesos_sdk::v1;
 use mesos_sdk::v1::task_status::{Reason, Source};
@@ -59,15 +62,6 @@ impl Runtime {
                 return;
             }
         };
-        let starting = self.agent_status(
-            &task.task_id,
-            &executor_id,
-            v1::TaskState::TaskStarting,
-            Source::Executor,
-            None,
-            "Starting command".into(),
-        );
-        self.update(framework_id, starting);
         let command = task.command.clone().unwrap_or_default();
         let env = vec![
             ("MESOS_FRAMEWORK_ID".into(), fid.clone()),
@@ -79,37 +73,189 @@ impl Runtime {
             framework: fid.clone(),
             task: tid.clone(),
         };
-        let launched = self.spawn_process(key, &command, env, &sandbox, run_as);
-        match launched {
-            Ok(process) => {
-                tracing::info!(task = %tid, pid = process.pid, sandbox = %sandbox.display(), "command task started");
-                let running = self.agent_status(
-                    &task.task_id,
-                    &executor_id,
-                    v1::TaskState::TaskRunning,
-                    Source::Executor,
-                    None,
-                    format!("Command running (pid {})", process.pid),
-                );
-                if let Some(framework) = self.frameworks.get_mut(&fid) {
-                    framework
-                        .commands
-                        .insert(tid, CommandTask { task, process });
-                }
-                self.update(framework_id, running);
-            }
-            Err(e) => {
-                let status = self.agent_status(
-                    &task.task_id,
-                    &executor_id,
-                    v1::TaskState::TaskFailed,
-                    Source::Executor,
-                    Some(Reason::CommandExecutorFailed),
-                    format!("Failed to launch command: {e}"),
-                );
-                self.update(framework_id, status);
-            }
+        // The URIs are fetched first; the task starts (and says so) after that.
+        let process = self.spawn_process(key, &command, env, &sandbox, run_as);
+        tracing::info!(task = %tid, sandbox = %sandbox.display(), uris = command.uris.len(), "launching command task");
+        if let Some(framework) = self.frameworks.get_mut(&fid) {
+            framework.commands.insert(
+                tid,
+                CommandTask {
+                    task,
+                    process,
+                    sandbox,
+                    health: None,
+                    stopping: false,
+                    killed_by_health_check: false,
+                },
+            );
         }
+    }
+
+    /// The command runs: TASK_STARTING, then TASK_RUNNING.
+    pub(super) fn command_started(&mut self, fid: &str, tid: &str, pid: u32) {
+        let Some(task) = self
+            .frameworks
+            .get(fid)
+            .and_then(|f| f.commands.get(tid))
+            .map(|c| c.task.clone())
+        else {
+            return;
+        };
+        tracing::info!(task = %tid, pid, "command task started");
+        let executor_id = command_executor_id(&task);
+        let framework_id = v1::FrameworkId {
+            value: fid.to_owned(),
+        };
+        for (state, message) in [
+            (v1::TaskState::TaskStarting, "Starting command".to_owned()),
+            (
+                v1::TaskState::TaskRunning,
+                format!("Command running (pid {pid})"),
+            ),
+        ] {
+            let status = self.agent_status(
+                &task.task_id,
+                &executor_id,
+                state,
+                Source::Executor,
+                None,
+                message,
+            );
+            self.update(&framework_id, status);
+        }
+        if let Some(check) = &task.health_check {
+            self.start_health_checks(fid, tid, check);
+        }
+    }
+
+    /// Starts a running command task's health checks; their updates come back to the
+    /// event loop as [`Internal::Health`].
+    fn start_health_checks(&mut self, fid: &str, tid: &str, check: &v1::HealthCheck) {
+        let Some(command) = self
+            .frameworks
+            .get_mut(fid)
+            .and_then(|f| f.commands.get_mut(tid))
+        else {
+            return;
+        };
+        let internal = self.internal.clone();
+        let (framework, task) = (fid.to_owned(), tid.to_owned());
+        command.health = health::start(
+            check,
+            command.sandbox.clone(),
+            self.health_client.clone(),
+            move |update| {
+                let _ = internal.send(Internal::Health {
+                    framework: framework.clone(),
+                    task: task.clone(),
+                    update,
+                });
+            },
+        );
+        if command.health.is_none() {
+            tracing::warn!(task = %tid, "the health check names nothing to probe; not checked");
+        }
+    }
+
+    /// A health change: TASK_RUNNING with `healthy` (Mesos's
+    /// `REASON_TASK_HEALTH_CHECK_STATUS_UPDATED`); after the consecutive failures the
+    /// task is killed and its TASK_KILLED says `healthy=false`.
+    pub(super) fn command_health(&mut self, fid: &str, tid: &str, update: HealthUpdate) {
+        let grace = self.config.kill_grace_period;
+        let Some(command) = self
+            .frameworks
+            .get_mut(fid)
+            .and_then(|f| f.commands.get_mut(tid))
+        else {
+            return;
+        };
+        if command.stopping {
+            return;
+        }
+        let task = command.task.clone();
+        if update.kill {
+            tracing::warn!(task = %tid, "killing the task: its health checks failed");
+            command.stopping = true;
+            command.killed_by_health_check = true;
+            command.health = None;
+            let grace = task
+                .kill_policy
+                .as_ref()
+                .and_then(|p| p.grace_period.as_ref())
+                .map(status::duration)
+                .unwrap_or(grace);
+            command.process.stop(Duration::ZERO, grace);
+        }
+        let executor_id = command_executor_id(&task);
+        let mut running = self.agent_status(
+            &task.task_id,
+            &executor_id,
+            v1::TaskState::TaskRunning,
+            Source::Executor,
+            Some(Reason::TaskHealthCheckStatusUpdated),
+            if update.healthy {
+                "Task is healthy".into()
+            } else {
+                "Task is unhealthy".into()
+            },
+        );
+        running.healthy = Some(update.healthy);
+        let framework_id = v1::FrameworkId {
+            value: fid.to_owned(),
+        };
+        self.update(&framework_id, running);
+    }
+
+    /// The command never ran: its fetch failed (Mesos:
+    /// `REASON_CONTAINER_LAUNCH_FAILED`, from the agent) or it could not be spawned.
+    pub(super) fn command_not_started(&mut self, fid: &str, tid: &str, failure: LaunchFailure) {
+        let Some(command) = self
+            .frameworks
+            .get_mut(fid)
+            .and_then(|f| f.commands.remove(tid))
+        else {
+            return;
+        };
+        let executor_id = command_executor_id(&command.task);
+        let (source, reason, message) = match failure {
+            LaunchFailure::Prepare(cause) => (
+                Source::Agent,
+                Reason::ContainerLaunchFailed,
+                format!("Failed to launch container: {cause}"),
+            ),
+            LaunchFailure::Spawn(e) => (
+                Source::Executor,
+                Reason::CommandExecutorFailed,
+                format!("Failed to launch command: {e}"),
+            ),
+        };
+        tracing::warn!(task = %tid, %message, "command task not started");
+        let framework_id = v1::FrameworkId {
+            value: fid.to_owned(),
+        };
+        if source == Source::Executor {
+            // Mesos's command executor itself started (TASK_STARTING) and then failed
+            // to run the command; a failed fetch happens before any executor runs.
+            let starting = self.agent_status(
+                &command.task.task_id,
+                &executor_id,
+                v1::TaskState::TaskStarting,
+                Source::Executor,
+                None,
+                "Starting command".into(),
+            );
+            self.update(&framework_id, starting);
+        }
+        let status = self.agent_status(
+            &command.task.task_id,
+            &executor_id,
+            v1::TaskState::TaskFailed,
+            source,
+            Some(reason),
+            message,
+        );
+        self.update(&framework_id, status);
+        self.maybe_forget_framework(fid);
     }
 
     pub(super) fn command_exited(&mut self, fid: &str, tid: &str, exit: Exit) {
@@ -132,7 +278,7 @@ impl Runtime {
         };
         tracing::info!(task = %tid, status = %exit.describe(), "command task ended");
         let executor_id = command_executor_id(&command.task);
-        let status = self.agent_status(
+        let mut status = self.agent_status(
             &command.task.task_id,
             &executor_id,
             state,
@@ -140,6 +286,9 @@ impl Runtime {
             reason,
             format!("Command {}", exit.describe()),
         );
+        if exit.stopped && command.killed_by_health_check {
+            status.healthy = Some(false);
+        }
         let framework_id = v1::FrameworkId {
             value: fid.to_owned(),
         };

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::{ExecTask, Executor, Internal, Launch, ProcessKey, Runtime};
-use crate::agent::process::Exit;
+use crate::agent::process::{Exit, LaunchFailure};
 use crate::agent::protocol::FromAgent;
 use crate::agent::status;
 use crate::agent::user::SandboxError;
@@ -142,24 +142,9 @@ impl Runtime {
             framework: fid.clone(),
             executor: eid.clone(),
         };
-        let process = self
-            .spawn_process(key, &command, env, &sandbox, run_as)
-            .map_err(|e| StartError::Launch(format!("Failed to launch executor: {e}")))?;
-        tracing::info!(executor = %eid, pid = process.pid, sandbox = %sandbox.display(), "executor started");
-        // Mesos's `--executor_registration_timeout`: an executor that has not subscribed
-        // by then is killed and its tasks fail.
-        let internal = self.internal.clone();
-        let timeout = self.config.executor_registration_timeout;
-        let (framework_key, executor_key, container) =
-            (fid.clone(), eid.clone(), container_id.clone());
-        tokio::spawn(async move {
-            tokio::time::sleep(timeout).await;
-            let _ = internal.send(Internal::RegistrationTimeout {
-                framework: framework_key,
-                executor: executor_key,
-                container_id: container,
-            });
-        });
+        // The URIs are fetched first; the registration timeout starts with the process.
+        let process = self.spawn_process(key, &command, env, &sandbox, run_as);
+        tracing::info!(executor = %eid, sandbox = %sandbox.display(), uris = command.uris.len(), "launching executor");
         let framework = self
             .frameworks
             .get_mut(&fid)
@@ -181,6 +166,55 @@ impl Runtime {
             },
         );
         Ok(())
+    }
+
+    /// The executor's process runs: Mesos's `--executor_registration_timeout` starts; an
+    /// executor that has not subscribed by then is killed and its tasks fail.
+    pub(super) fn executor_started(&mut self, fid: &str, eid: &str, pid: u32) {
+        let Some(executor) = self.frameworks.get(fid).and_then(|f| f.executors.get(eid)) else {
+            return;
+        };
+        tracing::info!(executor = %eid, pid, "executor started");
+        let internal = self.internal.clone();
+        let timeout = self.config.executor_registration_timeout;
+        let (framework, executor_id, container_id) = (
+            fid.to_owned(),
+            eid.to_owned(),
+            executor.container_id.clone(),
+        );
+        tokio::spawn(async move {
+            tokio::time::sleep(timeout).await;
+            let _ = internal.send(Internal::RegistrationTimeout {
+                framework,
+                executor: executor_id,
+                container_id,
+            });
+        });
+    }
+
+    /// The executor never ran (its fetch failed, or it could not be spawned): its tasks
+    /// fail with `REASON_CONTAINER_LAUNCH_FAILED`, as in Mesos, and it is reported
+    /// ended.
+    pub(super) fn executor_not_started(&mut self, fid: &str, eid: &str, failure: LaunchFailure) {
+        let message = match failure {
+            LaunchFailure::Prepare(cause) => format!("Failed to launch container: {cause}"),
+            LaunchFailure::Spawn(e) => format!("Failed to launch executor: {e}"),
+        };
+        tracing::warn!(executor = %eid, %message, "executor not started");
+        if let Some(executor) = self
+            .frameworks
+            .get_mut(fid)
+            .and_then(|f| f.executors.get_mut(eid))
+        {
+            executor.termination = Some((Reason::ContainerLaunchFailed, message));
+        }
+        let never_ran = Exit {
+            code: None,
+            signal: None,
+            stopped: false,
+            started: false,
+        };
+        self.executor_exited(fid, eid, never_ran);
     }
 
     /// The registration timeout of an executor run: when that run never subscribed, it

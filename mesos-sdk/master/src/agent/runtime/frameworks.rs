@@ -38,7 +38,9 @@ impl Runtime {
         tracing::info!(framework = %fid, "shutting framework down");
         framework.shutting_down = true;
         let default_grace = self.config.kill_grace_period;
-        for command in framework.commands.values() {
+        for command in framework.commands.values_mut() {
+            command.stopping = true;
+            command.health = None;
             let grace = command
                 .task
                 .kill_policy

@@ -30,10 +30,19 @@ impl Runtime {
             tracing::warn!(framework = %fid, task = %tid, "kill for an unknown framework");
             return;
         };
-        if let Some(command) = framework.commands.get(tid) {
-            let grace = self.kill_grace(Some(&command.task), kill_policy.as_ref());
+        if framework.commands.contains_key(tid) {
+            let task = framework.commands.get(tid).map(|c| c.task.clone());
+            let grace = self.kill_grace(task.as_ref(), kill_policy.as_ref());
             tracing::info!(task = %tid, ?grace, "killing command task");
-            command.process.stop(Duration::ZERO, grace);
+            if let Some(command) = self
+                .frameworks
+                .get_mut(fid)
+                .and_then(|f| f.commands.get_mut(tid))
+            {
+                command.stopping = true;
+                command.health = None;
+                command.process.stop(Duration::ZERO, grace);
+            }
             return;
         }
         let Some((eid, queued)) = framework

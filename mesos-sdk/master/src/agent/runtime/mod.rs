@@ -28,12 +28,14 @@ mod tasks;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::config::AgentConfig;
-use super::process::{Exit, ProcessControl};
+use super::fetcher::Fetcher;
+use super::process::{Lifecycle, ProcessControl};
 use super::protocol::{AgentReport, FromAgent, ToAgent};
 use super::updates::{StatusUpdates, TaskKey};
 use mesos_sdk::v1;
@@ -50,13 +52,20 @@ pub(crate) enum ProcessKey {
 
 /// Messages to the event loop from the rest of the agent.
 pub(crate) enum Internal {
-    Exited(ProcessKey, Exit),
+    /// A process started, ended or could not start.
+    Process(ProcessKey, Lifecycle),
     Subscribe(
         v1::executor::Call,
         oneshot::Sender<Result<mpsc::UnboundedReceiver<Event>, Rejection>>,
     ),
     Update(v1::executor::Call, oneshot::Sender<Result<(), Rejection>>),
     Message(v1::executor::Call, oneshot::Sender<Result<(), Rejection>>),
+    /// A command task's health changed.
+    Health {
+        framework: String,
+        task: String,
+        update: super::health::HealthUpdate,
+    },
     /// An executor run's registration timeout passed.
     RegistrationTimeout {
         framework: String,
@@ -74,6 +83,13 @@ pub(crate) enum Internal {
 struct CommandTask {
     task: v1::TaskInfo,
     process: ProcessControl,
+    sandbox: std::path::PathBuf,
+    /// The task's health checks, while they run.
+    health: Option<super::health::Checker>,
+    /// Whether a kill was requested (health updates stop then, as in Mesos).
+    stopping: bool,
+    /// Whether its health checks killed it (its TASK_KILLED says `healthy=false`).
+    killed_by_health_check: bool,
 }
 
 #[derive(Clone)]
@@ -171,6 +187,9 @@ pub(crate) struct Runtime {
     events: mpsc::UnboundedSender<(String, FromAgent)>,
     internal: mpsc::UnboundedSender<Internal>,
     updates: StatusUpdates,
+    fetcher: Arc<Fetcher>,
+    /// The HTTP client of HTTP health checks.
+    health_client: reqwest::Client,
     frameworks: HashMap<String, Framework>,
     /// Latest state sent for each task not yet acknowledged as ended (`task_key`).
     states: HashMap<TaskKey, i32>,
@@ -187,7 +206,13 @@ impl Runtime {
     ) -> Self {
         let updates =
             StatusUpdates::new(config.status_update_retry, config.status_update_retry_max);
+        let fetcher = Arc::new(Fetcher::new(
+            &config.fetcher,
+            super::status::fetcher_cache_dir(&config.work_dir, &config.agent_id),
+        ));
         Runtime {
+            fetcher,
+            health_client: reqwest::Client::new(),
             config,
             info,
             endpoint,
@@ -252,7 +277,7 @@ impl Runtime {
 
     fn on_internal(&mut self, message: Internal) {
         match message {
-            Internal::Exited(key, exit) => self.on_exit(key, exit),
+            Internal::Process(key, event) => self.on_process(key, event),
             Internal::Subscribe(call, reply) => {
                 let _ = reply.send(self.on_subscribe(call));
             }
@@ -271,6 +296,11 @@ impl Runtime {
                 let _ = reply.send(self.report());
             }
             Internal::ResendUpdates => self.resend_pending(),
+            Internal::Health {
+                framework,
+                task,
+                update,
+            } => self.command_health(&framework, &task, update),
             Internal::Shutdown => self.shutdown_all(),
         }
     }
@@ -309,13 +339,38 @@ impl Runtime {
         }
     }
 
-    fn on_exit(&mut self, key: ProcessKey, exit: Exit) {
-        match key {
-            ProcessKey::Command { framework, task } => self.command_exited(&framework, &task, exit),
-            ProcessKey::Executor {
-                framework,
-                executor,
-            } => self.executor_exited(&framework, &executor, exit),
+    fn on_process(&mut self, key: ProcessKey, event: Lifecycle) {
+        match (key, event) {
+            (ProcessKey::Command { framework, task }, Lifecycle::Started { pid }) => {
+                self.command_started(&framework, &task, pid)
+            }
+            (ProcessKey::Command { framework, task }, Lifecycle::Ended(exit)) => {
+                self.command_exited(&framework, &task, exit)
+            }
+            (ProcessKey::Command { framework, task }, Lifecycle::NotStarted(failure)) => {
+                self.command_not_started(&framework, &task, failure)
+            }
+            (
+                ProcessKey::Executor {
+                    framework,
+                    executor,
+                },
+                Lifecycle::Started { pid },
+            ) => self.executor_started(&framework, &executor, pid),
+            (
+                ProcessKey::Executor {
+                    framework,
+                    executor,
+                },
+                Lifecycle::Ended(exit),
+            ) => self.executor_exited(&framework, &executor, exit),
+            (
+                ProcessKey::Executor {
+                    framework,
+                    executor,
+                },
+                Lifecycle::NotStarted(failure),
+            ) => self.executor_not_started(&framework, &executor, failure),
         }
     }
 }
