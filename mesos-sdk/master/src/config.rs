@@ -29,6 +29,13 @@ pub struct MasterConfig {
     pub offer_timeout: Option<Duration>,
     /// Largest request body accepted on `/api/v1/scheduler` (larger: 413).
     pub max_body_bytes: usize,
+    /// How long a client may take to send a request's headers before the connection
+    /// is closed (slow clients cannot hold connections open).
+    pub request_header_timeout: Duration,
+    /// How long a client may take to send a request's body (`408` after it).
+    pub request_body_timeout: Duration,
+    /// Most frameworks subscribed at once; a SUBSCRIBE beyond it gets `503`.
+    pub max_subscribed_frameworks: usize,
     /// Hostname reported in `/state` and in `MasterInfo`.
     pub hostname: String,
     /// How long a remote agent whose connection dropped may take to re-register
@@ -56,6 +63,9 @@ impl Default for MasterConfig {
             allocation_interval: Duration::from_secs(1),
             offer_timeout: None,
             max_body_bytes: 16 * 1024 * 1024,
+            request_header_timeout: Duration::from_secs(30),
+            request_body_timeout: Duration::from_secs(30),
+            max_subscribed_frameworks: 1000,
             hostname: "localhost".to_string(),
             agent_reregister_timeout: Duration::from_secs(75),
             framework_reregister_grace: Duration::from_secs(75),

@@ -39,6 +39,7 @@ mod core;
 pub mod election;
 mod flags;
 pub mod http;
+mod serve;
 mod server;
 mod shared;
 pub mod state;

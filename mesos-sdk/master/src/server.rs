@@ -364,7 +364,8 @@ fn serve(
     listener: TcpListener,
     gate: Option<watch::Receiver<Leadership>>,
 ) -> (watch::Sender<bool>, JoinHandle<()>) {
-    let (stop, mut stop_rx) = watch::channel(false);
+    let (stop, stop_rx) = watch::channel(false);
+    let header_timeout = shared.config.request_header_timeout;
     let mut remote = RemoteOptions::default();
     remote.heartbeat_interval = shared.config.heartbeat_interval;
     remote.max_body = shared.config.max_body_bytes;
@@ -376,17 +377,7 @@ fn serve(
             crate::http::leader::gate,
         ));
     }
-    let task = tokio::spawn(async move {
-        let shutdown = async move {
-            let _ = stop_rx.wait_for(|s| *s).await;
-        };
-        if let Err(error) = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
-            warn!(%error, "HTTP server failed");
-        }
-    });
+    let task = tokio::spawn(crate::serve::serve(listener, app, header_timeout, stop_rx));
     (stop, task)
 }
 

@@ -256,6 +256,18 @@ impl Core {
         }
     }
 
+    /// How many frameworks have an event stream open.
+    pub(crate) fn subscribed_count(&self) -> usize {
+        self.frameworks.values().filter(|f| f.connected()).count()
+    }
+
+    /// Whether this framework has an event stream open.
+    pub(crate) fn is_subscribed(&self, framework_id: &str) -> bool {
+        self.frameworks
+            .get(framework_id)
+            .is_some_and(Framework::connected)
+    }
+
     /// Whether the framework was removed (torn down, or past its failover timeout).
     pub(crate) fn is_removed_framework(&self, framework_id: &str) -> bool {
         self.removed_frameworks.iter().any(|id| id == framework_id)

@@ -114,8 +114,10 @@ async fn serve(
     let encoding = Encoding::from_media_type(content_type)
         .ok_or_else(|| ApiError::UnsupportedMediaType(content_type.to_string()))?;
     let limit = shared.config.max_body_bytes;
-    let bytes = axum::body::to_bytes(body, limit)
+    let patience = shared.config.request_body_timeout;
+    let bytes = tokio::time::timeout(patience, axum::body::to_bytes(body, limit))
         .await
+        .map_err(|_| ApiError::RequestTimeout(patience))?
         .map_err(|_| ApiError::BodyTooLarge(limit))?;
     let mut call: Call = encoding
         .decode_strict(&bytes)
@@ -135,7 +137,18 @@ async fn serve(
         {
             subscribe.framework_info.principal = Some(principal);
         }
-        let subscription = shared.with_core(|core| core.subscribe(subscribe, Instant::now()));
+        let most = shared.config.max_subscribed_frameworks;
+        let subscription = shared.with_core(|core| {
+            let id = subscribe
+                .framework_info
+                .id
+                .as_ref()
+                .map(|i| i.value.as_str());
+            if core.subscribed_count() >= most && !id.is_some_and(|id| core.is_subscribed(id)) {
+                return Err(ApiError::TooManySubscribers(most));
+            }
+            Ok(core.subscribe(subscribe, Instant::now()))
+        })?;
         return Ok(stream_response(&shared, subscription, accept));
     }
     let framework_id = call.framework_id.clone().unwrap_or_default().value;

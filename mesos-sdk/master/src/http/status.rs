@@ -68,6 +68,12 @@ pub enum ApiError {
     /// 501: the call type is unknown.
     #[error("Received an unknown call type")]
     NotImplemented,
+    /// 408: the body did not arrive in time (a slow or stalled client).
+    #[error("Request body not received within {0:?}")]
+    RequestTimeout(std::time::Duration),
+    /// 503: as many frameworks are subscribed as the master takes.
+    #[error("Too many frameworks subscribed (at most {0})")]
+    TooManySubscribers(usize),
 }
 
 impl ApiError {
@@ -80,6 +86,8 @@ impl ApiError {
             ApiError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             ApiError::NotSubscribed => StatusCode::FORBIDDEN,
             ApiError::NotImplemented => StatusCode::NOT_IMPLEMENTED,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ApiError::TooManySubscribers(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::MissingContentType
             | ApiError::Malformed(_)
             | ApiError::Invalid(_)
