@@ -117,42 +117,18 @@ impl ValueFormatter for CpuFormatter {
     }
 }
 
-fn allocation_cycle(c: &mut Criterion<ThreadCpu>) {
-    let mut group = c.benchmark_group("allocator_cycle");
-    group
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
-    let now = Instant::now();
-    for agents in [1_000, 10_000] {
-        for frameworks in [10, 100, 1_000] {
-            let base = cluster(agents, frameworks, now);
-            let id = BenchmarkId::new(
-                format!("{agents}_agents"),
-                format!("{frameworks}_frameworks"),
-            );
-            group.bench_function(id, |b| {
-                b.iter_batched_ref(
-                    || base.clone(),
-                    |alloc| {
-                        let offers = alloc.allocate(black_box(now));
-                        assert_eq!(offers.len(), agents);
-                        offers
-                    },
-                    BatchSize::LargeInput,
-                )
-            });
-        }
+/// One benchmark of a cycle of `base` (cloned outside the measurement), which must make
+/// one offer per agent; with `per_offer`, criterion reports offers per CPU second.
+fn bench_cycle(
+    group: &mut criterion::BenchmarkGroup<'_, ThreadCpu>,
+    (agents, frameworks): (usize, usize),
+    base: &Allocator,
+    per_offer: bool,
+    now: Instant,
+) {
+    if per_offer {
+        group.throughput(Throughput::Elements(agents as u64));
     }
-    group.finish();
-
-    let mut group = c.benchmark_group("allocator_cycle_busy");
-    group
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
-    let (agents, frameworks) = (10_000, 1_000);
-    let base = busy_cluster(agents, frameworks, now);
     let id = BenchmarkId::new(
         format!("{agents}_agents"),
         format!("{frameworks}_frameworks"),
@@ -168,7 +144,42 @@ fn allocation_cycle(c: &mut Criterion<ThreadCpu>) {
             BatchSize::LargeInput,
         )
     });
-    group.finish();
+}
+
+/// A group with the short settings of this bench (the machine is shared).
+fn group<'a>(
+    c: &'a mut Criterion<ThreadCpu>,
+    name: &str,
+    measurement: Duration,
+) -> criterion::BenchmarkGroup<'a, ThreadCpu> {
+    let mut group = c.benchmark_group(name);
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(measurement);
+    group
+}
+
+fn allocation_cycle(c: &mut Criterion<ThreadCpu>) {
+    let now = Instant::now();
+    let mut idle = group(c, "allocator_cycle", Duration::from_secs(3));
+    for agents in [1_000, 10_000] {
+        for frameworks in [10, 100, 1_000] {
+            let base = cluster(agents, frameworks, now);
+            bench_cycle(&mut idle, (agents, frameworks), &base, false, now);
+        }
+    }
+    idle.finish();
+    let mut busy = group(c, "allocator_cycle_busy", Duration::from_secs(3));
+    let size = (10_000, 1_000);
+    bench_cycle(
+        &mut busy,
+        size,
+        &busy_cluster(size.0, size.1, now),
+        false,
+        now,
+    );
+    busy.finish();
 }
 
 /// Mesos's own largest benchmark sizes (`hierarchical_allocator_tests.cpp`,
@@ -181,33 +192,14 @@ fn mesos_sizes(c: &mut Criterion<ThreadCpu>) {
         ("allocator_mesos_sizes", false),
         ("allocator_mesos_sizes_busy", true),
     ] {
-        let mut group = c.benchmark_group(name);
-        group
-            .sample_size(10)
-            .warm_up_time(Duration::from_secs(1))
-            .measurement_time(Duration::from_secs(5));
+        let mut group = group(c, name, Duration::from_secs(5));
         for (agents, frameworks) in [(10_000, 1_000), (20_000, 3_000), (50_000, 6_000)] {
             let base = if busy {
                 busy_cluster(agents, frameworks, now)
             } else {
                 cluster(agents, frameworks, now)
             };
-            group.throughput(Throughput::Elements(agents as u64));
-            let id = BenchmarkId::new(
-                format!("{agents}_agents"),
-                format!("{frameworks}_frameworks"),
-            );
-            group.bench_function(id, |b| {
-                b.iter_batched_ref(
-                    || base.clone(),
-                    |alloc| {
-                        let offers = alloc.allocate(black_box(now));
-                        assert_eq!(offers.len(), agents);
-                        offers
-                    },
-                    BatchSize::LargeInput,
-                )
-            });
+            bench_cycle(&mut group, (agents, frameworks), &base, true, now);
         }
         group.finish();
     }

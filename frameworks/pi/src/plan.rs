@@ -93,6 +93,25 @@ impl JobPlan {
     pub fn tasks(&self) -> &[TaskInput] {
         &self.tasks
     }
+
+    /// The estimate the job must give: every planned sample counted exactly once
+    /// (`4 × hits / samples`), computed here without running the job. Deterministic
+    /// for a seed and split, so a run can be checked against it exactly.
+    ///
+    /// ```
+    /// use mesos_pi::plan::JobPlan;
+    ///
+    /// let plan = JobPlan::new(1_000, 2, 7).unwrap();
+    /// assert!((plan.exact_estimate() - 3.14).abs() < 0.2);
+    /// ```
+    pub fn exact_estimate(&self) -> f64 {
+        let hits: u64 = self
+            .tasks
+            .iter()
+            .map(|t| crate::kernel::count_hits(t.seed, t.stream, t.samples))
+            .sum();
+        4.0 * hits as f64 / self.samples as f64
+    }
 }
 
 /// A task attempt ready to be launched.

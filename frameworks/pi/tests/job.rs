@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use mesos_pi::job::{JobConfig, run};
-use mesos_pi::kernel::count_hits;
 use mesos_pi::plan::JobPlan;
 use mesos_pi::scheduler::Progress;
 use tokio::sync::watch;
@@ -20,13 +19,9 @@ fn config(samples: u64, tasks: u64, seed: u64) -> JobConfig {
     }
 }
 
-/// The hits the job must count: every planned task's samples, exactly once.
-fn expected_hits(samples: u64, tasks: u64, seed: u64) -> u64 {
-    let plan = JobPlan::new(samples, tasks, seed).unwrap();
-    plan.tasks()
-        .iter()
-        .map(|t| count_hits(t.seed, t.stream, t.samples))
-        .sum()
+/// The estimate the job must give: every planned task's samples, exactly once.
+fn exact(samples: u64, tasks: u64, seed: u64) -> f64 {
+    JobPlan::new(samples, tasks, seed).unwrap().exact_estimate()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -40,7 +35,7 @@ async fn a_job_counts_every_planned_sample_exactly_once_and_is_deterministic() {
         .unwrap();
     assert_eq!(first.samples, samples);
     assert_eq!(first.tasks, tasks);
-    let expected = 4.0 * expected_hits(samples, tasks, seed) as f64 / samples as f64;
+    let expected = exact(samples, tasks, seed);
     assert_eq!(first.pi, expected);
     assert!(first.error < 5.0 * first.std_error, "{first:?}");
 

@@ -12,7 +12,6 @@ use mesos_master::agent::{AgentConfig, remote};
 use mesos_master::election::ElectionConfig;
 use mesos_master::{Master, MasterConfig};
 use mesos_pi::job::{JobConfig, run};
-use mesos_pi::kernel::count_hits;
 use mesos_pi::plan::JobPlan;
 use mesos_pi::scheduler::Progress;
 use mesos_sdk::detect::ZooKeeperUrl;
@@ -161,14 +160,9 @@ async fn a_pi_job_finishes_exactly_across_a_leader_kill() {
     assert!(at_kill.done < at_kill.tasks, "killed mid-job: {at_kill:?}");
     assert_eq!(report.samples, samples);
     let plan = JobPlan::new(samples, tasks, seed).unwrap();
-    let hits: u64 = plan
-        .tasks()
-        .iter()
-        .map(|t| count_hits(t.seed, t.stream, t.samples))
-        .sum();
     assert_eq!(
         report.pi,
-        4.0 * hits as f64 / samples as f64,
+        plan.exact_estimate(),
         "each task counted exactly once"
     );
 

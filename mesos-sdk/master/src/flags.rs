@@ -10,8 +10,8 @@ use crate::config::MasterConfig;
 use crate::election::{DEFAULT_ZK_SESSION_TIMEOUT, ElectionConfig};
 use mesos_sdk::detect::ZooKeeperUrl;
 
-/// A master's flags (`clap`): where it listens, its timers, its role weights, and the
-/// ZooKeeper election it joins.
+/// A master's flags (`clap`): where it listens and is reached, its timers, its role
+/// weights, and who must authenticate. `mesos-local` and `mesos-master` both take them.
 #[derive(Debug, Clone, clap::Args)]
 #[non_exhaustive]
 pub struct MasterFlags {
@@ -30,7 +30,7 @@ pub struct MasterFlags {
     #[arg(long, value_name = "PORT")]
     pub advertise_port: Option<u16>,
     /// Hostname reported in MasterInfo (and used in redirects to this master when it
-    /// leads). Default: this machine's hostname.
+    /// leads). Default: this machine's hostname (`localhost` for `mesos-local`).
     #[arg(long)]
     pub hostname: Option<String>,
     /// Seconds between HEARTBEAT events on scheduler streams.
@@ -51,6 +51,15 @@ pub struct MasterFlags {
     /// gives 10 minutes after a failover).
     #[arg(long, default_value_t = 75.0)]
     pub agent_reregister_timeout: f64,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub auth: AuthFlags,
+}
+
+/// The ZooKeeper election a master joins (`mesos-master`).
+#[derive(Debug, Clone, clap::Args)]
+#[non_exhaustive]
+pub struct ElectionFlags {
     /// The leader election to join, e.g. `zk://zk1:2181,zk2:2181/mesos` (Mesos's
     /// `--zk`). Without it the master leads alone.
     #[arg(long, value_name = "URL")]
@@ -59,9 +68,6 @@ pub struct MasterFlags {
     /// the others take to notice a dead leader.
     #[arg(long, default_value_t = DEFAULT_ZK_SESSION_TIMEOUT.as_secs_f64())]
     pub zk_session_timeout: f64,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub auth: AuthFlags,
 }
 
 /// Authentication flags (Mesos's names, kebab-case), shared by every binary that runs
@@ -137,6 +143,13 @@ impl MasterFlags {
         Ok(config)
     }
 
+    /// Where the master listens.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        std::net::SocketAddr::new(self.ip, self.port)
+    }
+}
+
+impl ElectionFlags {
     /// The election to join (`--zk`), if any.
     ///
     /// # Errors

@@ -42,9 +42,10 @@ pub mod http;
 mod serve;
 mod server;
 mod shared;
+pub mod signals;
 pub mod state;
 
 pub use cluster::{ClusterError, LocalCluster, LocalClusterBuilder};
 pub use config::MasterConfig;
-pub use flags::{AuthFlags, MasterFlags, parse_weights};
+pub use flags::{AuthFlags, ElectionFlags, MasterFlags, parse_weights};
 pub use server::{Master, MasterError};

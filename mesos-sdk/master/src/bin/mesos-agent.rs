@@ -110,24 +110,6 @@ fn config(args: &Args) -> Result<AgentConfig, String> {
     Ok(config)
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-async fn termination() {
-    let mut terminate = match tokio::signal::unix::signal(
-        tokio::signal::unix::SignalKind::terminate(),
-    ) {
-        Ok(signal) => signal,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops the agent");
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("interrupted; killing tasks"),
-        _ = terminate.recv() => tracing::info!("terminated; killing tasks"),
-    }
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -144,7 +126,8 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match remote::run_remote_until(config, &args.master, termination()).await {
+    match remote::run_remote_until(config, &args.master, mesos_master::signals::termination()).await
+    {
         Ok(()) => {
             tracing::info!("agent stopped");
             ExitCode::SUCCESS

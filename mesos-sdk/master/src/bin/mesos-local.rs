@@ -7,14 +7,12 @@
 //!
 //! Ctrl-C or SIGTERM stops it: every task is killed and no process is left behind.
 
-use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Parser;
 use mesos_master::agent::SwitchUserFlags;
-use mesos_master::{AuthFlags, LocalCluster, MasterConfig};
+use mesos_master::{LocalCluster, MasterFlags};
 use tracing::{error, info};
 
 /// A Mesos master with in-process agents, speaking the v1 scheduler HTTP API.
@@ -28,12 +26,8 @@ use tracing::{error, info};
                   processes. Ctrl-C or SIGTERM kills every task and stops the cluster."
 )]
 struct Args {
-    /// IP address to listen on.
-    #[arg(long, default_value = "127.0.0.1")]
-    ip: IpAddr,
-    /// Port to listen on (0: chosen by the OS).
-    #[arg(long, default_value_t = 5050)]
-    port: u16,
+    #[command(flatten)]
+    master: MasterFlags,
     /// Number of agents to run.
     #[arg(long, default_value_t = 1)]
     agents: usize,
@@ -46,71 +40,19 @@ struct Args {
     /// Directory for task sandboxes (default: a new directory under the temp dir).
     #[arg(long)]
     work_dir: Option<PathBuf>,
-    /// Seconds between HEARTBEAT events on scheduler streams.
-    #[arg(long, default_value_t = 15.0)]
-    heartbeat_interval: f64,
-    /// Seconds between allocation cycles.
-    #[arg(long, default_value_t = 1.0)]
-    allocation_interval: f64,
-    /// Seconds after which unanswered offers are rescinded (default: never).
-    #[arg(long)]
-    offer_timeout: Option<f64>,
-    /// DRF role weights as in Mesos's `--weights`: `role1=2.0,role2=1.5` (unlisted: 1).
-    #[arg(long, default_value = "")]
-    weights: String,
-    /// Hostname reported in `/state` and MasterInfo.
-    #[arg(long, default_value = "localhost")]
-    hostname: String,
     #[command(flatten)]
     switch_user: SwitchUserFlags,
-    #[command(flatten)]
-    auth: AuthFlags,
     /// Log filter (`RUST_LOG` syntax), e.g. `info` or `mesos_sdk=debug`.
     #[arg(long, default_value = "info")]
     log: String,
 }
 
-fn seconds(name: &str, value: f64) -> Result<Duration, String> {
-    Duration::try_from_secs_f64(value)
-        .map_err(|_| format!("--{name} must be a non-negative number of seconds, got {value}"))
-}
-
-async fn stop_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(e) => {
-                    error!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops the cluster");
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
-}
-
 async fn run(args: Args) -> Result<(), String> {
-    let mut config = MasterConfig::default();
-    config.heartbeat_interval = seconds("heartbeat-interval", args.heartbeat_interval)?;
-    config.allocation_interval = seconds("allocation-interval", args.allocation_interval)?;
-    config.offer_timeout = args
-        .offer_timeout
-        .map(|t| seconds("offer-timeout", t))
-        .transpose()?;
-    config.hostname = args.hostname.clone();
-    config.role_weights = mesos_master::parse_weights(&args.weights)?;
-    config.auth = args.auth.config()?;
+    // Without --hostname, "localhost": everything runs on this machine.
+    let config = args.master.config("localhost")?;
     let mut builder = LocalCluster::builder()
         .master_config(config)
-        .addr(SocketAddr::new(args.ip, args.port))
+        .addr(args.master.addr())
         .agents(args.agents)
         .resources(args.resources.clone())
         .attributes([args.attributes.clone()])
@@ -120,7 +62,7 @@ async fn run(args: Args) -> Result<(), String> {
     }
     let cluster = builder.start().await.map_err(|e| e.to_string())?;
     info!(url = %cluster.url(), agents = args.agents, work_dir = %cluster.work_dir().display(), "mesos-local is up; scheduler API at {}/api/v1/scheduler", cluster.url());
-    stop_signal().await;
+    mesos_master::signals::termination().await;
     info!("stopping: killing tasks and agents");
     cluster.shutdown().await;
     info!("stopped");

@@ -11,12 +11,11 @@
 //! run it under a supervisor that restarts it. Ctrl-C or SIGTERM stops it; tasks on the
 //! agents keep running, and the agents re-register with the next master.
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::Parser;
 use mesos_master::election::Leadership;
-use mesos_master::{Master, MasterFlags};
+use mesos_master::{ElectionFlags, Master, MasterFlags};
 use tracing::{error, info, warn};
 
 /// A Mesos master speaking the v1 scheduler HTTP API, for remote agents, with
@@ -26,6 +25,8 @@ use tracing::{error, info, warn};
 struct Args {
     #[command(flatten)]
     master: MasterFlags,
+    #[command(flatten)]
+    election: ElectionFlags,
     /// Log filter (`RUST_LOG` syntax), e.g. `info` or `mesos_master=debug`.
     #[arg(long, default_value = "info")]
     log: String,
@@ -39,26 +40,10 @@ fn machine_hostname() -> String {
         .unwrap_or_else(|| "localhost".to_owned())
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-async fn stop_signal() {
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(term) => term,
-        Err(e) => {
-            error!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops the master");
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
-}
-
 async fn run(args: Args) -> Result<(), String> {
     let config = args.master.config(&machine_hostname())?;
-    let addr = SocketAddr::new(args.master.ip, args.master.port);
-    let master = match args.master.election()? {
+    let addr = args.master.addr();
+    let master = match args.election.election()? {
         Some(election) => {
             info!(zk = %election.zk, session_timeout = ?election.session_timeout, "joining the leader election");
             Master::start_contending(config, addr, election).await
@@ -78,7 +63,7 @@ async fn run(args: Args) -> Result<(), String> {
         }
     };
     let outcome = tokio::select! {
-        () = stop_signal() => Ok(()),
+        () = mesos_master::signals::termination() => Ok(()),
         lost = lost => {
             let Leadership::Lost(why) = lost else { unreachable!("waited for Lost") };
             Err(format!("lost leadership ({why}); exiting so that a supervisor restarts this master"))

@@ -134,19 +134,12 @@ impl Contender {
     }
 
     async fn connect(&self) -> Result<zk::Client, String> {
-        let mut connector = zk::Client::connector()
-            .with_session_timeout(self.config.session_timeout)
-            .with_fail_eagerly();
-        if let Some(digest) = self.config.zk.digest() {
-            connector = connector.with_auth("digest", digest.as_bytes());
-        }
-        let servers = self.config.zk.connect_string();
         let wait = self.config.session_timeout.max(Duration::from_secs(1));
-        match tokio::time::timeout(wait, connector.connect(&servers)).await {
-            Ok(Ok(client)) => Ok(client),
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(_) => Err(format!("no answer from {servers} within {wait:?}")),
-        }
+        self.config
+            .zk
+            .connect(self.config.session_timeout, wait)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     /// Joins with one session and follows the group until the session ends.

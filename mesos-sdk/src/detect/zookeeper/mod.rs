@@ -396,18 +396,15 @@ async fn run(shared: Arc<Shared>) {
 }
 
 async fn connect(shared: &Shared) -> Result<zk::Client, String> {
-    let mut connector = zk::Client::connector()
-        .with_session_timeout(shared.session_timeout)
-        .with_fail_eagerly();
-    if let Some(digest) = shared.url.digest() {
-        connector = connector.with_auth("digest", digest.as_bytes());
-    }
-    let servers = shared.url.connect_string();
-    match tokio::time::timeout(shared.session_timeout, connector.connect(&servers)).await {
-        Ok(Ok(client)) => Ok(client),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err(format!("no answer within {:?}", shared.session_timeout)),
-    }
+    let timeout = shared.session_timeout;
+    shared
+        .url
+        .connect(timeout, timeout)
+        .await
+        .map_err(|e| match e {
+            ZooKeeperError::Unreachable { reason, .. } => reason,
+            other => other.to_string(),
+        })
 }
 
 /// Watches the masters' znode on one session, publishing every leader change.

@@ -98,6 +98,35 @@ impl ZooKeeperUrl {
         self.credentials.as_ref().map(|(u, p)| format!("{u}:{p}"))
     }
 
+    /// Opens a ZooKeeper session to these servers with `session_timeout`, adding the
+    /// digest credentials when the URL has them, waiting at most `wait`.
+    ///
+    /// # Errors
+    /// [`ZooKeeperError::Unreachable`] with the client's reason.
+    pub async fn connect(
+        &self,
+        session_timeout: std::time::Duration,
+        wait: std::time::Duration,
+    ) -> Result<zookeeper_client::Client, ZooKeeperError> {
+        let mut connector = zookeeper_client::Client::connector()
+            .with_session_timeout(session_timeout)
+            .with_fail_eagerly();
+        if let Some(digest) = self.digest() {
+            connector = connector.with_auth("digest", digest.as_bytes());
+        }
+        let servers = self.connect_string();
+        let unreachable = |reason: String| ZooKeeperError::Unreachable {
+            servers: servers.clone(),
+            waited: wait,
+            reason,
+        };
+        match tokio::time::timeout(wait, connector.connect(&servers)).await {
+            Ok(Ok(client)) => Ok(client),
+            Ok(Err(e)) => Err(unreachable(e.to_string())),
+            Err(_) => Err(unreachable(format!("no answer within {wait:?}"))),
+        }
+    }
+
     /// The comma-separated `host:port` list a ZooKeeper client connects to (no chroot).
     pub fn connect_string(&self) -> String {
         self.servers.join(",")
