@@ -38,6 +38,14 @@ pub struct MasterConfig {
     /// Role weights for DRF (Mesos's `--weights`); roles not listed weigh 1. A weight
     /// of 2 doubles a role's fair share.
     pub role_weights: HashMap<String, f64>,
+    /// At most this many operator API subscribers (`SUBSCRIBE` on `POST /api/v1`); a
+    /// new one beyond it closes the oldest (Mesos's
+    /// `--max_operator_event_stream_subscribers`, default 1000).
+    pub max_operator_subscribers: usize,
+    /// An operator subscriber that falls this many events behind is disconnected (it
+    /// resubscribes and gets the state afresh), so a slow reader cannot make the
+    /// master buffer without bound.
+    pub operator_event_buffer: usize,
 }
 
 impl Default for MasterConfig {
@@ -51,6 +59,8 @@ impl Default for MasterConfig {
             agent_reregister_timeout: Duration::from_secs(75),
             framework_reregister_grace: Duration::from_secs(75),
             role_weights: HashMap::new(),
+            max_operator_subscribers: 1000,
+            operator_event_buffer: 65_536,
         }
     }
 }
