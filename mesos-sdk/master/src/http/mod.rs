@@ -1,5 +1,6 @@
-//! The master's HTTP endpoints: `POST /api/v1/scheduler` and the read-only JSON
-//! endpoints (`/state`, `/metrics/snapshot`, `/health`), and the status table
+//! The master's HTTP endpoints: `POST /api/v1/scheduler`, the read-only JSON
+//! endpoints (`/state`, `/metrics/snapshot`, `/health`), the operator API
+//! (`POST /api/v1`) with Mesos's legacy JSON endpoints, and the status table
 //! (`status`) every endpoint answers its errors through, the agents' executor API
 //! included.
 
