@@ -9,6 +9,7 @@ mod operator;
 mod readonly;
 mod scheduler;
 pub(crate) mod status;
+mod ui;
 
 use std::sync::Arc;
 
@@ -38,6 +39,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 fn operator_router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/api/v1", any(operator::handle))
+        .route("/", get(ui::index))
+        .route("/ui/events", get(ui::events))
         .route("/version", get(legacy::version))
         .route("/redirect", get(legacy::redirect))
         .route("/master/redirect", get(legacy::redirect))
