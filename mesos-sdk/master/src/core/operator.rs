@@ -5,6 +5,8 @@
 //! Refusals are [`OperatorError`]s with Apache Mesos's messages; the HTTP layer gives
 //! each its status.
 
+use std::collections::HashMap;
+
 use thiserror::Error;
 use tokio::sync::mpsc::Receiver;
 use tokio::time::Instant;
@@ -51,31 +53,32 @@ pub(crate) fn heartbeat() -> Event {
 }
 
 impl Core {
-    /// `GetAgents.Agent` of one agent.
-    fn agent_view(&self, a: &Agent) -> response::get_agents::Agent {
-        let mut allocated = Resources::new();
-        let mut offered = Resources::new();
+    /// What tasks and executors use (allocated) and offers hold (offered) on each
+    /// agent, in one pass over the books.
+    fn usage_by_agent(&self) -> HashMap<&str, (Resources, Resources)> {
+        let mut usage: HashMap<&str, (Resources, Resources)> = HashMap::new();
         for f in self.frameworks.values() {
-            for t in f
-                .tasks
-                .values()
-                .filter(|t| !t.is_terminal() && t.task.agent_id.value == a.id)
-            {
-                allocated += Resources::from(t.task.resources.clone());
+            for t in f.tasks.values().filter(|t| !t.is_terminal()) {
+                usage.entry(t.task.agent_id.value.as_str()).or_default().0 +=
+                    Resources::from(t.task.resources.clone());
             }
             for ((agent, _), e) in &f.executors {
-                if *agent == a.id {
-                    allocated += &e.resources;
-                }
+                usage.entry(agent.as_str()).or_default().0 += &e.resources;
             }
         }
-        for o in self
-            .offers
-            .values()
-            .filter(|o| o.offer.agent_id.value == a.id)
-        {
-            offered += &o.resources;
+        for o in self.offers.values() {
+            usage.entry(o.offer.agent_id.value.as_str()).or_default().1 += &o.resources;
         }
+        usage
+    }
+
+    /// `GetAgents.Agent` of one agent, given what is allocated and offered on it.
+    fn agent_view(
+        &self,
+        a: &Agent,
+        allocated: Resources,
+        offered: Resources,
+    ) -> response::get_agents::Agent {
         let mut info = a.info.clone();
         info.id = Some(v1::AgentId {
             value: a.id.clone(),
@@ -138,8 +141,15 @@ impl Core {
     pub(crate) fn get_agents(&self) -> response::GetAgents {
         let mut agents: Vec<&Agent> = self.agents.values().collect();
         agents.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut usage = self.usage_by_agent();
         response::GetAgents {
-            agents: agents.into_iter().map(|a| self.agent_view(a)).collect(),
+            agents: agents
+                .into_iter()
+                .map(|a| {
+                    let (allocated, offered) = usage.remove(a.id.as_str()).unwrap_or_default();
+                    self.agent_view(a, allocated, offered)
+                })
+                .collect(),
             recovered_agents: Vec::new(),
         }
     }
@@ -511,9 +521,10 @@ impl Core {
     pub(crate) fn notify_agent_added(&mut self, agent_id: &str) {
         self.notify(|c| {
             let agent = c.agents.get(agent_id)?;
+            let (allocated, offered) = c.usage_by_agent().remove(agent_id).unwrap_or_default();
             Some(Event {
                 agent_added: Some(event::AgentAdded {
-                    agent: c.agent_view(agent),
+                    agent: c.agent_view(agent, allocated, offered),
                 }),
                 ..of(event::Type::AgentAdded)
             })
