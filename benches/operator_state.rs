@@ -264,7 +264,8 @@ fn state_queries(c: &mut Criterion, rt: &Runtime) {
     );
     let mut group = c.benchmark_group("operator_state");
     group.sample_size(10);
-    group.measurement_time(Duration::from_secs(20));
+    group.measurement_time(Duration::from_secs(10));
+    group.sampling_mode(criterion::SamplingMode::Flat);
     group.bench_function("baseline_get_health", |b| {
         b.iter(|| rt.block_on(get(&client, &format!("{url}/health"))))
     });
@@ -298,7 +299,8 @@ fn fanout(c: &mut Criterion, rt: &Runtime) {
     let events = master.agent_events();
     let mut group = c.benchmark_group("operator_fanout");
     group.sample_size(10);
-    group.measurement_time(Duration::from_secs(20));
+    group.measurement_time(Duration::from_secs(10));
+    group.sampling_mode(criterion::SamplingMode::Flat);
     group.throughput(Throughput::Elements(UPDATES as u64));
     for subscribers in [1, SUBSCRIBERS] {
         let seen = Arc::new(AtomicU64::new(0));
