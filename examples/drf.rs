@@ -4,6 +4,7 @@
 //! cargo run --release --example drf -- --scenario paper
 //! cargo run --release --example drf -- --scenario workshop --json
 //! cargo run --release --example drf -- --scenario my-cluster.json --chart shares.svg
+//! cargo run --release --example drf -- --scenario paper --serve   # watch it in a browser
 //! ```
 //!
 //! Starts the embedded master with the scenario's cluster, runs each of its
@@ -17,8 +18,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use drf_demo::chart::render_svg;
-use drf_demo::demo::{DemoOptions, run_scenario};
+use drf_demo::chart::write_chart;
+use drf_demo::demo::{DemoOptions, run_on, start_cluster};
 use drf_demo::report::render_table;
 use drf_demo::scenario::Scenario;
 use drf_demo::simulate::{progressive_filling, summary};
@@ -34,7 +35,8 @@ struct Args {
     /// tables.
     #[arg(long)]
     json: bool,
-    /// Write an SVG chart of dominant share over time to this file.
+    /// Write a chart of dominant share over time to this file: PNG for `.png`, SVG
+    /// otherwise.
     #[arg(long)]
     chart: Option<PathBuf>,
     /// Milliseconds between samples of the master's /state.
@@ -59,6 +61,10 @@ struct Args {
     /// The embedded master's allocation interval, in milliseconds.
     #[arg(long, default_value_t = 100)]
     allocation_ms: u64,
+    /// Keep the cluster up after the run, until Ctrl-C, to watch it in the master's
+    /// web UI (its URL is printed at the start).
+    #[arg(long)]
+    serve: bool,
 }
 
 #[tokio::main]
@@ -97,9 +103,20 @@ async fn main() -> ExitCode {
             total.mem
         );
     }
+    let cluster = match start_cluster(&scenario, &options).await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("drf: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if args.serve {
+        // On stderr, so that `--json` output stays one JSON object.
+        eprintln!("drf: web UI at {}/", cluster.url());
+    }
     let mut last_counts: Vec<(String, u64)> = Vec::new();
     let quiet = args.json;
-    let report = run_scenario(&scenario, &options, |sample| {
+    let report = run_on(&scenario, &options, &cluster.url(), |sample| {
         let counts: Vec<(String, u64)> = sample
             .frameworks
             .iter()
@@ -115,6 +132,11 @@ async fn main() -> ExitCode {
         }
     })
     .await;
+    if args.serve {
+        eprintln!("drf: serving {}/ until Ctrl-C", cluster.url());
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    cluster.shutdown().await;
     let report = match report {
         Ok(r) => r,
         Err(e) => {
@@ -124,8 +146,8 @@ async fn main() -> ExitCode {
     };
     if let Some(path) = &args.chart {
         let title = format!("DRF scenario {}: dominant share over time", report.scenario);
-        if let Err(e) = std::fs::write(path, render_svg(&title, &report.timeline)) {
-            eprintln!("drf: cannot write chart {}: {e}", path.display());
+        if let Err(e) = write_chart(path, &title, &report.timeline) {
+            eprintln!("drf: {e}");
             return ExitCode::FAILURE;
         }
     }

@@ -5,6 +5,7 @@
 
 pub mod hello_executor;
 pub mod hello_scheduler;
+pub mod operator_watch;
 
 use mesos_sdk::v1;
 

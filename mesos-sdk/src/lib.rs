@@ -2,8 +2,8 @@
 //!
 //! `mesos-sdk` speaks the Apache Mesos v1 HTTP API: the wire types ([`v1`]), their
 //! encodings ([`codec`]), pure call builders ([`calls`]), resource arithmetic
-//! ([`resources`]), and runtimes for schedulers ([`scheduler`]) and executors
-//! ([`executor`]).
+//! ([`resources`]), runtimes for schedulers ([`scheduler`]) and executors
+//! ([`executor`]), and a client of the masters' operator API ([`operator`]).
 //!
 //! A reference master with agents that runs on one machine, for tests, examples and
 //! local development, is the separate `mesos-master` crate, built on this one.
@@ -16,6 +16,7 @@ pub mod calls;
 pub mod codec;
 pub mod detect;
 pub mod executor;
+pub mod operator;
 pub mod resources;
 pub mod scheduler;
 pub mod status;

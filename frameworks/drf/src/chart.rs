@@ -1,29 +1,82 @@
-//! An SVG line chart of each framework's dominant share over time.
+//! A line chart of each framework's dominant share over time, drawn with `plotters`
+//! as SVG or PNG.
+//!
+//! Text (title, axis labels, legend) needs a TrueType font: the first of the usual
+//! Debian sans-serif fonts found ([`FONT_CANDIDATES`]) is used. Without one the chart
+//! is drawn without text rather than not at all.
 
-use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use plotters::prelude::*;
+use thiserror::Error;
 
 use crate::timeline::Sample;
 
-const WIDTH: f64 = 800.0;
-const HEIGHT: f64 = 420.0;
-const LEFT: f64 = 60.0;
-const RIGHT: f64 = 160.0;
-const TOP: f64 = 40.0;
-const BOTTOM: f64 = 50.0;
-const PALETTE: [&str; 8] = [
-    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+/// Chart size in pixels.
+pub const SIZE: (u32, u32) = (800, 420);
+
+/// Fonts tried for the chart's text, in order.
+pub const FONT_CANDIDATES: &[&str] = &[
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+    "/usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf",
+    "/usr/share/fonts/truetype/freefont/FreeSans.ttf",
 ];
 
-/// Draws one polyline per framework: dominant share (0 to 1, y) against seconds
-/// (x), with axes, grid lines and a legend. A framework contributes a point for
-/// each sample in which it is registered.
-///
-/// ```
-/// use drf_demo::chart::render_svg;
-/// let svg = render_svg("empty", &[]);
-/// assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
-/// ```
-pub fn render_svg(title: &str, timeline: &[Sample]) -> String {
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(0x1f, 0x77, 0xb4),
+    RGBColor(0xd6, 0x27, 0x28),
+    RGBColor(0x2c, 0xa0, 0x2c),
+    RGBColor(0xff, 0x7f, 0x0e),
+    RGBColor(0x94, 0x67, 0xbd),
+    RGBColor(0x8c, 0x56, 0x4b),
+    RGBColor(0xe3, 0x77, 0xc2),
+    RGBColor(0x17, 0xbe, 0xcf),
+];
+
+/// Why a chart could not be drawn or written.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ChartError {
+    /// Drawing failed (plotters' message).
+    #[error("cannot draw the chart: {0}")]
+    Draw(String),
+    /// The file could not be written.
+    #[error("cannot write the chart {path}: {source}")]
+    Write {
+        /// The file.
+        path: String,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn draw_error(e: impl std::fmt::Display) -> ChartError {
+    ChartError::Draw(e.to_string())
+}
+
+/// Registers the first usable font as `sans-serif`, once; whether text can be drawn.
+pub fn text_available() -> bool {
+    static FONT: OnceLock<bool> = OnceLock::new();
+    *FONT.get_or_init(|| {
+        for path in FONT_CANDIDATES {
+            if let Ok(bytes) = std::fs::read(path) {
+                // The font lives as long as the process: plotters keeps a reference.
+                let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+                if plotters::style::register_font("sans-serif", FontStyle::Normal, bytes).is_ok() {
+                    return true;
+                }
+            }
+        }
+        tracing::warn!("no TrueType font found; the chart is drawn without text");
+        false
+    })
+}
+
+/// The frameworks of a timeline, in order of first appearance.
+fn names(timeline: &[Sample]) -> Vec<&str> {
     let mut names: Vec<&str> = Vec::new();
     for sample in timeline {
         for f in &sample.frameworks {
@@ -32,112 +85,130 @@ pub fn render_svg(title: &str, timeline: &[Sample]) -> String {
             }
         }
     }
+    names
+}
+
+fn draw<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    title: &str,
+    timeline: &[Sample],
+) -> Result<(), ChartError>
+where
+    DB::ErrorType: 'static,
+{
+    let text = text_available();
+    root.fill(&WHITE).map_err(draw_error)?;
     let t_max = timeline
         .iter()
         .map(|s| s.t)
         .fold(0.0_f64, f64::max)
         .max(1e-9);
-    let plot_w = WIDTH - LEFT - RIGHT;
-    let plot_h = HEIGHT - TOP - BOTTOM;
-    let x = |t: f64| LEFT + (t / t_max).clamp(0.0, 1.0) * plot_w;
-    let y = |share: f64| TOP + (1.0 - share.clamp(0.0, 1.0)) * plot_h;
-
-    let mut svg = String::new();
-    let _ = writeln!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="12">"#
-    );
-    let _ = writeln!(
-        svg,
-        r#"<rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>"#
-    );
-    let _ = writeln!(
-        svg,
-        r#"<text x="{}" y="22" font-size="15" text-anchor="middle">{}</text>"#,
-        LEFT + plot_w / 2.0,
-        escape(title)
-    );
-    for i in 0..=4 {
-        let share = f64::from(i) / 4.0;
-        let _ = writeln!(
-            svg,
-            "<line x1=\"{LEFT}\" y1=\"{yy:.1}\" x2=\"{:.1}\" y2=\"{yy:.1}\" stroke=\"#ddd\"/>\
-             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{share:.2}</text>",
-            LEFT + plot_w,
-            LEFT - 6.0,
-            y(share) + 4.0,
-            yy = y(share),
-        );
+    let mut builder = ChartBuilder::on(&root);
+    builder.margin(16);
+    if text {
+        builder
+            .caption(title, ("sans-serif", 18))
+            .x_label_area_size(40)
+            .y_label_area_size(50);
     }
-    for i in 0..=4 {
-        let t = t_max * f64::from(i) / 4.0;
-        let _ = writeln!(
-            svg,
-            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{t:.1}</text>"#,
-            x(t),
-            TOP + plot_h + 18.0
-        );
+    let mut chart = builder
+        .build_cartesian_2d(0.0..t_max, 0.0..1.0)
+        .map_err(draw_error)?;
+    let mut mesh = chart.configure_mesh();
+    mesh.light_line_style(WHITE.mix(0.0));
+    if text {
+        mesh.x_desc("seconds").y_desc("dominant share");
+    } else {
+        mesh.disable_x_mesh().x_labels(0).y_labels(0);
     }
-    let _ = writeln!(
-        svg,
-        r#"<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{b}" stroke="black"/><line x1="{LEFT}" y1="{b}" x2="{r}" y2="{b}" stroke="black"/>"#,
-        b = TOP + plot_h,
-        r = LEFT + plot_w
-    );
-    let _ = writeln!(
-        svg,
-        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">seconds</text>"#,
-        LEFT + plot_w / 2.0,
-        HEIGHT - 10.0
-    );
-    let _ = writeln!(
-        svg,
-        r#"<text transform="translate(16 {:.1}) rotate(-90)" text-anchor="middle">dominant share</text>"#,
-        TOP + plot_h / 2.0
-    );
-    for (i, name) in names.iter().enumerate() {
+    mesh.draw().map_err(draw_error)?;
+    for (i, name) in names(timeline).into_iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
-        let points: Vec<String> = timeline
+        let points: Vec<(f64, f64)> = timeline
             .iter()
             .filter_map(|s| {
                 s.frameworks
                     .iter()
-                    .find(|f| f.name == *name)
-                    .map(|f| format!("{:.1},{:.1}", x(s.t), y(f.dominant_share)))
+                    .find(|f| f.name == name)
+                    .map(|f| (s.t, f.dominant_share.clamp(0.0, 1.0)))
             })
             .collect();
-        let _ = writeln!(
-            svg,
-            r#"<polyline data-framework="{n}" fill="none" stroke="{color}" stroke-width="2" points="{}"/>"#,
-            points.join(" "),
-            n = escape(name)
-        );
-        let ly = TOP + 10.0 + 20.0 * i as f64;
-        let lx = LEFT + plot_w + 16.0;
-        let _ = writeln!(
-            svg,
-            r#"<line x1="{lx}" y1="{ly}" x2="{}" y2="{ly}" stroke="{color}" stroke-width="3"/><text x="{}" y="{}">{}</text>"#,
-            lx + 20.0,
-            lx + 26.0,
-            ly + 4.0,
-            escape(name)
-        );
-    }
-    svg.push_str("</svg>\n");
-    svg
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
+        let series = chart
+            .draw_series(LineSeries::new(points, color.stroke_width(2)))
+            .map_err(draw_error)?;
+        if text {
+            series.label(name).legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
+            });
         }
     }
-    out
+    if text {
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(draw_error)?;
+    }
+    root.present().map_err(draw_error)?;
+    Ok(())
+}
+
+/// The chart as an SVG document: one line per framework, dominant share (0 to 1, y)
+/// against seconds (x), with a legend. A framework contributes a point for each
+/// sample in which it is registered.
+///
+/// ```
+/// use drf_demo::chart::render_svg;
+/// let svg = render_svg("empty", &[]).unwrap();
+/// assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+/// ```
+///
+/// # Errors
+/// [`ChartError::Draw`] if plotters fails.
+pub fn render_svg(title: &str, timeline: &[Sample]) -> Result<String, ChartError> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        draw(root, title, timeline)?;
+    }
+    Ok(svg)
+}
+
+/// The chart as a PNG image.
+///
+/// # Errors
+/// [`ChartError::Draw`] if plotters fails.
+pub fn render_png(title: &str, timeline: &[Sample]) -> Result<Vec<u8>, ChartError> {
+    let (w, h) = SIZE;
+    let mut pixels = vec![0u8; (w * h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, SIZE).into_drawing_area();
+        draw(root, title, timeline)?;
+    }
+    let mut png = Vec::new();
+    let encoder = image::codecs::png::PngEncoder::new(&mut png);
+    image::ImageEncoder::write_image(encoder, &pixels, w, h, image::ExtendedColorType::Rgb8)
+        .map_err(draw_error)?;
+    Ok(png)
+}
+
+/// Writes the chart to `path`: PNG for a `.png` file, SVG otherwise.
+///
+/// # Errors
+/// [`ChartError`] if drawing or writing fails.
+pub fn write_chart(path: &Path, title: &str, timeline: &[Sample]) -> Result<(), ChartError> {
+    let png = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("png"));
+    let bytes = if png {
+        render_png(title, timeline)?
+    } else {
+        render_svg(title, timeline)?.into_bytes()
+    };
+    std::fs::write(path, bytes).map_err(|source| ChartError::Write {
+        path: path.display().to_string(),
+        source,
+    })
 }

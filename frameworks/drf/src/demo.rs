@@ -116,8 +116,23 @@ pub fn framework_config(spec: &FrameworkSpec, options: &DemoOptions) -> Framewor
 pub async fn run_scenario(
     scenario: &Scenario,
     options: &DemoOptions,
-    mut on_sample: impl FnMut(&Sample) + Send,
+    on_sample: impl FnMut(&Sample) + Send,
 ) -> Result<Report, DemoError> {
+    let cluster = start_cluster(scenario, options).await?;
+    let result = run_on(scenario, options, &cluster.url(), on_sample).await;
+    cluster.shutdown().await;
+    result
+}
+
+/// Starts the embedded master with the scenario's cluster and weights (for
+/// [`run_on`]; the caller stops it, e.g. after keeping it up for its web UI).
+///
+/// # Errors
+/// [`DemoError::Cluster`] if the cluster does not start; an invalid scenario.
+pub async fn start_cluster(
+    scenario: &Scenario,
+    options: &DemoOptions,
+) -> Result<LocalCluster, DemoError> {
     scenario.validate()?;
     let mut builder = LocalCluster::builder()
         .agents(scenario.cluster.agents)
@@ -130,12 +145,23 @@ pub async fn run_scenario(
         .start()
         .await
         .map_err(|e| DemoError::Cluster(e.to_string()))?;
-    let url = cluster.url();
-    info!(scenario = %scenario.name, master = %url, "cluster started");
+    info!(scenario = %scenario.name, master = %cluster.url(), "cluster started");
+    Ok(cluster)
+}
 
-    let result = run_frameworks(scenario, options, &url, &mut on_sample).await;
-    cluster.shutdown().await;
-    result
+/// Runs every framework of the scenario on the master at `url`, samples until the
+/// allocation is steady (or `max_duration`), then tears the frameworks down.
+///
+/// # Errors
+/// As [`run_scenario`], but the cluster is the caller's.
+pub async fn run_on(
+    scenario: &Scenario,
+    options: &DemoOptions,
+    url: &str,
+    mut on_sample: impl FnMut(&Sample) + Send,
+) -> Result<Report, DemoError> {
+    scenario.validate()?;
+    run_frameworks(scenario, options, url, &mut on_sample).await
 }
 
 async fn run_frameworks(

@@ -11,8 +11,9 @@
 //! The demo ([`demo::run_scenario`]) starts the embedded master with a fixed
 //! cluster ([`scenario::Scenario`]), runs every framework of the scenario at once,
 //! samples the master's `/state` ([`state`]) until the allocation is steady
-//! ([`timeline::SteadyState`]), and reports a table, JSON ([`report`]) or an SVG
-//! chart ([`chart`]); [`simulate`] computes what ideal DRF predicts for comparison.
+//! ([`timeline::SteadyState`]), and reports a table, JSON ([`report`]) or an SVG or
+//! PNG chart ([`chart`], drawn with plotters); [`simulate`] computes what ideal DRF
+//! predicts for comparison.
 //! See `docs/drf-demo.md`.
 #![warn(missing_docs)]
 

@@ -54,6 +54,14 @@ pub struct MasterConfig {
     /// Which endpoints require credentials, and the accepted ones (default: none
     /// required, as Mesos).
     pub auth: AuthConfig,
+    /// At most this many operator API subscribers (`SUBSCRIBE` on `POST /api/v1`); a
+    /// new one beyond it closes the oldest (Mesos's
+    /// `--max_operator_event_stream_subscribers`, default 1000).
+    pub max_operator_subscribers: usize,
+    /// An operator subscriber that falls this many events behind is disconnected (it
+    /// resubscribes and gets the state afresh), so a slow reader cannot make the
+    /// master buffer without bound.
+    pub operator_event_buffer: usize,
 }
 
 impl Default for MasterConfig {
@@ -72,6 +80,8 @@ impl Default for MasterConfig {
             role_weights: HashMap::new(),
             advertise_addr: None,
             auth: AuthConfig::default(),
+            max_operator_subscribers: 1000,
+            operator_event_buffer: 65_536,
         }
     }
 }

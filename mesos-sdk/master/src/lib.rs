@@ -4,7 +4,8 @@
 //! codecs and resource arithmetic. It serves the v1 scheduler API (`POST
 //! /api/v1/scheduler`, protobuf and JSON, RecordIO event streams), offers agents'
 //! resources with Dominant Resource Fairness ([`allocator`]), tracks frameworks, offers
-//! and tasks, and serves `/state`, `/metrics/snapshot` and `/health`. Its [`agent`]s run
+//! and tasks, and serves the operator API (`POST /api/v1`), `/state`,
+//! `/metrics/snapshot`, `/health` and Mesos's other legacy JSON endpoints. Its [`agent`]s run
 //! tasks as real processes: the built-in command executor or a custom executor speaking
 //! Mesos's executor API.
 //!

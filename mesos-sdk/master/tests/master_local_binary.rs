@@ -31,7 +31,7 @@ async fn sigterm_kills_tasks_and_leaves_no_process() {
         .arg(&work)
         .env("NO_COLOR", "1")
         .stderr(Stdio::piped())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .expect("mesos-local starts");
@@ -53,6 +53,27 @@ async fn sigterm_kills_tasks_and_leaves_no_process() {
     .expect("URL logged in time");
     // Keep draining the log so the binary never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    // The web UI's URL is printed on standard output, and the page is served there.
+    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+    let printed = tokio::time::timeout(WAIT, out.next_line())
+        .await
+        .expect("UI URL printed in time")
+        .unwrap()
+        .expect("a line on stdout");
+    assert_eq!(printed, format!("mesos-local web UI: {url}/"));
+    tokio::spawn(async move { while let Ok(Some(_)) = out.next_line().await {} });
+    let page = support::scheduler::client()
+        .get(format!("{url}/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("Dominant shares over time")
+    );
 
     let mut s = subscribe(&url, Encoding::Protobuf, framework_info("binary")).await;
     let offer = s.offers().await.remove(0);

@@ -1,4 +1,4 @@
-//! Pure builders for scheduler and executor calls (no I/O).
+//! Pure builders for scheduler, executor and operator calls (no I/O).
 //!
 //! Mesos calls are nested proto2 messages with a `type` tag and one payload field that
 //! must agree with it. These builders set both, so a framework never assembles the
@@ -20,6 +20,7 @@
 pub mod executor;
 mod framework;
 pub mod operations;
+pub mod operator;
 pub mod scheduler;
 mod task;
 

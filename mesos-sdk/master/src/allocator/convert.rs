@@ -164,6 +164,51 @@ impl Allocator {
         Ok(())
     }
 
+    /// Replaces `from` by `to` in what is available (not allocated) on `agent_id`, and
+    /// in the agent's total (Mesos's `updateAvailable`, used for the operator's
+    /// RESERVE_RESOURCES and UNRESERVE_RESOURCES). Both are taken in unallocated form.
+    ///
+    /// # Errors
+    /// [`UpdateAllocationError::UnknownAgent`]; [`UpdateAllocationError::NotHeld`]
+    /// (with an empty framework id) when `from` is not available there. Nothing
+    /// changes then.
+    pub fn update_available(
+        &mut self,
+        agent_id: &str,
+        from: &Resources,
+        to: &Resources,
+    ) -> Result<(), UpdateAllocationError> {
+        let &ai =
+            self.agent_ids
+                .get(agent_id)
+                .ok_or_else(|| UpdateAllocationError::UnknownAgent {
+                    agent_id: agent_id.to_owned(),
+                })?;
+        let from_u = from.clone().unallocate();
+        let to_u = to.clone().unallocate();
+        let agent = &mut self.agents[ai];
+        if !agent.available.contains(&from_u) {
+            return Err(UpdateAllocationError::NotHeld {
+                framework_id: String::new(),
+                agent_id: agent_id.to_owned(),
+                from: from_u.to_string(),
+            });
+        }
+        // A holding may stand for the agent's whole total; spell every one out before
+        // the total changes.
+        for i in 0..agent.held.len() {
+            agent.held_mut(i);
+        }
+        agent.available -= &from_u;
+        agent.available += &to_u;
+        agent.total -= &from_u;
+        agent.total += &to_u;
+        self.book.add_total(&from_u, -1);
+        self.book.add_total(&to_u, 1);
+        tracing::debug!(agent_id, from = %from_u, to = %to_u, "available resources converted");
+        Ok(())
+    }
+
     /// Sets the roles in which a framework is suppressed to exactly `roles` (those it
     /// is subscribed to), as a SUBSCRIBE or UPDATE_FRAMEWORK with `suppressed_roles`
     /// does. Unlike [`Allocator::revive`], unsuppressing keeps decline filters.

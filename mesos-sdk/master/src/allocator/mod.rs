@@ -132,6 +132,8 @@ struct Agent {
     available: Resources,
     /// What frameworks hold here, by framework and role.
     held: Vec<Held>,
+    /// Offered in allocation cycles (an operator's DEACTIVATE_AGENT turns it off).
+    active: bool,
 }
 
 impl Agent {
@@ -217,7 +219,33 @@ impl Allocator {
             available: total.clone(),
             total,
             held: Vec::new(),
+            active: true,
         });
+    }
+
+    /// Stops offering an agent's resources (Mesos's `deactivateSlave`, the operator's
+    /// DEACTIVATE_AGENT): what frameworks hold there stays theirs. Unknown agents are
+    /// ignored.
+    pub fn deactivate_agent(&mut self, agent_id: &str) {
+        self.set_agent_active(agent_id, false);
+    }
+
+    /// Offers an agent's resources again after [`Allocator::deactivate_agent`].
+    pub fn activate_agent(&mut self, agent_id: &str) {
+        self.set_agent_active(agent_id, true);
+    }
+
+    fn set_agent_active(&mut self, agent_id: &str, active: bool) {
+        if let Some(&i) = self.agent_ids.get(agent_id) {
+            self.agents[i].active = active;
+        }
+    }
+
+    /// Whether an agent is offered in allocation cycles (`false` if unknown).
+    pub fn is_agent_active(&self, agent_id: &str) -> bool {
+        self.agent_ids
+            .get(agent_id)
+            .is_some_and(|&i| self.agents[i].active)
     }
 
     /// Removes an agent; whatever frameworks held there stops counting in their shares.
@@ -514,6 +542,9 @@ impl Allocator {
         let mut out = Vec::with_capacity(self.agents.len());
         for &i in &visit {
             let agent = &mut self.agents[i];
+            if !agent.active {
+                continue;
+            }
             while !agent.available.is_empty() {
                 let Some((role, fw, part)) = self.book.pick(&agent.id, &agent.available, now)
                 else {

@@ -62,6 +62,8 @@ async fn run(args: Args) -> Result<(), String> {
     }
     let cluster = builder.start().await.map_err(|e| e.to_string())?;
     info!(url = %cluster.url(), agents = args.agents, work_dir = %cluster.work_dir().display(), "mesos-local is up; scheduler API at {}/api/v1/scheduler", cluster.url());
+    // The web UI's address, on standard output for whoever started the cluster.
+    println!("mesos-local web UI: {}/", cluster.url());
     mesos_master::signals::termination().await;
     info!("stopping: killing tasks and agents");
     cluster.shutdown().await;

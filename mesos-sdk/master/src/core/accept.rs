@@ -26,7 +26,7 @@ fn strip_allocation(r: &v1::Resource) -> v1::Resource {
 }
 
 /// The resource without its newest reservation (what UNRESERVE yields).
-fn pop_reservation(r: &v1::Resource) -> v1::Resource {
+pub(super) fn pop_reservation(r: &v1::Resource) -> v1::Resource {
     let mut r = strip_allocation(r);
     r.reservations.pop();
     r.reservation = None;
@@ -393,6 +393,7 @@ impl Core {
                 latest: None,
             },
         );
+        self.notify_task_added(fw_id, &task.task_id.value);
     }
 
     #[allow(clippy::too_many_arguments)]

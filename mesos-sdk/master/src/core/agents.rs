@@ -36,6 +36,7 @@ impl Core {
             agent.info.hostname = info.hostname;
             agent.info.port = info.port;
             self.allocation_wanted = true;
+            self.notify_agent_added(&id);
             return id;
         }
         let id = info
@@ -55,9 +56,12 @@ impl Core {
                 sender,
                 remote,
                 disconnected_since: None,
+                deactivated: false,
+                registered_secs: events::now_secs(),
             },
         );
         self.allocation_wanted = true;
+        self.notify_agent_added(&id);
         id
     }
 
@@ -73,6 +77,18 @@ impl Core {
     /// An agent is gone: its tasks are lost, its offers rescinded, and every
     /// connected framework receives a FAILURE for it.
     pub(crate) fn remove_agent(&mut self, agent_id: &str, now: Instant) {
+        self.remove_agent_as(agent_id, now, v1::TaskState::TaskLost, "Agent removed");
+    }
+
+    /// Removes an agent; its tasks get `state` (TASK_LOST, or TASK_GONE_BY_OPERATOR
+    /// for an agent the operator marked gone) with REASON_AGENT_REMOVED.
+    pub(crate) fn remove_agent_as(
+        &mut self,
+        agent_id: &str,
+        now: Instant,
+        state: v1::TaskState,
+        message: &str,
+    ) {
         let offers: Vec<String> = self
             .offers
             .iter()
@@ -90,6 +106,7 @@ impl Core {
         }
         self.alloc.remove_agent(agent_id);
         warn!(agent = %agent_id, "agent removed; its tasks are lost");
+        let mut updated = Vec::new();
         for fw in self.frameworks.values_mut() {
             fw.executors.retain(|(a, _), _| a != agent_id);
             let mut lost = Vec::new();
@@ -97,9 +114,9 @@ impl Core {
                 if task.task.agent_id.value == agent_id && !task.is_terminal() {
                     let status = events::master_status(
                         task.task.task_id.clone(),
-                        v1::TaskState::TaskLost,
+                        state,
                         v1::task_status::Reason::AgentRemoved,
-                        "Agent removed",
+                        message,
                         Some(agent_id),
                     );
                     task.task.state = status.state;
@@ -108,12 +125,17 @@ impl Core {
                 }
             }
             self.counters.tasks_lost += lost.len() as u64;
-            for status in lost {
-                fw.send(events::update(status));
+            for status in &lost {
+                fw.send(events::update(status.clone()));
             }
             fw.send(events::failure(agent_id, None, None));
+            updated.extend(lost.into_iter().map(|s| (fw.id.clone(), s)));
         }
         self.allocation_wanted = true;
+        for (framework_id, status) in updated {
+            self.notify_task_updated(&framework_id, &status);
+        }
+        self.notify_agent_removed(agent_id);
     }
 
     /// Handles one report of an agent.
@@ -181,6 +203,7 @@ impl Core {
             }
             return;
         };
+        let known = fw.tasks.contains_key(&status.task_id.value);
         if let Some(task) = fw.tasks.get_mut(&status.task_id.value) {
             let was_terminal = task.is_terminal();
             task.task.state = status.state;
@@ -208,6 +231,9 @@ impl Core {
                 }
             }
         }
-        fw.send(events::update(status));
+        fw.send(events::update(status.clone()));
+        if known {
+            self.notify_task_updated(&framework_id.value, &status);
+        }
     }
 }

@@ -318,6 +318,7 @@ impl Core {
             self.remove_offer(&offer, true, now);
         }
         self.allocation_wanted = true;
+        self.notify_framework(fw_id, false);
         Ok(Answer::Ok)
     }
 }

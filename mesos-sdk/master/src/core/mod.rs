@@ -8,9 +8,11 @@ mod calls;
 mod error;
 pub(crate) mod events;
 mod offers;
+pub(crate) mod operator;
 mod recovery;
 pub(crate) mod snapshot;
 mod validate;
+mod watch;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -27,6 +29,7 @@ use mesos_sdk::v1::scheduler::Event;
 
 pub(crate) use answer::{Answer, Subscription};
 pub(crate) use error::CallError;
+pub(crate) use operator::{OperatorError, OperatorEvents};
 
 /// How many removed framework ids the master remembers, to refuse their SUBSCRIBE.
 const REMEMBERED_REMOVED_FRAMEWORKS: usize = 1000;
@@ -50,6 +53,8 @@ pub(crate) struct Framework {
     pub(crate) executors: HashMap<(String, String), Executor>,
     /// When the failover timeout expires (set while disconnected).
     pub(crate) failover_deadline: Option<Instant>,
+    /// When it first subscribed, in seconds since the epoch.
+    pub(crate) registered_secs: f64,
 }
 
 impl Framework {
@@ -134,6 +139,10 @@ pub(crate) struct Agent {
     pub(crate) remote: bool,
     /// When the agent's channel was first seen closed.
     pub(crate) disconnected_since: Option<Instant>,
+    /// Turned off by the operator's DEACTIVATE_AGENT: not offered.
+    pub(crate) deactivated: bool,
+    /// When it registered, in seconds since the epoch.
+    pub(crate) registered_secs: f64,
 }
 
 impl Agent {
@@ -191,6 +200,10 @@ pub(crate) struct Core {
     pub(crate) recovered_agents: HashMap<String, Instant>,
     /// Agents removed since the server last looked: it removes them from the registry.
     pub(crate) registry_removals: Vec<String>,
+    /// The operator API's event subscribers.
+    watchers: watch::Watchers,
+    /// Agents the operator marked gone: they may not come back.
+    pub(crate) gone_agents: HashSet<String>,
 }
 
 impl Core {
@@ -201,7 +214,13 @@ impl Core {
         for (role, weight) in &config.role_weights {
             alloc.set_weight(role, *weight);
         }
+        let watchers = watch::Watchers::new(
+            config.max_operator_subscribers,
+            config.operator_event_buffer,
+        );
         Self {
+            watchers,
+            gone_agents: HashSet::new(),
             alloc,
             config,
             master_info,
@@ -336,10 +355,12 @@ impl Core {
                         tasks: HashMap::new(),
                         executors: HashMap::new(),
                         failover_deadline: None,
+                        registered_secs: events::now_secs(),
                     },
                 );
             }
         }
+        self.notify_framework(&id, !rescind);
         // Registers the framework, or updates its roles and activates it again.
         let roles = self.frameworks[&id].roles();
         self.alloc.add_framework(&id, &roles);
@@ -413,6 +434,7 @@ impl Core {
         info!(framework = %framework_id, ?timeout, "framework disconnected; failover timeout started");
         self.alloc.deactivate_framework(framework_id);
         self.remove_offers_of(framework_id, now);
+        self.notify_framework(framework_id, false);
     }
 
     /// Takes back every outstanding offer of a framework (no filter).
@@ -435,6 +457,7 @@ impl Core {
             return;
         };
         info!(framework = %framework_id, "framework removed");
+        self.notify_framework_removed(&fw.info);
         self.counters.frameworks_removed += 1;
         if self.removed_frameworks.len() == REMEMBERED_REMOVED_FRAMEWORKS {
             self.removed_frameworks.pop_front();
@@ -597,9 +620,11 @@ impl Core {
             .min()
     }
 
-    /// Closes every event stream (the HTTP server is stopping); frameworks become
+    /// Closes every event stream, the operator API's included (the HTTP server is
+    /// stopping); frameworks become
     /// disconnected and their failover timeouts start.
     pub(crate) fn close_streams(&mut self, now: Instant, min_grace: Duration) {
+        self.watchers.close_all();
         let open: Vec<(String, String)> = self
             .frameworks
             .values()

@@ -115,10 +115,12 @@ impl Core {
             let entry = Task { task, latest };
             let used =
                 (!entry.is_terminal()).then(|| Resources::from(entry.task.resources.clone()));
-            fw.tasks.insert(entry.task.task_id.value.clone(), entry);
+            let task_id = entry.task.task_id.value.clone();
+            fw.tasks.insert(task_id.clone(), entry);
             if let Some(used) = used {
                 self.alloc.add_used(&fid, agent_id, &used);
             }
+            self.notify_task_added(&fid, &task_id);
             adopted += 1;
         }
         if adopted > 0 {
@@ -160,11 +162,13 @@ impl Core {
             tasks: HashMap::new(),
             executors: HashMap::new(),
             failover_deadline: Some(now + wait),
+            registered_secs: events::now_secs(),
         };
         let roles = framework.roles();
         self.frameworks.insert(framework_id.to_owned(), framework);
         self.alloc.add_framework(framework_id, &roles);
         self.alloc.deactivate_framework(framework_id);
+        self.notify_framework(framework_id, true);
         true
     }
 
@@ -208,6 +212,7 @@ impl Core {
             })
             .collect();
         let mut freed: Vec<(String, Resources)> = Vec::new();
+        let mut notices: Vec<(String, v1::TaskStatus)> = Vec::new();
         let mut lost_count = 0u64;
         for fw in self.frameworks.values_mut() {
             let mut lost = Vec::new();
@@ -233,7 +238,8 @@ impl Core {
             }
             lost_count += lost.len() as u64;
             for status in lost {
-                fw.send(events::update(status));
+                fw.send(events::update(status.clone()));
+                notices.push((fw.id.clone(), status));
             }
             let gone: Vec<(String, String)> = fw
                 .executors
@@ -250,6 +256,9 @@ impl Core {
             }
         }
         self.counters.tasks_lost += lost_count;
+        for (framework_id, status) in notices {
+            self.notify_task_updated(&framework_id, &status);
+        }
         for (framework_id, resources) in freed {
             self.alloc
                 .recover(&framework_id, agent_id, &resources, None, now.into_std());

@@ -369,6 +369,10 @@ impl Core {
             json!(self.agents.len() - agents_active),
         );
         m.insert("master/outstanding_offers".into(), json!(self.offers.len()));
+        m.insert(
+            "master/operator_event_stream_subscribers".into(),
+            json!(self.operator_subscribers()),
+        );
         m.insert("master/messages_scheduler_calls".into(), json!(c.calls));
         m.insert("master/offers_sent".into(), json!(c.offers_sent));
         m.insert("master/offers_declined".into(), json!(c.offers_declined));

@@ -1,6 +1,7 @@
 //! The status table: every error an endpoint answers, with its HTTP status and message
 //! beside it, as Apache Mesos gives them: the master's scheduler endpoint
-//! ([`ApiError`], `src/master/http.cpp`) and the agent's executor endpoint
+//! ([`ApiError`], `src/master/http.cpp`), its operator endpoint ([`OperatorApiError`],
+//! the same file) and the agent's executor endpoint
 //! ([`ExecutorApiError`], `src/slave/http.cpp`), and the remote agents' registration
 //! and message endpoints of the master ([`AgentApiError`], this project's own protocol,
 //! `docs/agent-protocol.md`).
@@ -104,6 +105,83 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status(), self.to_string()).into_response();
         if matches!(self, ApiError::MethodNotAllowed(_)) {
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        }
+        response
+    }
+}
+
+/// Why `POST /api/v1` (the operator API) refused a call. Each variant's doc names its
+/// status; the messages are Apache Mesos's (`src/master/http.cpp`).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum OperatorApiError {
+    /// 405: only POST is served (`Allow: POST`).
+    #[error("Expecting 'POST' request, received '{0}'")]
+    MethodNotAllowed(String),
+    /// 400: the request carries no `Content-Type`.
+    #[error("Expecting 'Content-Type' to be present")]
+    MissingContentType,
+    /// 415: the `Content-Type` is neither protobuf nor JSON.
+    #[error("Expecting 'Content-Type' of application/json or application/x-protobuf")]
+    UnsupportedMediaType,
+    /// 413: the body is larger than the master accepts.
+    #[error("Request body is larger than the limit of {0} bytes")]
+    BodyTooLarge(usize),
+    /// 400: a protobuf body that is not a `master::Call`.
+    #[error("Failed to parse body into Call protobuf: {0}")]
+    MalformedProtobuf(String),
+    /// 400: a JSON body that is not a `master::Call`.
+    #[error("Failed to convert JSON into Call protobuf: {0}")]
+    MalformedJson(String),
+    /// 400: the call lacks its type or the payload its type needs.
+    #[error("Failed to validate master::Call: {0}")]
+    Invalid(String),
+    /// 406: `Accept` allows neither JSON nor protobuf.
+    #[error("Expecting 'Accept' to allow 'application/x-protobuf' or 'application/json'")]
+    NotAcceptable,
+    /// 400: the call names something unknown or asks for something invalid.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 404: the agent to mark gone is unknown.
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: the change cannot be applied now (e.g. the resources to reserve are in
+    /// use).
+    #[error("{0}")]
+    Conflict(String),
+    /// 501: a call type this master does not serve (or `UNKNOWN`), named.
+    #[error("Operator call '{0}' is not implemented by this master")]
+    NotImplemented(String),
+}
+
+impl OperatorApiError {
+    /// The HTTP status Mesos answers with.
+    pub fn status(&self) -> StatusCode {
+        use OperatorApiError as E;
+        match self {
+            E::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            E::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            E::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            E::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
+            E::NotFound(_) => StatusCode::NOT_FOUND,
+            E::Conflict(_) => StatusCode::CONFLICT,
+            E::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
+            E::MissingContentType
+            | E::MalformedProtobuf(_)
+            | E::MalformedJson(_)
+            | E::Invalid(_)
+            | E::BadRequest(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+impl IntoResponse for OperatorApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status(), self.to_string()).into_response();
+        if matches!(self, OperatorApiError::MethodNotAllowed(_)) {
             response
                 .headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static("POST"));

@@ -18,7 +18,8 @@ mod task;
 
 pub(crate) use framework::{framework as framework_info, update as framework_update};
 pub(crate) use offer::{OfferOwner, offers};
-pub(crate) use operation::{Operator, create, destroy, reserve, unreserve};
+pub(crate) use operation::{Operator, create, destroy, operator_reserve, reserve, unreserve};
+pub(crate) use resource::role as role_name;
 pub(crate) use task::{
     Books, fields as task_fields, group as task_group, normalize as normalize_task, task,
 };

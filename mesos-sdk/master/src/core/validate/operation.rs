@@ -138,6 +138,36 @@ pub(crate) fn reserve(
     single_role(&reserve.resources).map_err(|e| format!("Invalid reservation resources: {e}"))
 }
 
+/// RESERVE_RESOURCES by an operator: dynamically reserved, unallocated resources of
+/// one role.
+pub(crate) fn operator_reserve(resources: &[v1::Resource]) -> Result<(), String> {
+    resource::master(resources).map_err(|e| format!("Invalid resources: {e}"))?;
+    for r in resources {
+        if !is_dynamically_reserved(r) {
+            return Err(format!(
+                "Resource {} is not dynamically reserved",
+                text_of(r)
+            ));
+        }
+        if r.allocation_info.is_some() {
+            return Err(format!(
+                "Resource {} is allocated; operators reserve unallocated resources",
+                text_of(r)
+            ));
+        }
+    }
+    let mut roles: Vec<&str> = resources.iter().map(reservation_role).collect();
+    roles.sort_unstable();
+    roles.dedup();
+    if roles.len() > 1 {
+        return Err(format!(
+            "Invalid reservation resources: The resources have multiple reservation roles: {}",
+            roles.join(", ")
+        ));
+    }
+    Ok(())
+}
+
 /// UNRESERVE.
 pub(crate) fn unreserve(unreserve: &v1::offer::operation::Unreserve) -> Result<(), String> {
     resource::master(&unreserve.resources).map_err(|e| format!("Invalid resources: {e}"))?;

@@ -11,7 +11,7 @@ use mesos_sdk::v1::value::Type as ValueType;
 const INVALID_ROLE_CHARACTERS: &[u8] = b"\x09\x0a\x0b\x0c\x0d\x20\x7f";
 
 /// Mesos's `roles::validate`.
-pub(super) fn role(role: &str) -> Result<(), String> {
+pub(crate) fn role(role: &str) -> Result<(), String> {
     if role == "*" {
         return Ok(());
     }
