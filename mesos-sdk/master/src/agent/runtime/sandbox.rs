@@ -2,13 +2,16 @@
 //! fetched into the sandbox first.
 
 use super::{Internal, ProcessKey, Runtime};
-use crate::agent::process::{self, LaunchSpec, Prepare, ProcessControl};
+use crate::agent::isolation::Limits;
+use crate::agent::process::{self, Isolation, LaunchSpec, Prepare, ProcessControl};
 use crate::agent::user::{self, RunAs, SandboxError};
 use mesos_sdk::v1;
 
 impl Runtime {
-    /// Starts `command` in `sandbox` once its URIs are fetched; what happens to it
-    /// comes back to the event loop as [`Internal::Process`] under `key`.
+    /// Starts `command` in `sandbox` once its URIs are fetched, in container
+    /// `container_id` isolated to `limits`; what happens to it comes back to the event
+    /// loop as [`Internal::Process`] under `key`.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn spawn_process(
         &self,
         key: ProcessKey,
@@ -16,6 +19,8 @@ impl Runtime {
         env: Vec<(String, String)>,
         sandbox: &std::path::Path,
         run_as: Option<RunAs>,
+        container_id: &str,
+        limits: Limits,
     ) -> ProcessControl {
         let internal = self.internal.clone();
         let prepare = self.fetch(&key, command, sandbox, run_as);
@@ -26,6 +31,11 @@ impl Runtime {
                 sandbox: sandbox.to_path_buf(),
                 run_as,
                 prepare,
+                isolation: Some(Isolation {
+                    isolator: self.isolator.clone(),
+                    container_id: container_id.to_owned(),
+                    limits,
+                }),
             },
             move |event| {
                 let _ = internal.send(Internal::Process(key.clone(), event));
