@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use mesos_master::agent::SwitchUserFlags;
+use mesos_master::agent::{IsolationFlags, SwitchUserFlags};
 use mesos_master::{AuthFlags, LocalCluster, MasterConfig};
 use tracing::{error, info};
 
@@ -63,6 +63,8 @@ struct Args {
     hostname: String,
     #[command(flatten)]
     switch_user: SwitchUserFlags,
+    #[command(flatten)]
+    isolation: IsolationFlags,
     #[command(flatten)]
     auth: AuthFlags,
     /// Log filter (`RUST_LOG` syntax), e.g. `info` or `mesos_sdk=debug`.
@@ -114,7 +116,8 @@ async fn run(args: Args) -> Result<(), String> {
         .agents(args.agents)
         .resources(args.resources.clone())
         .attributes([args.attributes.clone()])
-        .switch_user(args.switch_user.enabled());
+        .switch_user(args.switch_user.enabled())
+        .isolation(args.isolation.config());
     if let Some(dir) = &args.work_dir {
         builder = builder.work_dir(dir);
     }
