@@ -274,3 +274,67 @@ async fn a_restarted_agent_removes_the_cgroups_of_its_crashed_run() {
     assert!(!status.success(), "the leftover process was killed");
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_container_whose_child_is_oom_killed_is_ended_while_its_leader_lives() {
+    let isolation = cgroups(false);
+    let hierarchy = hierarchy(&isolation);
+    let config = isolation.clone();
+    let mut h = Harness::start_with(move |c| c.isolation = config).await;
+    // The shell survives its pipeline's OOM kill: the agent must end the container.
+    run(
+        &h,
+        task(
+            "hog",
+            "head -c 400M /dev/zero | tail > /dev/null; sleep 60",
+            0.1,
+            32.0,
+        ),
+    );
+    running(&mut h).await;
+    let failed = h.next_acked().await;
+    assert_eq!(state(&failed), TaskState::TaskFailed, "{failed:?}");
+    assert_eq!(
+        failed.reason,
+        Some(Reason::ContainerLimitationMemory as i32),
+        "{failed:?}"
+    );
+    assert!(
+        containers(&hierarchy, &isolation).is_empty(),
+        "the cgroup is gone"
+    );
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_task_run_as_another_user_joins_its_cgroup() {
+    let isolation = cgroups(false);
+    let hierarchy = hierarchy(&isolation);
+    let config = isolation.clone();
+    let mut h = Harness::start_with(move |c| c.isolation = config).await;
+    let mut sleeper = task("nobody-sleeps", "sleep 60", 0.1, 32.0);
+    sleeper.command.as_mut().unwrap().user = Some("nobody".into());
+    run(&h, sleeper);
+    let pid = running(&mut h).await;
+    let dirs = containers(&hierarchy, &isolation);
+    assert!(!dirs.is_empty());
+    for dir in &dirs {
+        let procs = read(&dir.join("cgroup.procs"));
+        assert!(
+            procs.lines().any(|p| p == pid.to_string()),
+            "{pid} in {}: {procs:?}",
+            dir.display()
+        );
+    }
+    h.to_agent
+        .send(ToAgent::KillTask {
+            framework_id: v1::FrameworkId { value: "f1".into() },
+            task_id: v1::TaskId {
+                value: "nobody-sleeps".into(),
+            },
+            kill_policy: None,
+        })
+        .unwrap();
+    assert_eq!(state(&h.next_acked().await), TaskState::TaskKilled);
+    h.shutdown().await;
+}
