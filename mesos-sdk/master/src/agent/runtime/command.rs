@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::sandbox::Container;
 use super::{CommandTask, Internal, ProcessKey, Runtime};
 use crate::agent::health::{self, HealthUpdate};
 use crate::agent::isolation::{LimitationKind, Limits};
@@ -76,8 +77,17 @@ impl Runtime {
         };
         // The URIs are fetched first; the task starts (and says so) after that.
         let limits = Limits::command_task(&task.resources, self.isolator.enable_cfs());
-        let process =
-            self.spawn_process(key, &command, env, &sandbox, run_as, &container_id, limits);
+        let process = self.spawn_process(
+            key,
+            &command,
+            env,
+            &sandbox,
+            run_as,
+            Container {
+                id: &container_id,
+                limits,
+            },
+        );
         tracing::info!(task = %tid, sandbox = %sandbox.display(), uris = command.uris.len(), "launching command task");
         if let Some(framework) = self.frameworks.get_mut(&fid) {
             framework.commands.insert(

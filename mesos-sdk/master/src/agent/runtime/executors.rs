@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use super::sandbox::Container;
 use super::{ExecTask, Executor, Internal, Launch, ProcessKey, Runtime};
 use crate::agent::isolation::Limits;
 use crate::agent::process::{Exit, LaunchFailure};
@@ -159,8 +160,17 @@ impl Runtime {
             &container_resources(info, first),
             self.isolator.enable_cfs(),
         );
-        let process =
-            self.spawn_process(key, &command, env, &sandbox, run_as, &container_id, limits);
+        let process = self.spawn_process(
+            key,
+            &command,
+            env,
+            &sandbox,
+            run_as,
+            Container {
+                id: &container_id,
+                limits,
+            },
+        );
         tracing::info!(executor = %eid, sandbox = %sandbox.display(), uris = command.uris.len(), "launching executor");
         let framework = self
             .frameworks

@@ -7,11 +7,17 @@ use crate::agent::process::{self, Isolation, LaunchSpec, Prepare, ProcessControl
 use crate::agent::user::{self, RunAs, SandboxError};
 use mesos_sdk::v1;
 
+/// The container a process runs in: its id and what its resources allow.
+pub(super) struct Container<'a> {
+    /// The container's id (its cgroup's name).
+    pub id: &'a str,
+    /// Its limits (enforced under cgroups isolation).
+    pub limits: Limits,
+}
+
 impl Runtime {
-    /// Starts `command` in `sandbox` once its URIs are fetched, in container
-    /// `container_id` isolated to `limits`; what happens to it comes back to the event
-    /// loop as [`Internal::Process`] under `key`.
-    #[allow(clippy::too_many_arguments)]
+    /// Starts `command` in `sandbox` once its URIs are fetched, in `container`; what
+    /// happens to it comes back to the event loop as [`Internal::Process`] under `key`.
     pub(super) fn spawn_process(
         &self,
         key: ProcessKey,
@@ -19,8 +25,7 @@ impl Runtime {
         env: Vec<(String, String)>,
         sandbox: &std::path::Path,
         run_as: Option<RunAs>,
-        container_id: &str,
-        limits: Limits,
+        container: Container<'_>,
     ) -> ProcessControl {
         let internal = self.internal.clone();
         let prepare = self.fetch(&key, command, sandbox, run_as);
@@ -33,8 +38,8 @@ impl Runtime {
                 prepare,
                 isolation: Some(Isolation {
                     isolator: self.isolator.clone(),
-                    container_id: container_id.to_owned(),
-                    limits,
+                    container_id: container.id.to_owned(),
+                    limits: container.limits,
                 }),
             },
             move |event| {
