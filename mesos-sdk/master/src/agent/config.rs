@@ -81,6 +81,9 @@ pub struct AgentConfig {
     pub switch_user: bool,
     /// The fetcher's cache and limits (see [`super::fetcher`]).
     pub fetcher: super::fetcher::FetcherConfig,
+    /// Mesos's `--isolation`: posix (the default, nothing enforced) or cgroups (cpu and
+    /// memory limits per container; see [`super::isolation`]).
+    pub isolation: super::isolation::IsolationConfig,
 }
 
 impl AgentConfig {
@@ -110,6 +113,7 @@ impl AgentConfig {
             registration_backoff_max: Duration::from_secs(60),
             switch_user: true,
             fetcher: super::fetcher::FetcherConfig::default(),
+            isolation: super::isolation::IsolationConfig::default(),
         }
     }
 }

@@ -1,5 +1,7 @@
 //! Command-line flags the agent binaries (`mesos-local`, `mesos-agent`) share.
 
+use super::isolation::{IsolationConfig, IsolationKind};
+
 /// `--switch-user[=BOOL]` and `--no-switch-user`: whether agents run each task as its
 /// user, as Mesos's `--switch_user` (on by default). Flatten it into a clap parser.
 ///
@@ -42,6 +44,58 @@ impl SwitchUserFlags {
     /// the last one given winning.
     pub fn enabled(&self) -> bool {
         self.switch_user && !self.no_switch_user
+    }
+}
+
+/// `--isolation posix|cgroups`, `--cgroups-enable-cfs` and `--cgroups-root`: how
+/// agents isolate their containers, as Mesos's flags of the same names. Flatten it into
+/// a clap parser.
+///
+/// ```
+/// use clap::Parser;
+/// use mesos_master::agent::IsolationFlags;
+/// use mesos_master::agent::isolation::IsolationKind;
+///
+/// #[derive(Parser)]
+/// struct Args {
+///     #[command(flatten)]
+///     isolation: IsolationFlags,
+/// }
+/// let args = Args::parse_from(["agent", "--isolation", "cgroups", "--cgroups-enable-cfs"]);
+/// let config = args.isolation.config();
+/// assert_eq!(config.kind, IsolationKind::Cgroups);
+/// assert!(config.cgroups_enable_cfs);
+/// assert_eq!(Args::parse_from(["agent"]).isolation.config().kind, IsolationKind::Posix);
+/// ```
+#[derive(Debug, Clone, clap::Args)]
+pub struct IsolationFlags {
+    /// What agents enforce on each container (a command task, or a custom executor
+    /// with its tasks): `posix` enforces nothing; `cgroups` puts each container in its
+    /// own cgroup with its cpu shares and memory limit (v1 where the cpu and memory
+    /// controllers are mounted under /sys/fs/cgroup, else v2; needs root). A task over
+    /// its memory limit fails with REASON_CONTAINER_LIMITATION_MEMORY.
+    #[arg(long, value_enum, value_name = "KIND", default_value_t = IsolationKind::Posix)]
+    isolation: IsolationKind,
+
+    /// With `--isolation cgroups`: also cap each container's cpu time at its cpus with
+    /// a CFS quota (Mesos's `--cgroups_enable_cfs`), not only weigh it with shares.
+    #[arg(long)]
+    cgroups_enable_cfs: bool,
+
+    /// With `--isolation cgroups`: the cgroup under which agents keep their containers
+    /// (`<root>/<agent id>/<container id>`; in v1 relative to the agent's own cgroup).
+    #[arg(long, value_name = "NAME", default_value = "mesos-rs")]
+    cgroups_root: String,
+}
+
+impl IsolationFlags {
+    /// The agents' [`IsolationConfig`].
+    pub fn config(&self) -> IsolationConfig {
+        IsolationConfig {
+            kind: self.isolation,
+            cgroups_enable_cfs: self.cgroups_enable_cfs,
+            cgroups_root: self.cgroups_root.clone(),
+        }
     }
 }
 

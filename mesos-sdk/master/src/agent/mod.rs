@@ -45,6 +45,7 @@ mod executor_api;
 pub mod fetcher;
 mod flags;
 mod health;
+pub mod isolation;
 mod json_fields;
 mod orphans;
 mod process;
@@ -64,7 +65,7 @@ pub use attributes::parse_attributes;
 pub use config::AgentConfig;
 pub use error::AgentError;
 pub use fetcher::FetcherConfig;
-pub use flags::SwitchUserFlags;
+pub use flags::{IsolationFlags, SwitchUserFlags};
 use protocol::{FromAgent, ToAgent};
 use runtime::{Internal, Runtime};
 

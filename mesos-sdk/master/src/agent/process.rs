@@ -7,6 +7,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 
 use nix::sys::signal::{Signal, killpg};
@@ -16,6 +17,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::error::AgentError;
+use super::isolation::{Cgroup, Isolator, Limitation, Limits};
 use super::user::RunAs;
 use mesos_sdk::v1;
 
@@ -35,7 +37,23 @@ pub(crate) struct LaunchSpec {
     pub run_as: Option<RunAs>,
     /// Done first; a stop request meanwhile cancels it and the process never starts.
     pub prepare: Option<Prepare>,
+    /// The container's isolation: its cgroup is made after `prepare` and the process
+    /// joins it before it execs.
+    pub isolation: Option<Isolation>,
 }
+
+/// The isolation of one container.
+pub(crate) struct Isolation {
+    /// The agent's isolator.
+    pub isolator: Arc<Isolator>,
+    /// The container's id (its cgroup's name).
+    pub container_id: String,
+    /// What its resources allow.
+    pub limits: Limits,
+}
+
+/// How often a container's cgroup is checked for a memory overrun while it runs.
+const LIMITATION_POLL: Duration = Duration::from_millis(100);
 
 /// What happens to a launched process, in order: `Started` then `Ended`, or
 /// `NotStarted`, or `Ended` alone when it was stopped before it started.
@@ -55,14 +73,14 @@ pub(crate) enum Lifecycle {
 /// Why a process never started.
 #[derive(Debug)]
 pub(crate) enum LaunchFailure {
-    /// The preparation (the fetch) failed, with its text.
+    /// The preparation (the fetch, or the container's cgroup) failed, with its text.
     Prepare(String),
     /// The process could not be spawned.
     Spawn(AgentError),
 }
 
 /// How a process ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Exit {
     /// Exit code, when it exited normally.
     pub code: Option<i32>,
@@ -72,6 +90,8 @@ pub(crate) struct Exit {
     pub stopped: bool,
     /// Whether the process ever ran (a stop may come before it starts).
     pub started: bool,
+    /// The limit its container went over, when that ended it.
+    pub limitation: Option<Limitation>,
 }
 
 impl Exit {
@@ -140,21 +160,42 @@ pub(crate) fn launch(
                         signal: None,
                         stopped: true,
                         started: false,
+                        limitation: None,
                     }));
                     return;
                 }
             }
         }
-        let (child, pid) = match spawn(&spec) {
+        let cgroup = match spec
+            .isolation
+            .take()
+            .map(|i| i.isolator.container(&i.container_id, i.limits))
+        {
+            None | Some(Ok(None)) => None,
+            Some(Ok(Some(cgroup))) => Some(cgroup),
+            Some(Err(e)) => {
+                on_event(Lifecycle::NotStarted(LaunchFailure::Prepare(e.to_string())));
+                return;
+            }
+        };
+        let (child, pid) = match spawn(&spec, cgroup.as_ref()) {
             Ok(spawned) => spawned,
             Err(e) => {
+                if let Some(cgroup) = &cgroup {
+                    cgroup.destroy().await;
+                }
                 on_event(Lifecycle::NotStarted(LaunchFailure::Spawn(e)));
                 return;
             }
         };
         super::orphans::record(&spec.sandbox, pid);
         on_event(Lifecycle::Started { pid });
-        let exit = monitor(child, pid, stops).await;
+        let mut exit = monitor(child, pid, stops, cgroup.as_ref()).await;
+        if let Some(cgroup) = &cgroup {
+            // A process the kernel OOM-killed just before the end counts too.
+            exit.limitation = exit.limitation.or_else(|| cgroup.memory_limitation());
+            cgroup.destroy().await;
+        }
         super::orphans::forget(&spec.sandbox);
         on_event(Lifecycle::Ended(exit));
     });
@@ -187,7 +228,10 @@ async fn prepared(prepare: Prepare, stops: &mut mpsc::UnboundedReceiver<Stop>) -
     }
 }
 
-fn spawn(spec: &LaunchSpec) -> Result<(tokio::process::Child, u32), AgentError> {
+fn spawn(
+    spec: &LaunchSpec,
+    cgroup: Option<&Cgroup>,
+) -> Result<(tokio::process::Child, u32), AgentError> {
     let launch_err = |what: &str, source| AgentError::Launch {
         what: what.to_owned(),
         source,
@@ -231,6 +275,27 @@ fn spawn(spec: &LaunchSpec) -> Result<(tokio::process::Child, u32), AgentError> 
             cmd.env(&var.name, var.value.as_deref().unwrap_or(""));
         }
     }
+    if let Some(cgroup) = cgroup {
+        let procs = cgroup
+            .procs_files()
+            .map_err(|e| launch_err("cgroup.procs", std::io::Error::other(e)))?;
+        // SAFETY: the closure runs in the forked child before exec, where only
+        // async-signal-safe operations are allowed. It only calls write(2) (through
+        // `nix::unistd::write`, a thin wrapper) on file descriptors opened before the
+        // fork and owned by the closure, so they stay valid; it allocates nothing (an
+        // `Errno` converts into an `io::Error` holding the raw code), takes no locks and
+        // touches no shared state. Writing `0` moves the calling process (the child)
+        // into the cgroup, so everything it execs and starts is accounted there from
+        // its first instruction. The files are close-on-exec and vanish at exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                for file in &procs {
+                    nix::unistd::write(file, b"0")?;
+                }
+                Ok(())
+            });
+        }
+    }
     let child = cmd.spawn().map_err(|e| launch_err(&value, e))?;
     let pid = child.id().ok_or_else(|| {
         launch_err(
@@ -263,14 +328,26 @@ async fn monitor(
     mut child: tokio::process::Child,
     pid: u32,
     mut stops: mpsc::UnboundedReceiver<Stop>,
+    cgroup: Option<&Cgroup>,
 ) -> Exit {
     let mut stops_open = true;
     let mut stopped = false;
+    let mut limitation: Option<Limitation> = None;
+    let mut checks = tokio::time::interval(LIMITATION_POLL);
+    checks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut deadline: Option<(Instant, Next, Duration)> = None;
     let status = loop {
         let sleep_until = deadline.as_ref().map(|(at, _, _)| *at);
         tokio::select! {
             status = child.wait() => break status,
+            _ = checks.tick(), if cgroup.is_some() && limitation.is_none() => {
+                if let Some(found) = cgroup.and_then(Cgroup::memory_limitation) {
+                    // The container ends with its limitation, as in Mesos.
+                    tracing::warn!(pid, message = %found.message, "container over its limit; killing it");
+                    signal_group(pid, Signal::SIGKILL);
+                    limitation = Some(found);
+                }
+            }
             stop = stops.recv(), if stops_open => match stop {
                 None => stops_open = false,
                 Some(stop) => {
@@ -310,6 +387,7 @@ async fn monitor(
             signal: status.signal(),
             stopped,
             started: true,
+            limitation,
         },
         Err(e) => {
             tracing::warn!(pid, error = %e, "failed to wait for process");
@@ -318,6 +396,7 @@ async fn monitor(
                 signal: None,
                 stopped,
                 started: true,
+                limitation,
             }
         }
     }

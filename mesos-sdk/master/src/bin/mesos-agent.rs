@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use mesos_master::agent::{AgentConfig, SwitchUserFlags, parse_attributes, remote};
+use mesos_master::agent::{AgentConfig, IsolationFlags, SwitchUserFlags, parse_attributes, remote};
 use mesos_sdk::resources::Resources;
 use tracing_subscriber::EnvFilter;
 
@@ -57,6 +57,9 @@ struct Args {
     #[command(flatten)]
     switch_user: SwitchUserFlags,
 
+    #[command(flatten)]
+    isolation: IsolationFlags,
+
     /// Seconds before the first registration retry (Mesos's
     /// `--registration_backoff_factor`); each retry waits up to twice as long, at most
     /// one minute.
@@ -97,6 +100,7 @@ fn config(args: &Args) -> Result<AgentConfig, String> {
     config.hostname = args.hostname.clone().unwrap_or_else(machine_hostname);
     config.executor_api_addr = args.executor_api;
     config.switch_user = args.switch_user.enabled();
+    config.isolation = args.isolation.config();
     config.registration_backoff =
         std::time::Duration::try_from_secs_f64(args.registration_backoff_factor)
             .ok()

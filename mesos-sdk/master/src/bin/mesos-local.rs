@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use mesos_master::agent::SwitchUserFlags;
+use mesos_master::agent::{IsolationFlags, SwitchUserFlags};
 use mesos_master::{LocalCluster, MasterFlags};
 use tracing::{error, info};
 
@@ -42,6 +42,8 @@ struct Args {
     work_dir: Option<PathBuf>,
     #[command(flatten)]
     switch_user: SwitchUserFlags,
+    #[command(flatten)]
+    isolation: IsolationFlags,
     /// Log filter (`RUST_LOG` syntax), e.g. `info` or `mesos_sdk=debug`.
     #[arg(long, default_value = "info")]
     log: String,
@@ -56,7 +58,8 @@ async fn run(args: Args) -> Result<(), String> {
         .agents(args.agents)
         .resources(args.resources.clone())
         .attributes([args.attributes.clone()])
-        .switch_user(args.switch_user.enabled());
+        .switch_user(args.switch_user.enabled())
+        .isolation(args.isolation.config());
     if let Some(dir) = &args.work_dir {
         builder = builder.work_dir(dir);
     }

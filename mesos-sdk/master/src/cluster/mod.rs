@@ -8,6 +8,7 @@ use std::time::Duration;
 use thiserror::Error;
 use tracing::warn;
 
+use crate::agent::isolation::IsolationConfig;
 use crate::agent::{AgentConfig, AgentHandle, spawn};
 use crate::config::MasterConfig;
 use crate::server::{Master, MasterError};
@@ -67,6 +68,7 @@ pub struct LocalClusterBuilder {
     executor_shutdown_grace_period: Duration,
     executor_registration_timeout: Duration,
     switch_user: bool,
+    isolation: IsolationConfig,
 }
 
 impl Default for LocalClusterBuilder {
@@ -83,6 +85,7 @@ impl Default for LocalClusterBuilder {
             executor_shutdown_grace_period: Duration::from_secs(5),
             executor_registration_timeout: Duration::from_secs(60),
             switch_user: true,
+            isolation: IsolationConfig::default(),
         }
     }
 }
@@ -168,6 +171,14 @@ impl LocalClusterBuilder {
         self
     }
 
+    /// How every agent isolates its containers (Mesos's `--isolation`; default posix,
+    /// nothing enforced). See [`AgentConfig::isolation`] and
+    /// [`crate::agent::isolation`].
+    pub fn isolation(mut self, isolation: IsolationConfig) -> Self {
+        self.isolation = isolation;
+        self
+    }
+
     /// Where task sandboxes go (default: a fresh directory under the system temp dir,
     /// removed again by [`LocalCluster::shutdown`]; a directory given here is kept).
     pub fn work_dir(mut self, dir: impl Into<PathBuf>) -> Self {
@@ -228,6 +239,7 @@ impl LocalClusterBuilder {
             config.executor_shutdown_grace_period = self.executor_shutdown_grace_period;
             config.executor_registration_timeout = self.executor_registration_timeout;
             config.switch_user = self.switch_user;
+            config.isolation = self.isolation.clone();
             let agent = match spawn(config, master.agent_events()).await {
                 Ok(agent) => agent,
                 Err(source) => {

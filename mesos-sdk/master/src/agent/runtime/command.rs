@@ -2,8 +2,10 @@
 
 use std::time::Duration;
 
+use super::sandbox::Container;
 use super::{CommandTask, Internal, ProcessKey, Runtime};
 use crate::agent::health::{self, HealthUpdate};
+use crate::agent::isolation::{LimitationKind, Limits};
 use crate::agent::process::{Exit, LaunchFailure};
 use crate::agent::status;
 use mesos_sdk::v1;
@@ -74,7 +76,18 @@ impl Runtime {
             task: tid.clone(),
         };
         // The URIs are fetched first; the task starts (and says so) after that.
-        let process = self.spawn_process(key, &command, env, &sandbox, run_as);
+        let limits = Limits::command_task(&task.resources, self.isolator.enable_cfs());
+        let process = self.spawn_process(
+            key,
+            &command,
+            env,
+            &sandbox,
+            run_as,
+            Container {
+                id: &container_id,
+                limits,
+            },
+        );
         tracing::info!(task = %tid, sandbox = %sandbox.display(), uris = command.uris.len(), "launching command task");
         if let Some(framework) = self.frameworks.get_mut(&fid) {
             framework.commands.insert(
@@ -266,7 +279,17 @@ impl Runtime {
         else {
             return;
         };
-        let (state, reason) = if exit.stopped {
+        let mut source = Source::Executor;
+        let mut message = format!("Command {}", exit.describe());
+        let (state, reason) = if let Some(limitation) = &exit.limitation {
+            // The container went over a limit and was ended (by the agent, in Mesos).
+            source = Source::Agent;
+            message.clone_from(&limitation.message);
+            (
+                v1::TaskState::TaskFailed,
+                Some(limitation_reason(limitation.kind)),
+            )
+        } else if exit.stopped {
             (v1::TaskState::TaskKilled, None)
         } else if exit.code == Some(0) {
             (v1::TaskState::TaskFinished, None)
@@ -282,9 +305,9 @@ impl Runtime {
             &command.task.task_id,
             &executor_id,
             state,
-            Source::Executor,
+            source,
             reason,
-            format!("Command {}", exit.describe()),
+            message,
         );
         if exit.stopped && command.killed_by_health_check {
             status.healthy = Some(false);
@@ -294,6 +317,13 @@ impl Runtime {
         };
         self.update(&framework_id, status);
         self.maybe_forget_framework(fid);
+    }
+}
+
+/// The reason of the tasks of a container that went over a limit.
+pub(super) fn limitation_reason(kind: LimitationKind) -> Reason {
+    match kind {
+        LimitationKind::Memory => Reason::ContainerLimitationMemory,
     }
 }
 

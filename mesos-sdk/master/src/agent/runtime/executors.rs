@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use super::sandbox::Container;
 use super::{ExecTask, Executor, Internal, Launch, ProcessKey, Runtime};
+use crate::agent::isolation::Limits;
 use crate::agent::process::{Exit, LaunchFailure};
 use crate::agent::protocol::FromAgent;
 use crate::agent::status;
@@ -33,7 +35,7 @@ impl Runtime {
             .get(&fid)
             .is_some_and(|f| f.executors.contains_key(&eid));
         if !exists {
-            let started = self.start_executor(framework_id, &info);
+            let started = self.start_executor(framework_id, &info, &launch);
             if let Err(StartError::Sandbox(e)) = &started {
                 let ids: Vec<v1::TaskId> = task_ids
                     .iter()
@@ -107,12 +109,23 @@ impl Runtime {
                 },
             );
         }
+        // The container holds the executor and every task it runs.
+        let mut resources = executor.info.resources.clone();
+        for task in executor.tasks.values().filter(|t| !t.is_terminal()) {
+            resources.extend(task.info.iter().flat_map(|t| t.resources.iter().cloned()));
+        }
+        let limits = Limits::of(&resources, self.isolator.enable_cfs());
+        let container_id = executor.container_id.clone();
+        if let Err(e) = self.isolator.update(&container_id, limits) {
+            tracing::warn!(executor = %eid, error = %e, "could not update the executor's container limits");
+        }
     }
 
     fn start_executor(
         &mut self,
         framework_id: &v1::FrameworkId,
         info: &v1::ExecutorInfo,
+        first: &Launch,
     ) -> Result<(), StartError> {
         let fid = framework_id.value.clone();
         let eid = info.executor_id.value.clone();
@@ -143,7 +156,21 @@ impl Runtime {
             executor: eid.clone(),
         };
         // The URIs are fetched first; the registration timeout starts with the process.
-        let process = self.spawn_process(key, &command, env, &sandbox, run_as);
+        let limits = Limits::of(
+            &container_resources(info, first),
+            self.isolator.enable_cfs(),
+        );
+        let process = self.spawn_process(
+            key,
+            &command,
+            env,
+            &sandbox,
+            run_as,
+            Container {
+                id: &container_id,
+                limits,
+            },
+        );
         tracing::info!(executor = %eid, sandbox = %sandbox.display(), uris = command.uris.len(), "launching executor");
         let framework = self
             .frameworks
@@ -213,6 +240,7 @@ impl Runtime {
             signal: None,
             stopped: false,
             started: false,
+            limitation: None,
         };
         self.executor_exited(fid, eid, never_ran);
     }
@@ -302,12 +330,20 @@ impl Runtime {
             .map(|(tid, _)| tid)
             .collect();
         unfinished.sort();
-        let (reason, message) = executor.termination.clone().unwrap_or_else(|| {
-            (
-                Reason::ExecutorTerminated,
-                format!("Executor {}", exit.describe()),
-            )
-        });
+        let limitation = exit
+            .limitation
+            .as_ref()
+            .map(|l| (super::command::limitation_reason(l.kind), l.message.clone()));
+        let (reason, message) = executor
+            .termination
+            .clone()
+            .or(limitation)
+            .unwrap_or_else(|| {
+                (
+                    Reason::ExecutorTerminated,
+                    format!("Executor {}", exit.describe()),
+                )
+            });
         for tid in unfinished {
             let status = self.agent_status(
                 &v1::TaskId { value: tid.clone() },
@@ -326,6 +362,18 @@ impl Runtime {
         });
         self.maybe_forget_framework(fid);
     }
+}
+
+/// What the container of a custom executor holds when it starts: the executor's
+/// resources and its first launch's tasks'.
+fn container_resources(info: &v1::ExecutorInfo, first: &Launch) -> Vec<v1::Resource> {
+    let mut resources = info.resources.clone();
+    let tasks: Vec<&v1::TaskInfo> = match first {
+        Launch::Task(task) => vec![task.as_ref()],
+        Launch::Group(group) => group.tasks.iter().collect(),
+    };
+    resources.extend(tasks.into_iter().flat_map(|t| t.resources.iter().cloned()));
+    resources
 }
 
 /// Why a custom executor was not started.

@@ -35,6 +35,7 @@ use tokio::time::Instant;
 
 use super::config::AgentConfig;
 use super::fetcher::Fetcher;
+use super::isolation::Isolator;
 use super::process::{Lifecycle, ProcessControl};
 use super::protocol::{AgentReport, FromAgent, ToAgent};
 use super::updates::{StatusUpdates, TaskKey};
@@ -188,6 +189,8 @@ pub(crate) struct Runtime {
     internal: mpsc::UnboundedSender<Internal>,
     updates: StatusUpdates,
     fetcher: Arc<Fetcher>,
+    /// Each container's cgroup (or nothing, under posix isolation).
+    isolator: Arc<Isolator>,
     /// The HTTP client of HTTP health checks.
     health_client: reqwest::Client,
     frameworks: HashMap<String, Framework>,
@@ -210,8 +213,10 @@ impl Runtime {
             &config.fetcher,
             super::status::fetcher_cache_dir(&config.work_dir, &config.agent_id),
         ));
+        let isolator = Arc::new(Isolator::new(&config.isolation, &config.agent_id));
         Runtime {
             fetcher,
+            isolator,
             health_client: reqwest::Client::new(),
             config,
             info,
@@ -234,6 +239,7 @@ impl Runtime {
         let mut master_open = true;
         loop {
             if self.shutting_down && self.live_processes() == 0 {
+                self.isolator.shut_down();
                 tracing::info!(agent = %self.config.agent_id, "agent stopped");
                 return;
             }

@@ -2,13 +2,22 @@
 //! fetched into the sandbox first.
 
 use super::{Internal, ProcessKey, Runtime};
-use crate::agent::process::{self, LaunchSpec, Prepare, ProcessControl};
+use crate::agent::isolation::Limits;
+use crate::agent::process::{self, Isolation, LaunchSpec, Prepare, ProcessControl};
 use crate::agent::user::{self, RunAs, SandboxError};
 use mesos_sdk::v1;
 
+/// The container a process runs in: its id and what its resources allow.
+pub(super) struct Container<'a> {
+    /// The container's id (its cgroup's name).
+    pub id: &'a str,
+    /// Its limits (enforced under cgroups isolation).
+    pub limits: Limits,
+}
+
 impl Runtime {
-    /// Starts `command` in `sandbox` once its URIs are fetched; what happens to it
-    /// comes back to the event loop as [`Internal::Process`] under `key`.
+    /// Starts `command` in `sandbox` once its URIs are fetched, in `container`; what
+    /// happens to it comes back to the event loop as [`Internal::Process`] under `key`.
     pub(super) fn spawn_process(
         &self,
         key: ProcessKey,
@@ -16,6 +25,7 @@ impl Runtime {
         env: Vec<(String, String)>,
         sandbox: &std::path::Path,
         run_as: Option<RunAs>,
+        container: Container<'_>,
     ) -> ProcessControl {
         let internal = self.internal.clone();
         let prepare = self.fetch(&key, command, sandbox, run_as);
@@ -26,6 +36,11 @@ impl Runtime {
                 sandbox: sandbox.to_path_buf(),
                 run_as,
                 prepare,
+                isolation: Some(Isolation {
+                    isolator: self.isolator.clone(),
+                    container_id: container.id.to_owned(),
+                    limits: container.limits,
+                }),
             },
             move |event| {
                 let _ = internal.send(Internal::Process(key.clone(), event));
