@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::Router;
 use thiserror::Error;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
@@ -238,6 +239,18 @@ impl Master {
         format!("http://{}", self.addr)
     }
 
+    /// Every HTTP endpoint of this master (the scheduler API, the read-only endpoints,
+    /// the remote agents' endpoints, behind the leader gate when the master contends)
+    /// as an axum [`Router`], over this master's books: the same service its own server
+    /// runs.
+    ///
+    /// Serve it on another listener too, or call it in-process without a socket (with
+    /// `tower::ServiceExt::oneshot`, as the fuzz targets in `mesos-sdk/fuzz` do).
+    pub fn router(&self) -> Router {
+        let gate = self.election.as_ref().map(|e| e.leadership.clone());
+        app(self.shared.clone(), gate)
+    }
+
     /// Where this master stands in the leader election; a master started without one
     /// always leads.
     pub fn leadership(&self) -> watch::Receiver<Leadership> {
@@ -357,15 +370,11 @@ impl Master {
 /// How long [`Master::resume_http`] retries binding an address still in use.
 pub const REBIND_PATIENCE: std::time::Duration = std::time::Duration::from_secs(3);
 
+/// Every endpoint of the master over `shared`'s books, behind the leader gate when
+/// there is one.
 // `RemoteOptions` is non-exhaustive: it is built from its default, then adjusted.
 #[allow(clippy::field_reassign_with_default)]
-fn serve(
-    shared: Arc<Shared>,
-    listener: TcpListener,
-    gate: Option<watch::Receiver<Leadership>>,
-) -> (watch::Sender<bool>, JoinHandle<()>) {
-    let (stop, stop_rx) = watch::channel(false);
-    let header_timeout = shared.config.request_header_timeout;
+fn app(shared: Arc<Shared>, gate: Option<watch::Receiver<Leadership>>) -> Router {
     let mut remote = RemoteOptions::default();
     remote.heartbeat_interval = shared.config.heartbeat_interval;
     remote.max_body = shared.config.max_body_bytes;
@@ -377,6 +386,17 @@ fn serve(
             crate::http::leader::gate,
         ));
     }
+    app
+}
+
+fn serve(
+    shared: Arc<Shared>,
+    listener: TcpListener,
+    gate: Option<watch::Receiver<Leadership>>,
+) -> (watch::Sender<bool>, JoinHandle<()>) {
+    let (stop, stop_rx) = watch::channel(false);
+    let header_timeout = shared.config.request_header_timeout;
+    let app = app(shared, gate);
     let task = tokio::spawn(crate::serve::serve(listener, app, header_timeout, stop_rx));
     (stop, task)
 }

@@ -121,3 +121,29 @@ pub fn from_slice_strict<M: WireMessage>(bytes: &[u8]) -> Result<M, DecodeError>
     }
     Ok(into_typed(&dynamic))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::v1;
+
+    /// Found by the `json_decode` fuzz target: without serde_json's `float_roundtrip`
+    /// this double was parsed one unit in the last place off, so a `FrameworkInfo`
+    /// changed when encoded and decoded again.
+    #[test]
+    fn doubles_parse_correctly_rounded_and_round_trip() {
+        let text = "555555555550441237575.5";
+        let json = format!(r#"{{"user":"u","name":"n","failover_timeout":{text}}}"#);
+        let info: v1::FrameworkInfo = from_slice(json.as_bytes()).unwrap();
+        let exact: f64 = text.parse().unwrap();
+        assert_eq!(
+            info.failover_timeout.map(f64::to_bits),
+            Some(exact.to_bits())
+        );
+        let again: v1::FrameworkInfo = from_slice(&to_vec(&info)).unwrap();
+        assert_eq!(
+            again.failover_timeout.map(f64::to_bits),
+            Some(exact.to_bits())
+        );
+    }
+}

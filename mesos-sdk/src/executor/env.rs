@@ -134,13 +134,20 @@ impl ExecutorConfig {
             value: required("MESOS_EXECUTOR_ID")?,
         };
         let agent_endpoint = required("MESOS_AGENT_ENDPOINT")?;
-        crate::transport::Url::parse(&endpoint_url(&agent_endpoint)).map_err(|e| {
-            EnvError::Invalid {
-                name: "MESOS_AGENT_ENDPOINT",
-                value: agent_endpoint.clone(),
-                reason: format!("expected ip:port ({e})"),
-            }
-        })?;
+        // The URL checked is the one the executor will use: the endpoint alone may
+        // parse where the full URL does not (a URL parser drops trailing control
+        // characters), and an endpoint with a path, query or fragment would move the
+        // API elsewhere.
+        let invalid = |reason: String| EnvError::Invalid {
+            name: "MESOS_AGENT_ENDPOINT",
+            value: agent_endpoint.clone(),
+            reason,
+        };
+        let url = crate::transport::Url::parse(&executor_url(&agent_endpoint))
+            .map_err(|e| invalid(format!("expected ip:port ({e})")))?;
+        if url.path() != EXECUTOR_PATH || url.query().is_some() || url.fragment().is_some() {
+            return Err(invalid("expected ip:port, without a path".into()));
+        }
         let directory = PathBuf::from(required("MESOS_DIRECTORY")?);
         let sandbox = get("MESOS_SANDBOX")
             .filter(|s| !s.is_empty())
@@ -183,11 +190,18 @@ impl ExecutorConfig {
 
     /// The agent's executor API URL, `http://<endpoint>/api/v1/executor`.
     pub fn executor_url(&self) -> String {
-        let mut url = endpoint_url(&self.agent_endpoint);
-        url.truncate(url.trim_end_matches('/').len());
-        url.push_str("/api/v1/executor");
-        url
+        executor_url(&self.agent_endpoint)
     }
+}
+
+/// The path of the agent's executor API.
+const EXECUTOR_PATH: &str = "/api/v1/executor";
+
+fn executor_url(endpoint: &str) -> String {
+    let mut url = endpoint_url(endpoint);
+    url.truncate(url.trim_end_matches('/').len());
+    url.push_str(EXECUTOR_PATH);
+    url
 }
 
 fn endpoint_url(endpoint: &str) -> String {
@@ -239,4 +253,42 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         return None;
     }
     Some(Duration::from_nanos(nanos.round() as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_endpoint(endpoint: &str) -> Result<ExecutorConfig, EnvError> {
+        ExecutorConfig::from_vars(|name| match name {
+            "MESOS_FRAMEWORK_ID" => Some("f".into()),
+            "MESOS_EXECUTOR_ID" => Some("e".into()),
+            "MESOS_AGENT_ENDPOINT" => Some(endpoint.into()),
+            "MESOS_DIRECTORY" => Some("/tmp".into()),
+            _ => None,
+        })
+    }
+
+    /// Found by the `executor_env` fuzz target: `F\0` was accepted (a URL parser drops
+    /// a trailing control character) but its executor URL, `http://F\0/api/v1/executor`,
+    /// is not a URL.
+    #[test]
+    fn the_endpoint_is_checked_as_the_url_the_executor_uses() {
+        for endpoint in ["F\0", "h:1/x", "h:1?q", "h:1#f", "http://h:1/x/"] {
+            assert!(
+                matches!(
+                    with_endpoint(endpoint),
+                    Err(EnvError::Invalid {
+                        name: "MESOS_AGENT_ENDPOINT",
+                        ..
+                    })
+                ),
+                "{endpoint:?} accepted"
+            );
+        }
+        for endpoint in ["10.0.0.5:5051", "http://h:1/", "https://[::1]:5051"] {
+            let config = with_endpoint(endpoint).unwrap();
+            assert!(crate::transport::Url::parse(&config.executor_url()).is_ok());
+        }
+    }
 }

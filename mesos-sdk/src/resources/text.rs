@@ -154,7 +154,12 @@ fn parse_reservations(
             [_, role, principal] => (*role, Some(*principal)),
             _ => return Err(bad_value(name, tuple)),
         };
-        if role.is_empty() || role == "*" {
+        // Parentheses would end the tuple early when the text is read back.
+        if role.is_empty()
+            || role == "*"
+            || role.contains(['(', ')'])
+            || principal.is_some_and(|p| p.contains(['(', ')']))
+        {
             return Err(bad_value(name, tuple));
         }
         out.push(super::reservation(kind, role, principal));
@@ -296,5 +301,28 @@ impl fmt::Display for Resources {
             write!(f, "{}", One(r))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the `resources_parse` fuzz target: a reservation role with parentheses
+    /// was accepted, but its `Display` form read back as another role and a principal.
+    #[test]
+    fn reservation_roles_with_parentheses_are_refused() {
+        for spec in [
+            "cpus(reservations: [(STATIC,a(),,p)]):2.1",
+            "cpus(reservations: [(STATIC,a(b))]):1",
+            "cpus(reservations: [(DYNAMIC,a,p(q))]):1",
+        ] {
+            assert!(
+                matches!(parse(spec, None), Err(ResourcesError::BadValue { .. })),
+                "{spec:?} accepted"
+            );
+        }
+        let ok = parse("cpus(reservations: [(STATIC,a),(DYNAMIC,a/b,p)]):1", None).unwrap();
+        assert_eq!(parse(&ok.to_string(), None).unwrap(), ok);
     }
 }

@@ -94,8 +94,20 @@ pub fn master_info_url(data: &[u8], https: bool) -> Result<Url, String> {
     } else {
         host
     };
-    Url::parse(&format!("{scheme}://{host}:{port}/"))
-        .map_err(|e| format!("address {host}:{port} is not usable: {e}"))
+    let url = Url::parse(&format!("{scheme}://{host}:{port}/"))
+        .map_err(|e| format!("address {host}:{port} is not usable: {e}"))?;
+    // A host with URL delimiters in it (`/`, `?`, `#`, `@`, `\`) parses as another
+    // URL: another host, path or port. Only the URL of exactly this host and port does.
+    if url.port_or_known_default() != Some(port)
+        || url.path() != "/"
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
+        return Err(format!("address {host}:{port} is not a host and port"));
+    }
+    Ok(url)
 }
 
 #[cfg(test)]
@@ -140,5 +152,22 @@ mod tests {
         assert!(master_info_url(b"[1]", false).is_err());
         assert!(master_info_url(br#"{"id":"x"}"#, false).is_err());
         assert!(master_info_url(br#"{"hostname":"h","port":70000}"#, false).is_err());
+    }
+
+    /// Found by the `zk_master_info` fuzz target: a host with URL delimiters in it
+    /// became another URL (here `http://l/#:255/`, port 80, the port in the fragment).
+    #[test]
+    fn hosts_with_url_delimiters_are_refused() {
+        for host in ["l/#", "a/b", "a?b", "a#b", "u@h", "u:p@h", "a\\b", "h:80/x"] {
+            let info = serde_json::json!({"address": {"ip": host, "port": 255}});
+            let data = serde_json::to_vec(&info).unwrap();
+            assert!(
+                master_info_url(&data, false).is_err(),
+                "{host:?} gave {:?}",
+                master_info_url(&data, false)
+            );
+        }
+        let url = master_info_url(br#"{"hostname":"m1","port":443}"#, true).unwrap();
+        assert_eq!(url.as_str(), "https://m1/");
     }
 }
