@@ -168,7 +168,7 @@ impl ExecutorProgram {
     }
 
     /// The executor's `CommandInfo`: the program run directly (no shell) with `args`,
-    /// argv[0] being the program, and the URIs to fetch first.
+    /// `argv[0]` being the program, and the URIs to fetch first.
     pub fn command(&self, args: impl IntoIterator<Item = String>) -> v1::CommandInfo {
         let mut arguments = vec![self.value.clone()];
         arguments.extend(args);
