@@ -244,7 +244,10 @@ impl Runtime {
                 return;
             }
             let retry_at = self.updates.next_due();
+            // Biased: the master's messages already queued go first, so that a report
+            // asked for after them (a re-registration) includes the tasks they launch.
             tokio::select! {
+                biased;
                 message = from_master.recv(), if master_open => match message {
                     Some(message) => self.on_master(message),
                     None => master_open = false,
