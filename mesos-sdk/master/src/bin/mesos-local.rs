@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use mesos_master::agent::{IsolationFlags, SwitchUserFlags};
 use mesos_master::{LocalCluster, MasterFlags};
-use tracing::{error, info};
+use tracing::info;
 
 /// A Mesos master with in-process agents, speaking the v1 scheduler HTTP API.
 #[derive(Debug, Parser)]
@@ -76,24 +76,6 @@ async fn run(args: Args) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let filter = tracing_subscriber::EnvFilter::try_new(&args.log)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            error!(error = %e, "cannot start the async runtime");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            error!("{message}");
-            ExitCode::FAILURE
-        }
-    }
+    let log = args.log.clone();
+    mesos_master::signals::run_main(&log, run(args))
 }
