@@ -62,6 +62,13 @@ pub struct MasterConfig {
     /// resubscribes and gets the state afresh), so a slow reader cannot make the
     /// master buffer without bound.
     pub operator_event_buffer: usize,
+    /// How many removed frameworks the operator views keep, with their tasks
+    /// (Mesos's `--max_completed_frameworks`, default 50).
+    pub max_completed_frameworks: usize,
+    /// How many finished tasks each framework keeps for the operator views once their
+    /// last update is acknowledged (Mesos's `--max_completed_tasks_per_framework`,
+    /// default 1000).
+    pub max_completed_tasks_per_framework: usize,
 }
 
 impl Default for MasterConfig {
@@ -82,6 +89,8 @@ impl Default for MasterConfig {
             auth: AuthConfig::default(),
             max_operator_subscribers: 1000,
             operator_event_buffer: 65_536,
+            max_completed_frameworks: 50,
+            max_completed_tasks_per_framework: 1000,
         }
     }
 }

@@ -51,6 +51,14 @@ pub struct MasterFlags {
     /// gives 10 minutes after a failover).
     #[arg(long, default_value_t = 75.0)]
     pub agent_reregister_timeout: f64,
+    /// How many removed frameworks the operator views and `/state` keep, with their
+    /// tasks (Mesos's `--max_completed_frameworks`).
+    #[arg(long, default_value_t = 50)]
+    pub max_completed_frameworks: usize,
+    /// How many finished tasks each framework keeps for the operator views and
+    /// `/state` (Mesos's `--max_completed_tasks_per_framework`).
+    #[arg(long, default_value_t = 1000)]
+    pub max_completed_tasks_per_framework: usize,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub auth: AuthFlags,
@@ -133,6 +141,8 @@ impl MasterFlags {
             .clone()
             .unwrap_or_else(|| default_hostname.to_owned());
         config.role_weights = parse_weights(&self.weights)?;
+        config.max_completed_frameworks = self.max_completed_frameworks;
+        config.max_completed_tasks_per_framework = self.max_completed_tasks_per_framework;
         config.auth = self.auth.config()?;
         if self.advertise_ip.is_some() || self.advertise_port.is_some() {
             config.advertise_addr = Some(std::net::SocketAddr::new(

@@ -62,6 +62,12 @@ impl AgentRegistry for Registry {
             let known = c.agents.contains_key(&id);
             (id, known)
         });
+        if self.0.with_core(|c| c.gone_agents.contains(&id)) {
+            // As Mesos: an agent marked gone is shut down when it tries to come back.
+            return Err(RegistrationError::Refused(format!(
+                "Agent {id} has been marked gone"
+            )));
+        }
         let info = registration.agent_info(&id);
         if !known {
             self.0.registrar.admit(&info).await.map_err(|e| match e {
@@ -181,6 +187,7 @@ impl Master {
                         .filter_map(|a| a.id.as_ref().map(|i| i.value.clone()))
                         .collect::<Vec<_>>();
                     recovering.with_core(|c| {
+                        c.gone_agents.extend(registry.gone);
                         c.recover(ids, registry.weights, Instant::now());
                         c.config
                             .role_weights

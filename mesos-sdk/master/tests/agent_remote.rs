@@ -84,6 +84,25 @@ struct Master {
     server: Option<JoinHandle<()>>,
 }
 
+/// Binds `addr`. A restarted master binds its old port again: while the kernel still
+/// holds it for a moment (the old listener closing, or a connection of another test
+/// given it as its ephemeral port), binding is retried, for at most [`WAIT`].
+async fn bind(addr: SocketAddr) -> tokio::net::TcpListener {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(listener) => return listener,
+            Err(e)
+                if e.kind() == std::io::ErrorKind::AddrInUse
+                    && tokio::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(e) => panic!("bind {addr}: {e}"),
+        }
+    }
+}
+
 impl Master {
     async fn start(addr: SocketAddr) -> Self {
         let (events_tx, events) = mpsc::unbounded_channel();
@@ -99,7 +118,7 @@ impl Master {
         let mut options = RemoteOptions::default();
         options.heartbeat_interval = Duration::from_millis(200);
         let app = master_routes_with(registry.clone(), options);
-        let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
+        let listener = bind(addr).await;
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {

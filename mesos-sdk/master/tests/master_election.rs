@@ -255,3 +255,93 @@ async fn a_new_leader_rebuilds_its_books_from_the_registry_and_the_agents_report
         .expect("agent ran");
     b.shutdown().await;
 }
+
+#[tokio::test]
+async fn agents_marked_gone_and_weights_updated_by_the_operator_outlive_the_leader() {
+    let zk = ZooKeeperServer::start().await;
+    let a = contender(&zk, config()).await;
+    until(&a, "leading", Leadership::is_leading).await;
+    let b = contender(&zk, config()).await;
+    until(&b, "following", |l| {
+        matches!(l, Leadership::Following { .. })
+    })
+    .await;
+    let scratch = agent::Scratch::new();
+    let agent_config = || {
+        let mut c = AgentConfig::new(
+            "gone-agent",
+            Resources::parse("cpus:1;mem:256").unwrap(),
+            scratch.0.clone(),
+        );
+        c.registration_backoff = Duration::from_millis(20);
+        c.registration_backoff_max = Duration::from_millis(200);
+        c
+    };
+    let (_keep, never) = oneshot::channel::<()>();
+    let zk_url = zk.zk_url("/mesos");
+    let config = agent_config();
+    let url = zk_url.clone();
+    let first_run = tokio::spawn(async move {
+        remote::run_remote_until(config, &url, async {
+            let _ = never.await;
+        })
+        .await
+    });
+    eventually("the agent registers", || a.state().slaves.len() == 1).await;
+
+    // The operator marks the agent gone and changes a weight, on the leader.
+    let operator = mesos_sdk::operator::OperatorClient::builder(&a.url())
+        .build()
+        .unwrap();
+    operator
+        .mark_agent_gone(v1::AgentId {
+            value: "gone-agent".into(),
+        })
+        .await
+        .unwrap();
+    operator.update_weights([("gold", 3.0)]).await.unwrap();
+    tokio::time::timeout(WAIT, first_run)
+        .await
+        .expect("the agent shuts down when marked gone")
+        .unwrap()
+        .expect("a shutdown by the master is a clean stop");
+    let client = zk.client(None).await;
+    assert_eq!(
+        client.list_children("/mesos/registry/gone").await.unwrap(),
+        ["gone-agent"]
+    );
+    assert!(
+        client
+            .list_children("/mesos/registry/agents")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // The next leader knows both from the registry alone.
+    a.stop().await;
+    until(&b, "leading", Leadership::is_leading).await;
+    let operator = mesos_sdk::operator::OperatorClient::builder(&b.url())
+        .build()
+        .unwrap();
+    let weights = operator.get_weights().await.unwrap();
+    assert!(
+        weights
+            .iter()
+            .any(|w| w.role.as_deref() == Some("gold") && w.weight == 3.0),
+        "{weights:?}"
+    );
+    let refused = tokio::time::timeout(
+        WAIT,
+        remote::run_remote_until(agent_config(), &zk_url, std::future::pending()),
+    )
+    .await
+    .expect("the new leader answers the agent");
+    let error = refused.expect_err("an agent marked gone may not come back");
+    assert!(
+        error.to_string().contains("has been marked gone"),
+        "{error}"
+    );
+    assert!(b.state().slaves.is_empty());
+    b.shutdown().await;
+}

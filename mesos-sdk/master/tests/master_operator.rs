@@ -668,3 +668,115 @@ async fn legacy_endpoints_answer_in_mesos_shapes() {
     );
     c.shutdown().await;
 }
+
+/// The next event on a scheduler's stream, or `None` once it ended.
+async fn next_or_end(s: &mut support::scheduler::Subscriber) -> Option<v1::scheduler::Event> {
+    tokio::time::timeout(WAIT, s.events.recv())
+        .await
+        .expect("an event or the end of the stream in time")
+}
+
+#[tokio::test]
+async fn removed_frameworks_and_finished_tasks_stay_in_the_operator_views() {
+    let mut config = config();
+    config.max_completed_frameworks = 1;
+    let c = cluster(config).await;
+    let op = operator(&c.url(), Encoding::Json);
+    let mut s = subscribe(&c.url(), Encoding::Json, framework_info("finisher")).await;
+    let offer = s.offers().await.remove(0);
+    s.launch(
+        &offer,
+        vec![
+            command_task("done", &offer, "true"),
+            command_task("live", &offer, "sleep 30"),
+        ],
+    )
+    .await;
+    s.until_state("done", v1::TaskState::TaskFinished).await;
+    s.until_state("live", v1::TaskState::TaskRunning).await;
+
+    // A finished task whose update is acknowledged is still shown, as completed.
+    let tasks = op.get_tasks().await.unwrap();
+    assert_eq!(
+        tasks
+            .tasks
+            .iter()
+            .map(|t| t.task_id.value.as_str())
+            .collect::<Vec<_>>(),
+        ["live"]
+    );
+    let done = &tasks.completed_tasks[0];
+    assert_eq!(done.task_id.value, "done");
+    assert_eq!(done.state(), v1::TaskState::TaskFinished);
+    assert_eq!(done.statuses[0].state(), v1::TaskState::TaskFinished);
+
+    // The operator tears it down: as in Mesos its stream closes, with no ERROR.
+    op.teardown(s.framework_id.clone()).await.unwrap();
+    while let Some(event) = next_or_end(&mut s).await {
+        assert_ne!(
+            event.r#type(),
+            v1::scheduler::event::Type::Error,
+            "TEARDOWN by the operator sends no ERROR: {event:?}"
+        );
+    }
+
+    // GET_FRAMEWORKS shows it among the completed, unregistered.
+    let frameworks = op.get_frameworks().await.unwrap();
+    assert!(frameworks.frameworks.is_empty());
+    let completed = &frameworks.completed_frameworks[0];
+    assert_eq!(completed.framework_info.id, Some(s.framework_id.clone()));
+    assert!(!completed.active && !completed.connected);
+    assert!(completed.unregistered_time.is_some());
+
+    // Its running task was killed in the books, as Mesos does on removal.
+    let tasks = op.get_tasks().await.unwrap();
+    assert!(tasks.tasks.is_empty());
+    let state_of = |id: &str| {
+        let task = tasks
+            .completed_tasks
+            .iter()
+            .find(|t| t.task_id.value == id)
+            .unwrap_or_else(|| panic!("{id} among the completed tasks"));
+        task.statuses[0].clone()
+    };
+    assert_eq!(state_of("done").state(), v1::TaskState::TaskFinished);
+    let killed = state_of("live");
+    assert_eq!(killed.state(), v1::TaskState::TaskKilled);
+    assert_eq!(killed.reason(), v1::task_status::Reason::FrameworkRemoved);
+    assert_eq!(
+        killed.message.as_deref(),
+        Some(format!("Framework {} removed", s.framework_id.value).as_str())
+    );
+
+    // The legacy endpoints show the same.
+    let body = client()
+        .get(format!("{}/frameworks", c.url()))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let frameworks: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        frameworks["completed_frameworks"][0]["id"],
+        s.framework_id.value
+    );
+    assert_eq!(
+        frameworks["completed_frameworks"][0]["completed_tasks"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+
+    // Only `max_completed_frameworks` (here 1) are kept: the newest.
+    let other = subscribe(&c.url(), Encoding::Json, framework_info("second")).await;
+    op.teardown(other.framework_id.clone()).await.unwrap();
+    let completed = op.get_frameworks().await.unwrap().completed_frameworks;
+    assert_eq!(completed.len(), 1);
+    assert_eq!(
+        completed[0].framework_info.id,
+        Some(other.framework_id.clone())
+    );
+    c.shutdown().await;
+}

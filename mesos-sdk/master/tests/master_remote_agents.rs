@@ -123,3 +123,56 @@ async fn an_agent_restarted_after_kill_9_cleans_up_and_its_tasks_are_lost() {
     assert!(agent.terminate(WAIT), "the agent stops on SIGTERM");
     c.shutdown().await;
 }
+
+/// Waits (bounded) until `process` has exited; it has no other way to tell the test.
+async fn wait_exited(process: &mut ChildProcess) {
+    let exited = tokio::time::timeout(WAIT, async {
+        while process.running() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(
+        exited.is_ok(),
+        "{} still runs; its log:\n{}",
+        process.name(),
+        process.log()
+    );
+}
+
+#[tokio::test]
+async fn an_agent_marked_gone_is_shut_down_and_refused_when_it_comes_back() {
+    let c = LocalCluster::builder().agents(0).start().await.unwrap();
+    let scratch = Scratch::new("agent-gone");
+    let work = scratch.path().join("work");
+    let mut agent = agent_process(&c.url(), &work, &scratch.path().join("agent.log"));
+    let mut s = subscribe(&c.url(), Encoding::Json, framework_info("gone")).await;
+    let offer = s.offers().await.remove(0);
+    s.launch(&offer, vec![command_task("t", &offer, "sleep 600")])
+        .await;
+    s.until_state("t", TaskState::TaskRunning).await;
+
+    // The operator marks it gone: its task is gone too, and the agent is shut down.
+    let operator = mesos_sdk::operator::OperatorClient::builder(&c.url())
+        .build()
+        .unwrap();
+    operator
+        .mark_agent_gone(offer.agent_id.clone())
+        .await
+        .unwrap();
+    let gone = s.update("t").await;
+    assert_eq!(gone.state, TaskState::TaskGoneByOperator as i32, "{gone:?}");
+    wait_exited(&mut agent).await;
+
+    // Started again with the same id, it is refused for good, as Mesos refuses it.
+    let log = scratch.path().join("again.log");
+    let mut again = agent_process(&c.url(), &work, &log);
+    wait_exited(&mut again).await;
+    assert!(
+        again.log().contains("has been marked gone"),
+        "the refusal is logged: {}",
+        again.log()
+    );
+    assert!(c.state().slaves.is_empty());
+    c.shutdown().await;
+}

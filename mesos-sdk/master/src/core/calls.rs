@@ -163,15 +163,17 @@ impl Core {
         Ok(Answer::Accepted)
     }
 
-    /// A terminal task whose last update is acknowledged leaves the books.
+    /// A terminal task whose last update is acknowledged moves to the framework's
+    /// completed tasks.
     fn forget_acknowledged_terminal(&mut self, fw_id: &str, task_id: &str) {
+        let limit = self.config.max_completed_tasks_per_framework;
         if let Some(fw) = self.frameworks.get_mut(fw_id) {
             let done = fw
                 .tasks
                 .get(task_id)
                 .is_some_and(|t| t.is_terminal() && t.task.status_update_uuid.is_none());
-            if done {
-                fw.tasks.remove(task_id);
+            if done && let Some(task) = fw.tasks.remove(task_id) {
+                fw.complete(task, limit);
             }
         }
     }

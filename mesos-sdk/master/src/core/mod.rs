@@ -55,9 +55,43 @@ pub(crate) struct Framework {
     pub(crate) failover_deadline: Option<Instant>,
     /// When it first subscribed, in seconds since the epoch.
     pub(crate) registered_secs: f64,
+    /// Terminal tasks whose last update was acknowledged, oldest first, at most
+    /// [`MasterConfig::max_completed_tasks_per_framework`] (as each task carries only
+    /// its latest status).
+    pub(crate) completed_tasks: VecDeque<v1::Task>,
+}
+
+/// A removed framework, kept for the operator's views (`completed_frameworks`).
+pub(crate) struct CompletedFramework {
+    pub(crate) id: String,
+    pub(crate) info: v1::FrameworkInfo,
+    pub(crate) registered_secs: f64,
+    pub(crate) unregistered_secs: f64,
+    /// Its tasks, every one terminal, oldest first.
+    pub(crate) tasks: VecDeque<v1::Task>,
 }
 
 impl Framework {
+    /// A framework with no task or executor yet.
+    pub(crate) fn new(id: String, info: v1::FrameworkInfo, stream: Option<Stream>) -> Self {
+        Self {
+            id,
+            info,
+            stream,
+            tasks: HashMap::new(),
+            executors: HashMap::new(),
+            failover_deadline: None,
+            registered_secs: events::now_secs(),
+            completed_tasks: VecDeque::new(),
+        }
+    }
+
+    /// Keeps a terminal task among the completed ones, dropping the oldest beyond
+    /// `limit`.
+    fn complete(&mut self, task: Task, limit: usize) {
+        push_bounded(&mut self.completed_tasks, task.into_completed(), limit);
+    }
+
     pub(crate) fn roles(&self) -> Vec<String> {
         roles_of(&self.info)
     }
@@ -117,6 +151,33 @@ pub(crate) struct Task {
     pub(crate) task: v1::Task,
     /// The latest status (what reconciliation answers).
     pub(crate) latest: Option<v1::TaskStatus>,
+}
+
+impl Task {
+    /// The task as the operator views show it: with its latest status.
+    pub(crate) fn view(&self) -> v1::Task {
+        let mut task = self.task.clone();
+        if let Some(latest) = &self.latest {
+            task.statuses = vec![latest.clone()];
+        }
+        task
+    }
+
+    fn into_completed(self) -> v1::Task {
+        let mut task = self.task;
+        if let Some(latest) = self.latest {
+            task.statuses = vec![latest];
+        }
+        task
+    }
+}
+
+/// Appends `item`, then drops the oldest entries beyond `limit`.
+fn push_bounded<T>(queue: &mut VecDeque<T>, item: T, limit: usize) {
+    queue.push_back(item);
+    while queue.len() > limit {
+        queue.pop_front();
+    }
 }
 
 impl Task {
@@ -189,6 +250,9 @@ pub(crate) struct Core {
     /// Ids of removed frameworks (torn down, or past their failover timeout), newest
     /// last, at most [`REMEMBERED_REMOVED_FRAMEWORKS`].
     removed_frameworks: VecDeque<String>,
+    /// Removed frameworks with their tasks, newest last, at most
+    /// [`MasterConfig::max_completed_frameworks`].
+    pub(crate) completed_frameworks: VecDeque<CompletedFramework>,
     pub(crate) started: std::time::SystemTime,
     next_framework: u64,
     next_offer: u64,
@@ -229,6 +293,7 @@ impl Core {
             offers: HashMap::new(),
             counters: Counters::default(),
             removed_frameworks: VecDeque::new(),
+            completed_frameworks: VecDeque::new(),
             started: std::time::SystemTime::now(),
             next_framework: 0,
             next_offer: 0,
@@ -346,18 +411,8 @@ impl Core {
             }
             None => {
                 info!(framework = %id, name = %info.name, "framework registered");
-                self.frameworks.insert(
-                    id.clone(),
-                    Framework {
-                        id: id.clone(),
-                        info,
-                        stream: Some(stream),
-                        tasks: HashMap::new(),
-                        executors: HashMap::new(),
-                        failover_deadline: None,
-                        registered_secs: events::now_secs(),
-                    },
-                );
+                self.frameworks
+                    .insert(id.clone(), Framework::new(id.clone(), info, Some(stream)));
             }
         }
         self.notify_framework(&id, !rescind);
@@ -453,16 +508,16 @@ impl Core {
     /// Removes a framework: kills its tasks, recovers its offers, closes its stream.
     pub(crate) fn remove_framework(&mut self, framework_id: &str, now: Instant) {
         self.remove_offers_of(framework_id, now);
-        let Some(fw) = self.frameworks.remove(framework_id) else {
+        let Some(mut fw) = self.frameworks.remove(framework_id) else {
             return;
         };
         info!(framework = %framework_id, "framework removed");
-        self.notify_framework_removed(&fw.info);
         self.counters.frameworks_removed += 1;
-        if self.removed_frameworks.len() == REMEMBERED_REMOVED_FRAMEWORKS {
-            self.removed_frameworks.pop_front();
-        }
-        self.removed_frameworks.push_back(framework_id.to_string());
+        push_bounded(
+            &mut self.removed_frameworks,
+            framework_id.to_string(),
+            REMEMBERED_REMOVED_FRAMEWORKS,
+        );
         let mut agents: HashSet<String> = fw
             .tasks
             .values()
@@ -479,8 +534,45 @@ impl Core {
                 });
             }
         }
-        let killed = fw.tasks.values().filter(|t| !t.is_terminal()).count();
-        self.counters.tasks_killed += killed as u64;
+        // As Mesos: its live tasks are killed in the books (TASK_KILLED,
+        // REASON_FRAMEWORK_REMOVED) and kept with the others among the completed.
+        let message = format!("Framework {framework_id} removed");
+        let mut tasks: Vec<Task> = fw.tasks.drain().map(|(_, t)| t).collect();
+        tasks.sort_by(|a, b| a.task.task_id.value.cmp(&b.task.task_id.value));
+        let mut killed = 0u64;
+        for task in &mut tasks {
+            if task.is_terminal() {
+                continue;
+            }
+            let status = events::master_status(
+                task.task.task_id.clone(),
+                v1::TaskState::TaskKilled,
+                v1::task_status::Reason::FrameworkRemoved,
+                &message,
+                Some(&task.task.agent_id.value),
+            );
+            task.task.state = status.state;
+            task.latest = Some(status.clone());
+            killed += 1;
+            self.notify_task_updated(framework_id, &status);
+        }
+        self.counters.tasks_killed += killed;
+        let limit = self.config.max_completed_tasks_per_framework;
+        for task in tasks {
+            fw.complete(task, limit);
+        }
+        self.notify_framework_removed(&fw.info);
+        push_bounded(
+            &mut self.completed_frameworks,
+            CompletedFramework {
+                id: fw.id,
+                info: fw.info,
+                registered_secs: fw.registered_secs,
+                unregistered_secs: events::now_secs(),
+                tasks: fw.completed_tasks,
+            },
+            self.config.max_completed_frameworks,
+        );
         // Everything it held (tasks, executors) goes back to the agents.
         self.alloc.remove_framework(framework_id);
         self.allocation_wanted = true;

@@ -154,13 +154,27 @@ impl Core {
         }
     }
 
-    /// GET_FRAMEWORKS.
+    /// GET_FRAMEWORKS: frameworks on the books, and the removed ones kept (newest
+    /// last).
     pub(crate) fn get_frameworks(&self) -> response::GetFrameworks {
         response::GetFrameworks {
             frameworks: self
                 .sorted_frameworks()
                 .into_iter()
                 .map(|f| self.framework_view(f))
+                .collect(),
+            completed_frameworks: self
+                .completed_frameworks
+                .iter()
+                .map(|f| response::get_frameworks::Framework {
+                    framework_info: f.info.clone(),
+                    active: false,
+                    connected: false,
+                    recovered: false,
+                    registered_time: Some(time_info(f.registered_secs)),
+                    unregistered_time: Some(time_info(f.unregistered_secs)),
+                    ..Default::default()
+                })
                 .collect(),
             ..Default::default()
         }
@@ -187,7 +201,8 @@ impl Core {
         }
     }
 
-    /// GET_TASKS: tasks not terminal, and terminal tasks not yet forgotten.
+    /// GET_TASKS: tasks not terminal, and the completed ones: terminal tasks on the
+    /// books, those already acknowledged, and those of removed frameworks.
     pub(crate) fn get_tasks(&self) -> response::GetTasks {
         let mut tasks = Vec::new();
         let mut completed = Vec::new();
@@ -195,16 +210,16 @@ impl Core {
             let mut mine: Vec<&Task> = f.tasks.values().collect();
             mine.sort_by(|a, b| a.task.task_id.value.cmp(&b.task.task_id.value));
             for t in mine {
-                let mut task = t.task.clone();
-                if let Some(latest) = &t.latest {
-                    task.statuses = vec![latest.clone()];
-                }
                 if t.is_terminal() {
-                    completed.push(task);
+                    completed.push(t.view());
                 } else {
-                    tasks.push(task);
+                    tasks.push(t.view());
                 }
             }
+            completed.extend(f.completed_tasks.iter().cloned());
+        }
+        for f in &self.completed_frameworks {
+            completed.extend(f.tasks.iter().cloned());
         }
         response::GetTasks {
             tasks,
@@ -285,6 +300,33 @@ impl Core {
 
     /// UPDATE_WEIGHTS: all or nothing, as Mesos.
     pub(crate) fn update_weights(&mut self, infos: &[v1::WeightInfo]) -> Result<(), OperatorError> {
+        for (role, weight) in Self::checked_weights(infos)? {
+            info!(%role, weight, "role weight updated");
+            self.alloc.set_weight(&role, weight);
+            self.config.role_weights.insert(role, weight);
+        }
+        self.allocation_wanted = true;
+        Ok(())
+    }
+
+    /// Every role weight as UPDATE_WEIGHTS with `infos` would leave them (what the
+    /// registry stores), without changing the books.
+    pub(crate) fn weights_after(
+        &self,
+        infos: &[v1::WeightInfo],
+    ) -> Result<std::collections::BTreeMap<String, f64>, OperatorError> {
+        let mut weights: std::collections::BTreeMap<String, f64> = self
+            .config
+            .role_weights
+            .iter()
+            .map(|(role, weight)| (role.clone(), *weight))
+            .collect();
+        weights.extend(Self::checked_weights(infos)?);
+        Ok(weights)
+    }
+
+    /// The roles and weights of UPDATE_WEIGHTS, validated as Mesos does.
+    fn checked_weights(infos: &[v1::WeightInfo]) -> Result<Vec<(String, f64)>, OperatorError> {
         let mut checked = Vec::new();
         for info in infos {
             let role = info.role.as_deref().unwrap_or("").trim().to_string();
@@ -301,13 +343,7 @@ impl Core {
             }
             checked.push((role, info.weight));
         }
-        for (role, weight) in checked {
-            info!(%role, weight, "role weight updated");
-            self.alloc.set_weight(&role, weight);
-            self.config.role_weights.insert(role, weight);
-        }
-        self.allocation_wanted = true;
-        Ok(())
+        Ok(checked)
     }
 
     /// RESERVE_RESOURCES (`reserve = true`) or UNRESERVE_RESOURCES on an agent's
@@ -394,9 +430,8 @@ impl Core {
                 "No framework found with specified ID".into(),
             ));
         }
-        if let Some(fw) = self.frameworks.get(framework_id) {
-            fw.send(super::events::error("Framework removed"));
-        }
+        // As Mesos: the framework's stream just closes (no ERROR); a SUBSCRIBE with
+        // its id is then refused ("Framework has been removed").
         self.remove_framework(framework_id, now);
         Ok(())
     }
@@ -408,16 +443,15 @@ impl Core {
         agent_id: &str,
         now: Instant,
     ) -> Result<(), OperatorError> {
-        if self.gone_agents.contains(agent_id) {
+        self.check_mark_agent_gone(agent_id)?;
+        if !self.gone_agents.insert(agent_id.to_string()) {
             return Ok(());
         }
+        self.recovered_agents.remove(agent_id);
         let Some(agent) = self.agents.get(agent_id) else {
-            return Err(OperatorError::NotFound(format!(
-                "Agent '{agent_id}' not found"
-            )));
+            return Ok(());
         };
         let _ = agent.sender.send(crate::agent::protocol::ToAgent::Shutdown);
-        self.gone_agents.insert(agent_id.to_string());
         self.remove_agent_as(
             agent_id,
             now,
@@ -425,6 +459,21 @@ impl Core {
             "Agent marked as gone by operator",
         );
         Ok(())
+    }
+
+    /// Whether MARK_AGENT_GONE may mark this agent: one on the books, one the master
+    /// waits for after a failover, or one already gone (not an error).
+    pub(crate) fn check_mark_agent_gone(&self, agent_id: &str) -> Result<(), OperatorError> {
+        let known = self.gone_agents.contains(agent_id)
+            || self.agents.contains_key(agent_id)
+            || self.recovered_agents.contains_key(agent_id);
+        if known {
+            Ok(())
+        } else {
+            Err(OperatorError::NotFound(format!(
+                "Agent '{agent_id}' not found"
+            )))
+        }
     }
 
     /// DEACTIVATE_AGENT: no more offers for the agent; its offers are rescinded.

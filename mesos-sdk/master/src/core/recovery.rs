@@ -155,15 +155,8 @@ impl Core {
             .unwrap_or(Duration::ZERO);
         let wait = own.max(self.config.framework_reregister_grace);
         info!(framework = %framework_id, ?wait, "framework known from an agent's report; waiting for it to re-subscribe");
-        let framework = Framework {
-            id: framework_id.to_owned(),
-            info,
-            stream: None,
-            tasks: HashMap::new(),
-            executors: HashMap::new(),
-            failover_deadline: Some(now + wait),
-            registered_secs: events::now_secs(),
-        };
+        let mut framework = Framework::new(framework_id.to_owned(), info, None);
+        framework.failover_deadline = Some(now + wait);
         let roles = framework.roles();
         self.frameworks.insert(framework_id.to_owned(), framework);
         self.alloc.add_framework(framework_id, &roles);

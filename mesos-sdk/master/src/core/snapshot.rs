@@ -89,7 +89,8 @@ pub struct FrameworkState {
     pub dominant_share: f64,
     /// Non-terminal tasks.
     pub tasks: Vec<TaskState>,
-    /// Terminal tasks not yet forgotten.
+    /// Terminal tasks: those not acknowledged yet, then the acknowledged ones the
+    /// master keeps (Mesos's `--max_completed_tasks_per_framework`).
     pub completed_tasks: Vec<TaskState>,
 }
 
@@ -131,6 +132,9 @@ pub struct MasterState {
     pub activated_slaves: usize,
     /// Frameworks.
     pub frameworks: Vec<FrameworkState>,
+    /// Removed frameworks the master still shows, oldest first, with their tasks as
+    /// `completed_tasks` (Mesos's `--max_completed_frameworks`).
+    pub completed_frameworks: Vec<FrameworkState>,
     /// Agents (Mesos's legacy name).
     pub slaves: Vec<AgentState>,
 }
@@ -176,15 +180,15 @@ fn attribute_value(a: &v1::Attribute) -> serde_json::Value {
 
 impl Core {
     pub(crate) fn snapshot(&self) -> MasterState {
-        let task_state = |t: &super::Task| TaskState {
-            id: t.task.task_id.value.clone(),
-            name: t.task.name.clone(),
-            state: state_name(t.task.state),
-            framework_id: t.task.framework_id.value.clone(),
-            slave_id: t.task.agent_id.value.clone(),
-            agent_id: t.task.agent_id.value.clone(),
-            executor_id: t.task.executor_id.as_ref().map(|e| e.value.clone()),
-            resources: ResourceSummary::of(&Resources::from(t.task.resources.clone())),
+        let task_state = |t: &v1::Task| TaskState {
+            id: t.task_id.value.clone(),
+            name: t.name.clone(),
+            state: state_name(t.state),
+            framework_id: t.framework_id.value.clone(),
+            slave_id: t.agent_id.value.clone(),
+            agent_id: t.agent_id.value.clone(),
+            executor_id: t.executor_id.as_ref().map(|e| e.value.clone()),
+            resources: ResourceSummary::of(&Resources::from(t.resources.clone())),
         };
         let mut frameworks: Vec<FrameworkState> = self
             .frameworks
@@ -204,7 +208,7 @@ impl Core {
                     .tasks
                     .values()
                     .filter(|t| !t.is_terminal())
-                    .map(task_state)
+                    .map(|t| task_state(&t.task))
                     .collect();
                 tasks.sort_by(|a, b| a.id.cmp(&b.id));
                 let roles = f.roles();
@@ -225,12 +229,35 @@ impl Core {
                         .tasks
                         .values()
                         .filter(|t| t.is_terminal())
-                        .map(task_state)
+                        .map(|t| task_state(&t.task))
+                        .chain(f.completed_tasks.iter().map(task_state))
                         .collect(),
                 }
             })
             .collect();
         frameworks.sort_by(|a, b| a.id.cmp(&b.id));
+        let completed_frameworks = self
+            .completed_frameworks
+            .iter()
+            .map(|f| {
+                let roles = super::roles_of(&f.info);
+                FrameworkState {
+                    id: f.id.clone(),
+                    name: f.info.name.clone(),
+                    role: roles.first().cloned().unwrap_or_else(|| "*".into()),
+                    roles,
+                    active: false,
+                    connected: false,
+                    failover_timeout: f.info.failover_timeout.unwrap_or(0.0),
+                    used_resources: ResourceSummary::default(),
+                    offered_resources: ResourceSummary::default(),
+                    offers: 0,
+                    dominant_share: 0.0,
+                    tasks: Vec::new(),
+                    completed_tasks: f.tasks.iter().map(task_state).collect(),
+                }
+            })
+            .collect();
         let mut slaves: Vec<AgentState> = self
             .agents
             .values()
@@ -283,6 +310,7 @@ impl Core {
                 .unwrap_or(0.0),
             activated_slaves: slaves.iter().filter(|s| s.active).count(),
             frameworks,
+            completed_frameworks,
             slaves,
         }
     }

@@ -6,6 +6,8 @@
 //! /mesos/registry                      persistent, empty
 //! /mesos/registry/agents/<agent-id>    one per admitted agent: its AgentInfo as JSON
 //! /mesos/registry/weights              {"role": weight, ...} as JSON
+//! /mesos/registry/gone/<agent-id>      one per agent the operator marked gone: it
+//!                                      may never register again
 //! ```
 //!
 //! Every write is a ZooKeeper multi-op that first checks the writer's own group znode
@@ -27,6 +29,8 @@ pub(crate) struct RegistryState {
     pub(crate) agents: Vec<v1::AgentInfo>,
     /// Role weights.
     pub(crate) weights: BTreeMap<String, f64>,
+    /// Agents the operator marked gone.
+    pub(crate) gone: Vec<String>,
 }
 
 /// Why the registry was not changed.
@@ -149,6 +153,37 @@ impl Registrar {
         }
     }
 
+    /// Records that the operator marked an agent gone (MARK_AGENT_GONE): it leaves
+    /// the admitted agents and joins the gone ones, in one write, so that no later
+    /// leader lets it register again.
+    pub(crate) async fn mark_gone(&self, agent_id: &str) -> Result<(), RegistrarError> {
+        let Some(session) = self.current()? else {
+            return Ok(());
+        };
+        if agent_id.is_empty() || agent_id.contains('/') {
+            return Err(RegistrarError::InvalidId(agent_id.to_owned()));
+        }
+        let admitted = format!("{}/{agent_id}", agents_path(&session.root));
+        let gone = format!("{}/{agent_id}", gone_path(&session.root));
+        let is_admitted = session.exists(&admitted).await?;
+        if session.exists(&gone).await? && !is_admitted {
+            return Ok(());
+        }
+        let mut writer = session.checked()?;
+        if is_admitted {
+            writer.add_delete(&admitted, None).map_err(zk_error)?;
+        }
+        if !session.exists(&gone).await? {
+            let options = zk::CreateMode::Persistent.with_acls(session.acls);
+            writer.add_create(&gone, &[], &options).map_err(zk_error)?;
+        }
+        match writer.commit().await {
+            Ok(_) => Ok(()),
+            Err(zk::CheckWriteError::CheckFailed { .. }) => Err(RegistrarError::NotLeading),
+            Err(e) => Err(RegistrarError::ZooKeeper(e.to_string())),
+        }
+    }
+
     /// Stores the role weights.
     pub(crate) async fn set_weights(
         &self,
@@ -164,6 +199,15 @@ impl Registrar {
 }
 
 impl Session {
+    async fn exists(&self, path: &str) -> Result<bool, RegistrarError> {
+        Ok(self
+            .client
+            .check_stat(path)
+            .await
+            .map_err(zk_error)?
+            .is_some())
+    }
+
     /// A multi-op that first checks this master's group znode.
     fn checked(&self) -> Result<zk::CheckWriter<'_>, RegistrarError> {
         self.client
@@ -206,18 +250,24 @@ fn agents_path(root: &str) -> String {
     format!("{}/agents", registry_path(root))
 }
 
+fn gone_path(root: &str) -> String {
+    format!("{}/gone", registry_path(root))
+}
+
 fn weights_path(root: &str) -> String {
     format!("{}/weights", registry_path(root))
 }
 
-/// Creates `<root>/registry/agents` (and its parents) when missing.
+/// Creates `<root>/registry/agents` and `<root>/registry/gone` (and their parents)
+/// when missing.
 pub(crate) async fn prepare(
     client: &zk::Client,
     root: &str,
     acls: zk::Acls<'static>,
 ) -> Result<(), zk::Error> {
     let options = zk::CreateMode::Persistent.with_acls(acls);
-    client.mkdir(&agents_path(root), &options).await
+    client.mkdir(&agents_path(root), &options).await?;
+    client.mkdir(&gone_path(root), &options).await
 }
 
 /// Reads the registry. Entries that cannot be decoded are skipped with a warning.
@@ -241,6 +291,11 @@ pub(crate) async fn load(client: &zk::Client, root: &str) -> Result<RegistryStat
             Err(zk::Error::NoNode) => {}
             Err(e) => return Err(e),
         }
+    }
+    match client.list_children(&gone_path(root)).await {
+        Ok(gone) => state.gone = gone,
+        Err(zk::Error::NoNode) => {}
+        Err(e) => return Err(e),
     }
     match client.get_data(&weights_path(root)).await {
         Ok((data, _)) => match serde_json::from_slice(&data) {

@@ -144,7 +144,7 @@ pub(super) async fn frameworks(State(shared): State<Arc<Shared>>) -> Json<Value>
     let state = shared.snapshot();
     Json(json!({
         "frameworks": state.frameworks,
-        "completed_frameworks": [],
+        "completed_frameworks": state.completed_frameworks,
         "unregistered_frameworks": [],
     }))
 }
@@ -161,6 +161,7 @@ pub(super) async fn tasks(State(shared): State<Arc<Shared>>) -> Json<Value> {
     let tasks: Vec<&TaskState> = state
         .frameworks
         .iter()
+        .chain(&state.completed_frameworks)
         .flat_map(|f| f.tasks.iter().chain(&f.completed_tasks))
         .collect();
     Json(json!({ "tasks": tasks }))

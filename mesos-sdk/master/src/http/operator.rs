@@ -15,6 +15,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 use super::status::OperatorApiError;
 use crate::core::operator::{self, response_of};
 use crate::core::{OperatorError, OperatorEvents};
+use crate::election::RegistrarError;
 use crate::shared::Shared;
 use mesos_sdk::codec::{Encoding, recordio};
 use mesos_sdk::v1;
@@ -31,6 +32,17 @@ pub(super) async fn handle(
         Err(error) => {
             tracing::debug!(%error, status = %error.status(), "operator call refused");
             error.into_response()
+        }
+    }
+}
+
+/// A registry write that failed: nothing changed, the operator may retry (with the
+/// new leader).
+fn registry_error(error: RegistrarError) -> OperatorApiError {
+    match error {
+        RegistrarError::InvalidId(_) => OperatorApiError::BadRequest(error.to_string()),
+        RegistrarError::NotLeading | RegistrarError::ZooKeeper(_) => {
+            OperatorApiError::Unavailable(error.to_string())
         }
     }
 }
@@ -222,6 +234,13 @@ async fn serve(
         }
         T::UpdateWeights => {
             let infos = call.update_weights.unwrap_or_default().weight_infos;
+            // As Mesos: the weights are stored in the registry, then applied.
+            let weights = shared.with_core(|c| c.weights_after(&infos))?;
+            shared
+                .registrar
+                .set_weights(&weights)
+                .await
+                .map_err(registry_error)?;
             shared.with_core(|c| c.update_weights(&infos))?;
             return Ok(StatusCode::OK.into_response());
         }
@@ -246,6 +265,14 @@ async fn serve(
         }
         T::MarkAgentGone => {
             let id = call.mark_agent_gone.unwrap_or_default().agent_id.value;
+            // As Mesos: the registry records the agent gone before the books change,
+            // so a later leader refuses it too.
+            shared.with_core(|c| c.check_mark_agent_gone(&id))?;
+            shared
+                .registrar
+                .mark_gone(&id)
+                .await
+                .map_err(registry_error)?;
             shared.with_core(|c| c.mark_agent_gone(&id, now))?;
             return Ok(StatusCode::OK.into_response());
         }
@@ -317,11 +344,22 @@ pub(crate) fn flags(shared: &Shared) -> Vec<(String, String)> {
             "max_operator_event_stream_subscribers".to_string(),
             c.max_operator_subscribers.to_string(),
         ),
+        (
+            "max_completed_frameworks".to_string(),
+            c.max_completed_frameworks.to_string(),
+        ),
+        (
+            "max_completed_tasks_per_framework".to_string(),
+            c.max_completed_tasks_per_framework.to_string(),
+        ),
         ("weights".to_string(), weights.join(",")),
-        ("authenticate_frameworks".to_string(), "false".to_string()),
+        (
+            "authenticate_frameworks".to_string(),
+            c.auth.frameworks.to_string(),
+        ),
         (
             "authenticate_http_readonly".to_string(),
-            "false".to_string(),
+            c.auth.readonly.to_string(),
         ),
     ];
     flags.retain(|(_, v)| !v.is_empty());

@@ -155,6 +155,10 @@ pub enum OperatorApiError {
     /// 501: a call type this master does not serve (or `UNKNOWN`), named.
     #[error("Operator call '{0}' is not implemented by this master")]
     NotImplemented(String),
+    /// 503: the change could not be stored in the registry (this master no longer
+    /// leads, or ZooKeeper failed); nothing was changed.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl OperatorApiError {
@@ -169,6 +173,7 @@ impl OperatorApiError {
             E::NotFound(_) => StatusCode::NOT_FOUND,
             E::Conflict(_) => StatusCode::CONFLICT,
             E::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
+            E::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             E::MissingContentType
             | E::MalformedProtobuf(_)
             | E::MalformedJson(_)
