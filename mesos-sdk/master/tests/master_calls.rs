@@ -411,3 +411,59 @@ async fn state_metrics_and_health_endpoints() {
     assert_eq!(health.status(), 200);
     c.shutdown().await;
 }
+
+#[tokio::test]
+async fn reconciling_unknown_tasks_answers_as_mesos_by_what_is_known_of_the_agent() {
+    let c = cluster().await;
+    for partition_aware in [false, true] {
+        let mut info = framework_info("reconciler");
+        if partition_aware {
+            info.capabilities.push(v1::framework_info::Capability {
+                r#type: Some(v1::framework_info::capability::Type::PartitionAware as i32),
+            });
+        }
+        let mut s = subscribe(&c.url(), Encoding::Json, info).await;
+        let agent = s.offers().await.remove(0).agent_id;
+        let ask = |task: &str, agent: Option<&v1::AgentId>| call::reconcile::Task {
+            task_id: v1::TaskId { value: task.into() },
+            agent_id: agent.cloned(),
+        };
+        let stranger = v1::AgentId {
+            value: "no-such-agent".into(),
+        };
+        let mut reconcile = s.call(call::Type::Reconcile);
+        reconcile.reconcile = Some(call::Reconcile {
+            tasks: vec![
+                ask("on-agent", Some(&agent)),
+                ask("on-stranger", Some(&stranger)),
+                ask("nowhere", None),
+            ],
+        });
+        s.send_ok(&reconcile, 202).await;
+        let (gone, unknown) = if partition_aware {
+            (TaskState::TaskGone, TaskState::TaskUnknown)
+        } else {
+            (TaskState::TaskLost, TaskState::TaskLost)
+        };
+        for (task, state, message) in [
+            (
+                "on-agent",
+                gone,
+                "Reconciliation: Task is unknown to the agent",
+            ),
+            ("on-stranger", unknown, "Reconciliation: Task is unknown"),
+            ("nowhere", unknown, "Reconciliation: Task is unknown"),
+        ] {
+            let status = s.update(task).await;
+            assert_eq!(status.state(), state, "{task}: {status:?}");
+            assert_eq!(status.message.as_deref(), Some(message), "{task}");
+            assert_eq!(
+                reason(&status),
+                Some(v1::task_status::Reason::Reconciliation)
+            );
+            assert!(status.uuid.is_none());
+        }
+        s.send_ok(&s.call(call::Type::Teardown), 202).await;
+    }
+    c.shutdown().await;
+}

@@ -1,7 +1,7 @@
 //! Every scheduler call but SUBSCRIBE and ACCEPT.
 
 use tokio::time::Instant;
-use tracing::debug;
+use tracing::{debug, info};
 
 use super::answer::Answer;
 use super::error::CallError;
@@ -236,42 +236,70 @@ impl Core {
             status.state = task.task.state;
             status.source = Some(v1::task_status::Source::Master as i32);
             status.reason = Some(v1::task_status::Reason::Reconciliation as i32);
-            status.message = Some("Reconciliation: latest task status".to_string());
+            status.message = Some("Reconciliation: Latest task state".to_string());
             status
         };
         let statuses: Vec<v1::TaskStatus> = if reconcile.tasks.is_empty() {
             fw.tasks.values().map(answer).collect()
         } else {
-            // As Mesos: a task unknown here on an agent that has not re-registered since
-            // the failover gets no answer yet (the agent may still report it).
-            let recovering = |t: &call::reconcile::Task| {
-                t.agent_id
-                    .as_ref()
-                    .is_some_and(|a| self.recovered_agents.contains_key(&a.value))
-            };
             reconcile
                 .tasks
                 .iter()
-                .filter(|t| fw.tasks.contains_key(&t.task_id.value) || !recovering(t))
-                .map(|t| match fw.tasks.get(&t.task_id.value) {
-                    Some(task) => answer(task),
-                    None => events::master_status(
-                        t.task_id.clone(),
-                        if partition_aware {
-                            v1::TaskState::TaskUnknown
-                        } else {
-                            v1::TaskState::TaskLost
-                        },
-                        v1::task_status::Reason::Reconciliation,
-                        "Reconciliation: task is unknown",
-                        t.agent_id.as_ref().map(|a| a.value.as_str()),
-                    ),
+                .filter_map(|t| match fw.tasks.get(&t.task_id.value) {
+                    Some(task) => Some(answer(task)),
+                    None => self.unknown_task_answer(fw_id, t, partition_aware),
                 })
                 .collect()
         };
         for status in statuses {
             fw.send(events::update(status));
         }
+    }
+
+    /// Explicit reconciliation of a task the books do not have, as Mesos answers it:
+    /// nothing while its agent (or, without an agent id, any agent) has not
+    /// re-registered since the failover, since the agent may still report it; else
+    /// gone (lost for frameworks that are not partition-aware) when the agent is
+    /// registered or was marked gone, and unknown (lost) when the agent is unknown.
+    fn unknown_task_answer(
+        &self,
+        fw_id: &str,
+        task: &call::reconcile::Task,
+        partition_aware: bool,
+    ) -> Option<v1::TaskStatus> {
+        use v1::TaskState::{TaskGone, TaskGoneByOperator, TaskLost, TaskUnknown};
+        let agent = task.agent_id.as_ref().map(|a| a.value.as_str());
+        let recovering = match agent {
+            Some(agent) => self.recovered_agents.contains_key(agent),
+            None => !self.recovered_agents.is_empty(),
+        };
+        if recovering {
+            info!(
+                framework = %fw_id,
+                task = %task.task_id.value,
+                agent = agent.unwrap_or("(none given)"),
+                "dropping the reconciliation of an unknown task: its agent has not re-registered since the failover"
+            );
+            return None;
+        }
+        let (state, message) = match agent {
+            Some(a) if self.agents.contains_key(a) => {
+                (TaskGone, "Reconciliation: Task is unknown to the agent")
+            }
+            Some(a) if self.gone_agents.contains(a) => {
+                (TaskGoneByOperator, "Reconciliation: Task is gone")
+            }
+            _ => (TaskUnknown, "Reconciliation: Task is unknown"),
+        };
+        let state = if partition_aware { state } else { TaskLost };
+        debug!(framework = %fw_id, task = %task.task_id.value, ?state, message, "reconciliation of an unknown task");
+        Some(events::master_status(
+            task.task_id.clone(),
+            state,
+            v1::task_status::Reason::Reconciliation,
+            message,
+            agent,
+        ))
     }
 
     fn update_framework(
