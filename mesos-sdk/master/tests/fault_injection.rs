@@ -154,7 +154,8 @@ impl Cluster {
             ])
             .args(["--agent-reregister-timeout", "30"]);
         let log = self.scratch.path().join(format!("master{i}.log"));
-        let process = ChildProcess::spawn(&format!("master{i}"), command, &log);
+        // Appending: a restarted master keeps its predecessor's log.
+        let process = ChildProcess::spawn_appending(&format!("master{i}"), command, &log);
         self.masters[i].2 = Some(process);
     }
 
@@ -365,7 +366,9 @@ struct Record {
     agent: String,
     /// Terminal states it was told, in order: `(state, uuid)`, the uuid empty for an
     /// answer of the master's reconciliation.
-    ended: Vec<(i32, Vec<u8>)>,
+    /// Terminal updates: state, uuid (empty for the master's answers), and why (reason,
+    /// source, message) for the report of a violation.
+    ended: Vec<(i32, Vec<u8>, String)>,
     /// Agents it was reported RUNNING on.
     running_on: BTreeSet<String>,
     acknowledged: bool,
@@ -511,14 +514,22 @@ async fn tasks_survive_injected_faults_with_every_invariant_kept() {
                                 ..Default::default()
                             },
                         );
-                        open.lock().unwrap().insert(id, offer.agent_id.clone());
                     }
                     if tasks.is_empty() {
                         let _ = fw.client.decline(vec![offer.id.clone()], None).await;
                         continue;
                     }
-                    // A LAUNCH lost with a master is found by the reconciliation.
+                    let ids: Vec<String> = tasks.iter().map(|t| t.task_id.value.clone()).collect();
                     let _ = fw.client.launch(offer.id.clone(), tasks).await;
+                    // A LAUNCH lost with a master is found by the reconciliation. The
+                    // tasks are reconciled only once the ACCEPT is answered (or failed):
+                    // asked earlier, a master rightly answers that it does not know them
+                    // (Mesos: TASK_LOST, `Task is unknown to the agent`), and the tasks
+                    // then run once the ACCEPT arrives.
+                    let mut open = open.lock().unwrap();
+                    for id in ids {
+                        open.insert(id, offer.agent_id.clone());
+                    }
                 }
             }
             Seen::Update(status) => {
@@ -549,9 +560,17 @@ async fn tasks_survive_injected_faults_with_every_invariant_kept() {
                     continue;
                 }
                 let first = record.ended.is_empty();
-                record
-                    .ended
-                    .push((status.state, uuid.map(|u| u.to_vec()).unwrap_or_default()));
+                let why = format!(
+                    "{:?} {:?} {:?}",
+                    status.reason(),
+                    status.source(),
+                    status.message.as_deref().unwrap_or("")
+                );
+                record.ended.push((
+                    status.state,
+                    uuid.map(|u| u.to_vec()).unwrap_or_default(),
+                    why,
+                ));
                 if first {
                     last_end = tokio::time::Instant::now();
                     open.lock().unwrap().remove(&id);
@@ -590,10 +609,10 @@ async fn tasks_survive_injected_faults_with_every_invariant_kept() {
         let updates: BTreeSet<i32> = record
             .ended
             .iter()
-            .filter(|(_, uuid)| !uuid.is_empty())
-            .map(|(s, _)| *s)
+            .filter(|(_, uuid, _)| !uuid.is_empty())
+            .map(|(s, _, _)| *s)
             .collect();
-        let first = record.ended.first().map(|(s, _)| *s);
+        let first = record.ended.first().map(|(s, _, _)| *s);
         let agree = match first {
             None => false,
             Some(first) => updates.iter().all(|s| *s == first),
@@ -601,7 +620,7 @@ async fn tasks_survive_injected_faults_with_every_invariant_kept() {
         if updates.len() > 1 || !agree {
             violations.push(format!("{id} ended as {:?}", record.ended));
         }
-        let by_update = record.ended.iter().any(|(_, uuid)| !uuid.is_empty());
+        let by_update = record.ended.iter().any(|(_, uuid, _)| !uuid.is_empty());
         if by_update && !record.acknowledged {
             violations.push(format!("{id}: terminal update never acknowledged"));
         }

@@ -122,7 +122,8 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// A fresh directory under the temp dir, removed on drop.
+/// A fresh directory under the temp dir, removed on drop unless `KEEP_SCRATCH` is
+/// set in the environment (to read a failed test's logs and sandboxes afterwards).
 #[derive(Debug)]
 pub struct Scratch(PathBuf);
 
@@ -148,6 +149,8 @@ impl Scratch {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        if std::env::var_os("KEEP_SCRATCH").is_none() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
     }
 }
