@@ -53,6 +53,18 @@ async fn until(master: &Master, what: &str, want: impl Fn(&Leadership) -> bool) 
         .expect("leadership channel open");
 }
 
+/// Two masters: the first (with `first`) leads, the second follows it.
+async fn leader_and_follower(zk: &ZooKeeperServer, first: MasterConfig) -> (Master, Master) {
+    let a = contender(zk, first).await;
+    until(&a, "leading", Leadership::is_leading).await;
+    let b = contender(zk, config()).await;
+    until(&b, "following", |l| {
+        matches!(l, Leadership::Following { .. })
+    })
+    .await;
+    (a, b)
+}
+
 async fn get(url: &str) -> reqwest::Response {
     client().get(url).send().await.expect("request sent")
 }
@@ -151,13 +163,7 @@ async fn a_new_leader_rebuilds_its_books_from_the_registry_and_the_agents_report
     let zk = ZooKeeperServer::start().await;
     let mut first = config();
     first.role_weights.insert("gold".into(), 2.0);
-    let a = contender(&zk, first).await;
-    until(&a, "leading", Leadership::is_leading).await;
-    let b = contender(&zk, config()).await;
-    until(&b, "following", |l| {
-        matches!(l, Leadership::Following { .. })
-    })
-    .await;
+    let (a, b) = leader_and_follower(&zk, first).await;
 
     // A remote agent that follows the leader through ZooKeeper.
     let scratch = agent::Scratch::new();
@@ -259,13 +265,7 @@ async fn a_new_leader_rebuilds_its_books_from_the_registry_and_the_agents_report
 #[tokio::test]
 async fn agents_marked_gone_and_weights_updated_by_the_operator_outlive_the_leader() {
     let zk = ZooKeeperServer::start().await;
-    let a = contender(&zk, config()).await;
-    until(&a, "leading", Leadership::is_leading).await;
-    let b = contender(&zk, config()).await;
-    until(&b, "following", |l| {
-        matches!(l, Leadership::Following { .. })
-    })
-    .await;
+    let (a, b) = leader_and_follower(&zk, config()).await;
     let scratch = agent::Scratch::new();
     let agent_config = || {
         let mut c = AgentConfig::new(

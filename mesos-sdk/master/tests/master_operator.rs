@@ -669,6 +669,12 @@ async fn legacy_endpoints_answer_in_mesos_shapes() {
     c.shutdown().await;
 }
 
+/// `GET url`, decoded as JSON.
+async fn get_json(url: &str) -> serde_json::Value {
+    let response = client().get(url).send().await.expect("request sent");
+    serde_json::from_slice(&response.bytes().await.expect("body")).expect("JSON")
+}
+
 /// The next event on a scheduler's stream, or `None` once it ended.
 async fn next_or_end(s: &mut support::scheduler::Subscriber) -> Option<v1::scheduler::Event> {
     tokio::time::timeout(WAIT, s.events.recv())
@@ -749,15 +755,7 @@ async fn removed_frameworks_and_finished_tasks_stay_in_the_operator_views() {
     );
 
     // The legacy endpoints show the same.
-    let body = client()
-        .get(format!("{}/frameworks", c.url()))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let frameworks: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let frameworks = get_json(&format!("{}/frameworks", c.url())).await;
     assert_eq!(
         frameworks["completed_frameworks"][0]["id"],
         s.framework_id.value
