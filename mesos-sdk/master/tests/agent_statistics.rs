@@ -170,3 +170,49 @@ async fn the_children_of_a_task_count_and_other_methods_are_refused() {
     kill(&mut h, "family").await;
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_custom_executor_is_measured_with_its_tasks_allocation() {
+    let mut h = Harness::start().await;
+    // An executor that never subscribes: its task stays queued, its container runs.
+    let mut task = shell_task("queued", "true");
+    task.command = None;
+    task.resources = vec![scalar("cpus", 0.5), scalar("mem", 64.0)];
+    task.executor = Some(v1::ExecutorInfo {
+        executor_id: v1::ExecutorId {
+            value: "exec-1".into(),
+        },
+        name: Some("a quiet executor".into()),
+        command: Some(v1::CommandInfo {
+            value: Some("exec sleep 30".into()),
+            ..Default::default()
+        }),
+        resources: vec![scalar("cpus", 0.25), scalar("mem", 32.0)],
+        ..Default::default()
+    });
+    run(&h, task);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let entry = loop {
+        if let Some(entry) = h.executor_statistics("exec-1").await
+            && entry["statistics"]["processes"].as_u64() == Some(1)
+        {
+            break entry;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the executor's process was not measured"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(entry["executor_name"], "a quiet executor");
+    assert_eq!(entry["framework_id"], "f1");
+    let s = &entry["statistics"];
+    // The executor's resources and its (queued, live) task's.
+    assert_eq!(s["mem_limit_bytes"].as_f64(), Some(96.0 * MB));
+    assert!(
+        (s["cpus_soft_limit"].as_f64().unwrap() - 0.75).abs() < 1e-9,
+        "{s}"
+    );
+    assert!(s["mem_rss_bytes"].as_u64().unwrap() > 0, "{s}");
+    h.shutdown().await;
+}
