@@ -1,15 +1,24 @@
 //! The agent's resource monitor, `GET /monitor/statistics`, over real HTTP with posix
 //! isolation (the default): a CPU-burning command task's process group shows growing
 //! cpu time and resident memory, under Mesos's command executor names and the
-//! container's allocation. (The cgroup counters are tested in `agent_isolation.rs`.)
+//! container's allocation. A `LocalCluster`'s (and so `mesos-local`'s) in-process agents
+//! serve it on their own port, the one in offers' `url`. (The cgroup counters are
+//! tested in `agent_isolation.rs`.)
 
 mod support;
 
+use std::time::Duration;
+
+use mesos_master::LocalCluster;
+use mesos_master::agent::FetcherConfig;
 use mesos_master::agent::protocol::ToAgent;
+use mesos_sdk::codec::Encoding;
 use mesos_sdk::v1;
 use mesos_sdk::v1::TaskState;
 use serde_json::Value;
 use support::agent::*;
+use support::files::FileServer;
+use support::scheduler::subscribe;
 use support::*;
 
 const MB: f64 = 1024.0 * 1024.0;
@@ -215,4 +224,66 @@ async fn a_custom_executor_is_measured_with_its_tasks_allocation() {
     );
     assert!(s["mem_rss_bytes"].as_u64().unwrap() > 0, "{s}");
     h.shutdown().await;
+}
+
+#[tokio::test]
+async fn local_cluster_agents_serve_statistics_at_the_offer_url_and_bound_fetches() {
+    let server = FileServer::start(vec![("big", vec![7u8; 4096])]).await;
+    let mut fetcher = FetcherConfig::default();
+    fetcher.max_bytes = 1024;
+    let cluster = LocalCluster::builder()
+        .resources("cpus:2;mem:512")
+        .allocation_interval(Duration::from_millis(50))
+        .status_update_retry(Duration::from_millis(100))
+        .fetcher(fetcher)
+        .start()
+        .await
+        .expect("cluster starts");
+    let mut s = subscribe(&cluster.url(), Encoding::Protobuf, framework_info("stats")).await;
+    let offer = s.offers().await.remove(0);
+    let address = offer
+        .url
+        .clone()
+        .expect("offers carry the agent's URL")
+        .address;
+    let agent = format!(
+        "http://{}:{}",
+        address.hostname.expect("a hostname"),
+        address.port
+    );
+
+    let url = server.url("big");
+    let mut fetching = command_task("fetching", &offer, "true");
+    if let Some(command) = fetching.command.as_mut() {
+        command.uris.push(v1::command_info::Uri {
+            value: url.clone(),
+            ..Default::default()
+        });
+    }
+    let sleeper = command_task("sleeper", &offer, "exec sleep 30");
+    s.launch(&offer, vec![fetching, sleeper]).await;
+    let failed = s.until_state("fetching", TaskState::TaskFailed).await;
+    let message = failed.message.unwrap_or_default();
+    assert!(
+        message.contains(&format!("Failed to fetch '{url}'"))
+            && message.contains("larger than the limit of 1024 bytes"),
+        "{message}"
+    );
+    s.until_state("sleeper", TaskState::TaskRunning).await;
+
+    let response = reqwest::get(format!("{agent}/monitor/statistics"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    let entries: Vec<Value> = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    let sleeper = entries
+        .iter()
+        .find(|e| e["executor_id"] == "sleeper")
+        .unwrap_or_else(|| panic!("the sleeper is measured: {entries:?}"));
+    assert_eq!(
+        sleeper["framework_id"],
+        s.framework_id.value.as_str(),
+        "{sleeper}"
+    );
+    cluster.shutdown().await;
 }
