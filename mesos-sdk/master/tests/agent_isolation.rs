@@ -93,7 +93,7 @@ async fn running(h: &mut Harness) -> i32 {
 
 /// A cgroup v1 directory of `controller` among `dirs` (the test machines run v1).
 fn v1_dir<'a>(dirs: &'a [PathBuf], hierarchy: &Hierarchy, controller: &str) -> &'a Path {
-    let Hierarchy::V1 { cpu, memory } = hierarchy else {
+    let Hierarchy::V1 { cpu, memory, .. } = hierarchy else {
         panic!("these checks read cgroup v1 files; this machine runs cgroup v2");
     };
     let root = if controller == "cpu" { cpu } else { memory };
@@ -150,7 +150,11 @@ async fn a_running_task_has_its_limits_and_its_cgroup_goes_with_it() {
     let pid = running(&mut h).await;
 
     let dirs = containers(&hierarchy, &isolation);
-    assert_eq!(dirs.len(), 2, "a cpu and a memory cgroup: {dirs:?}");
+    assert_eq!(
+        dirs.len(),
+        hierarchy.dirs(Path::new("")).len(),
+        "a cpu and a memory cgroup (and a cpuacct one, when mounted on its own): {dirs:?}"
+    );
     let cpu = v1_dir(&dirs, &hierarchy, "cpu");
     let memory = v1_dir(&dirs, &hierarchy, "memory");
     // (0.5 + the command executor's 0.1) cpus, (64 + 32) MB.
@@ -331,6 +335,68 @@ async fn a_task_run_as_another_user_joins_its_cgroup() {
             framework_id: v1::FrameworkId { value: "f1".into() },
             task_id: v1::TaskId {
                 value: "nobody-sleeps".into(),
+            },
+            kill_policy: None,
+        })
+        .unwrap();
+    assert_eq!(state(&h.next_acked().await), TaskState::TaskKilled);
+    h.shutdown().await;
+}
+
+/// The cgroup counters of `executor` from `/monitor/statistics`, which must be
+/// reported.
+async fn cgroup_statistics(h: &Harness, executor: &str) -> serde_json::Value {
+    let entry = h
+        .executor_statistics(executor)
+        .await
+        .unwrap_or_else(|| panic!("no statistics for {executor}"));
+    entry["statistics"].clone()
+}
+
+#[tokio::test]
+async fn statistics_read_the_container_cgroup_counters() {
+    let isolation = cgroups(true);
+    let _ = hierarchy(&isolation);
+    let config = isolation.clone();
+    let mut h = Harness::start_with(move |c| c.isolation = config).await;
+    run(&h, task("burner", "while :; do :; done", 0.5, 64.0));
+    running(&mut h).await;
+
+    let cpu = |s: &serde_json::Value| {
+        s["cpus_user_time_secs"].as_f64().unwrap_or(0.0)
+            + s["cpus_system_time_secs"].as_f64().unwrap_or(0.0)
+    };
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let mut first = None;
+    let s = loop {
+        let s = cgroup_statistics(&h, "burner").await;
+        match first {
+            None if cpu(&s) > 0.0 => first = Some(cpu(&s)),
+            Some(f) if cpu(&s) > f && s["cpus_nr_periods"].as_u64() > Some(0) => break s,
+            _ => {}
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the cgroup's cpu time and CFS periods did not grow: {s}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    // Read from the cgroup: its memory limit, usage and processes.
+    assert_eq!(s["mem_limit_bytes"].as_u64(), Some(96 * MB), "{s}");
+    assert!(s["mem_total_bytes"].as_u64().unwrap_or(0) > 0, "{s}");
+    assert!(s["processes"].as_u64().unwrap_or(0) >= 1, "{s}");
+    assert!(s.get("cpus_nr_throttled").is_some(), "{s}");
+    // CFS is on: the cpus are a hard limit too.
+    assert!(
+        (s["cpus_limit"].as_f64().unwrap_or(0.0) - 0.6).abs() < 1e-9,
+        "{s}"
+    );
+
+    h.to_agent
+        .send(ToAgent::KillTask {
+            framework_id: v1::FrameworkId { value: "f1".into() },
+            task_id: v1::TaskId {
+                value: "burner".into(),
             },
             kill_policy: None,
         })

@@ -18,7 +18,9 @@ use mesos_master::agent::{AgentConfig, AgentError};
 use mesos_sdk::resources::Resources;
 use mesos_sdk::v1;
 use mesos_sdk::v1::TaskState;
+use mesos_sdk::v1::task_status::Reason;
 use support::agent::{Scratch, fast_config, framework, shell_task, state};
+use support::files::FileServer;
 use support::{WAIT, alive, wait_pid};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -503,6 +505,10 @@ fn agent_binary_documents_every_flag() {
         "--hostname",
         "--agent-id",
         "--executor-api",
+        "--fetcher-cache-size",
+        "--fetcher-stall-timeout",
+        "--fetcher-max-size",
+        "--fetcher-timeout",
     ] {
         assert!(
             help.contains(flag),
@@ -551,5 +557,87 @@ async fn agent_binary_registers_runs_a_task_and_kills_it_on_sigterm() {
         .unwrap();
     assert!(status.success(), "{status:?}");
     support::wait_gone(pid).await;
+    master.stop().await;
+}
+
+#[tokio::test]
+async fn agent_binary_bounds_downloads_by_its_flags_and_serves_statistics() {
+    let scratch = Scratch::new();
+    let server = FileServer::start(vec![("big", vec![7u8; 4096])]).await;
+    let mut master = Master::start("127.0.0.1:0".parse().unwrap()).await;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_mesos-agent"))
+        .args(["--master", &master.url()])
+        .args(["--resources", "cpus:2;mem:512"])
+        .args(["--fetcher-max-size", "1KB"])
+        .arg("--work-dir")
+        .arg(&scratch.0)
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("mesos-agent starts");
+    let (registration, id) = master.registered().await;
+
+    // A download over the lowered limit fails the task, naming the URI and the cause.
+    let url = server.url("big");
+    let mut fetching = shell_task("fetching", "true");
+    if let Some(command) = fetching.command.as_mut() {
+        command.uris.push(v1::command_info::Uri {
+            value: url.clone(),
+            ..Default::default()
+        });
+    }
+    master.send(
+        &id,
+        ToAgent::RunTask {
+            framework: framework("f1"),
+            task: fetching,
+        },
+    );
+    let (fid, failed) = master.next_update(&id).await;
+    master.ack(&id, &fid, &failed);
+    assert_eq!(state(&failed), TaskState::TaskFailed, "{failed:?}");
+    assert_eq!(failed.reason, Some(Reason::ContainerLaunchFailed as i32));
+    let message = failed.message.unwrap_or_default();
+    assert!(
+        message.contains(&format!("Failed to fetch '{url}'"))
+            && message.contains("larger than the limit of 1024 bytes"),
+        "{message}"
+    );
+
+    // The agent's HTTP server answers /monitor/statistics for what it runs.
+    master.send(
+        &id,
+        ToAgent::RunTask {
+            framework: framework("f1"),
+            task: shell_task("sleeper", "exec sleep 60"),
+        },
+    );
+    for expected in [TaskState::TaskStarting, TaskState::TaskRunning] {
+        let (fid, status) = master.next_update(&id).await;
+        master.ack(&id, &fid, &status);
+        assert_eq!(state(&status), expected);
+    }
+    let body = reqwest::get(format!(
+        "http://{}/monitor/statistics",
+        registration.executor_endpoint
+    ))
+    .await
+    .unwrap()
+    .bytes()
+    .await
+    .unwrap();
+    let statistics: Vec<serde_json::Value> = serde_json::from_slice(&body).unwrap();
+    assert_eq!(statistics.len(), 1, "{statistics:?}");
+    assert_eq!(statistics[0]["executor_id"], "sleeper");
+    assert_eq!(statistics[0]["framework_id"], "f1");
+    assert!(statistics[0]["statistics"]["timestamp"].as_f64().unwrap() > 0.0);
+
+    let agent_pid = nix::unistd::Pid::from_raw(child.id().expect("running") as i32);
+    nix::sys::signal::kill(agent_pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let status = tokio::time::timeout(WAIT, child.wait())
+        .await
+        .expect("mesos-agent exited in time")
+        .unwrap();
+    assert!(status.success(), "{status:?}");
     master.stop().await;
 }

@@ -19,6 +19,9 @@
 //! - Every status update carries a uuid and is re-sent, with capped exponential
 //!   backoff, until the master passes back [`protocol::ToAgent::Acknowledge`]; a task's
 //!   updates are delivered one at a time, in order.
+//! - The agent's HTTP server ([`AgentHandle::executor_endpoint`], the port in its
+//!   `AgentInfo`) also serves Mesos's resource monitor, `GET /monitor/statistics`
+//!   ([`monitor`]): what each container uses now, measured by its isolation.
 //! - Agents in their own processes register with a master over HTTP: the agent side is
 //!   [`remote::run_remote`] (and the `mesos-agent` binary), the master side
 //!   [`remote::master_routes`] with an [`remote::AgentRegistry`].
@@ -47,6 +50,7 @@ mod flags;
 mod health;
 pub mod isolation;
 mod json_fields;
+pub mod monitor;
 mod orphans;
 mod process;
 pub mod protocol;
@@ -65,7 +69,7 @@ pub use attributes::parse_attributes;
 pub use config::AgentConfig;
 pub use error::AgentError;
 pub use fetcher::FetcherConfig;
-pub use flags::{IsolationFlags, SwitchUserFlags};
+pub use flags::{FetcherFlags, IsolationFlags, SwitchUserFlags};
 use protocol::{FromAgent, ToAgent};
 use runtime::{Internal, Runtime};
 
@@ -130,7 +134,8 @@ pub(crate) fn start(
         internal.clone(),
         config.executor_heartbeat_interval,
         config.max_call_body,
-    );
+    )
+    .merge(monitor::router(internal.clone()));
     let server = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, router).await {
             tracing::error!(error = %e, "executor API server failed");
@@ -160,7 +165,8 @@ impl AgentHandle {
         self.info.clone()
     }
 
-    /// Where the executor API (`POST /api/v1/executor`) listens.
+    /// Where the agent's HTTP server listens: the executor API (`POST
+    /// /api/v1/executor`) and the resource monitor (`GET /monitor/statistics`).
     pub fn executor_endpoint(&self) -> SocketAddr {
         self.endpoint
     }

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use mesos_master::agent::{IsolationFlags, SwitchUserFlags};
+use mesos_master::agent::{FetcherFlags, IsolationFlags, SwitchUserFlags};
 use mesos_master::{LocalCluster, MasterFlags};
 use tracing::info;
 
@@ -44,6 +44,8 @@ struct Args {
     switch_user: SwitchUserFlags,
     #[command(flatten)]
     isolation: IsolationFlags,
+    #[command(flatten)]
+    fetcher: FetcherFlags,
     /// Log filter (`RUST_LOG` syntax), e.g. `info` or `mesos_sdk=debug`.
     #[arg(long, default_value = "info")]
     log: String,
@@ -59,7 +61,8 @@ async fn run(args: Args) -> Result<(), String> {
         .resources(args.resources.clone())
         .attributes([args.attributes.clone()])
         .switch_user(args.switch_user.enabled())
-        .isolation(args.isolation.config());
+        .isolation(args.isolation.config())
+        .fetcher(args.fetcher.config()?);
     if let Some(dir) = &args.work_dir {
         builder = builder.work_dir(dir);
     }

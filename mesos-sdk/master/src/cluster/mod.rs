@@ -8,6 +8,7 @@ use std::time::Duration;
 use thiserror::Error;
 use tracing::warn;
 
+use crate::agent::FetcherConfig;
 use crate::agent::isolation::IsolationConfig;
 use crate::agent::{AgentConfig, AgentHandle, spawn};
 use crate::config::MasterConfig;
@@ -69,6 +70,7 @@ pub struct LocalClusterBuilder {
     executor_registration_timeout: Duration,
     switch_user: bool,
     isolation: IsolationConfig,
+    fetcher: FetcherConfig,
 }
 
 impl Default for LocalClusterBuilder {
@@ -86,6 +88,7 @@ impl Default for LocalClusterBuilder {
             executor_registration_timeout: Duration::from_secs(60),
             switch_user: true,
             isolation: IsolationConfig::default(),
+            fetcher: FetcherConfig::default(),
         }
     }
 }
@@ -179,6 +182,14 @@ impl LocalClusterBuilder {
         self
     }
 
+    /// Every agent's fetcher cache and bounds (Mesos's `--fetcher_cache_size` and
+    /// `--fetcher_stall_timeout`, with this agent's size and time limits). See
+    /// [`AgentConfig::fetcher`] and [`crate::agent::fetcher`].
+    pub fn fetcher(mut self, fetcher: FetcherConfig) -> Self {
+        self.fetcher = fetcher;
+        self
+    }
+
     /// Where task sandboxes go (default: a fresh directory under the system temp dir,
     /// removed again by [`LocalCluster::shutdown`]; a directory given here is kept).
     pub fn work_dir(mut self, dir: impl Into<PathBuf>) -> Self {
@@ -240,6 +251,7 @@ impl LocalClusterBuilder {
             config.executor_registration_timeout = self.executor_registration_timeout;
             config.switch_user = self.switch_user;
             config.isolation = self.isolation.clone();
+            config.fetcher = self.fetcher.clone();
             let agent = match spawn(config, master.agent_events()).await {
                 Ok(agent) => agent,
                 Err(source) => {

@@ -138,3 +138,31 @@ pub fn shell_task(id: &str, command: &str) -> v1::TaskInfo {
 pub fn state(status: &v1::TaskStatus) -> v1::TaskState {
     v1::TaskState::try_from(status.state).expect("a known task state")
 }
+
+impl Harness {
+    /// The agent's `GET /monitor/statistics` answer (a JSON array), over real HTTP.
+    pub async fn statistics(&self) -> Vec<serde_json::Value> {
+        let endpoint = self
+            .agent
+            .as_ref()
+            .expect("the agent runs")
+            .executor_endpoint();
+        let url = format!("http://{endpoint}/monitor/statistics");
+        let response = tokio::time::timeout(WAIT, reqwest::get(&url))
+            .await
+            .expect("the statistics came in time")
+            .expect("the statistics endpoint answers");
+        assert_eq!(response.status(), reqwest::StatusCode::OK);
+        let body = response.bytes().await.expect("the statistics body");
+        serde_json::from_slice(&body).expect("a JSON array")
+    }
+
+    /// The statistics of executor `executor_id` (a command task's executor id is the
+    /// task's), when the agent reports it.
+    pub async fn executor_statistics(&self, executor_id: &str) -> Option<serde_json::Value> {
+        self.statistics()
+            .await
+            .into_iter()
+            .find(|entry| entry["executor_id"] == executor_id)
+    }
+}

@@ -1,12 +1,20 @@
-//! Health checks of command tasks (`TaskInfo.health_check`), as Mesos's command
-//! executor runs them: COMMAND, HTTP and TCP checks with Mesos's defaults (delay 15 s,
-//! interval 10 s, timeout 20 s, 3 consecutive failures, grace period 10 s). Each result
-//! that changes the task's health becomes a [`HealthUpdate`]; the runtime reports it as
-//! TASK_RUNNING with `healthy` and kills the task after the consecutive failures.
+//! Health checks (`TaskInfo.health_check`) and checks (`TaskInfo.check`) of command
+//! tasks, as Mesos's command executor runs them: COMMAND, HTTP and TCP probes with
+//! Mesos's defaults (delay 15 s, interval 10 s, timeout 20 s; for health checks also 3
+//! consecutive failures and a grace period of 10 s).
 //!
-//! Files: `policy` (defaults and the result → update rules, pure), `probe` (one check)
-//! ← this module (the loop).
+//! - A health check's result that changes the task's health becomes a
+//!   [`HealthUpdate`]; the runtime reports it as TASK_RUNNING with `healthy` and kills
+//!   the task after the consecutive failures.
+//! - A check's result (exit code, HTTP status code, whether a TCP connection opened)
+//!   that differs from the last one becomes a `CheckStatusInfo`; the runtime reports it
+//!   as TASK_RUNNING with `check_status`, and never kills the task.
+//!
+//! Files: `policy` (health check defaults and the result → update rules, pure),
+//! `check` (check defaults and the result → status rules, pure), `probe` (one probe,
+//! shared) ← this module (the loops).
 
+mod check;
 mod policy;
 mod probe;
 
@@ -16,11 +24,12 @@ use tokio::time::Instant;
 
 use mesos_sdk::v1;
 
+pub(crate) use check::empty_status as empty_check_status;
 pub(crate) use policy::HealthUpdate;
 use policy::{Policy, Tracker};
 use probe::Probe;
 
-/// The checks of one task, running until dropped.
+/// The health checks, or the checks, of one task, running until dropped.
 #[derive(Debug)]
 pub(crate) struct Checker {
     task: tokio::task::JoinHandle<()>,
@@ -62,4 +71,38 @@ pub(crate) fn start(
         }
     });
     Some(Checker { task })
+}
+
+/// Starts the check of a task that just started in `sandbox`: after the delay, a probe
+/// every interval; `on_update` hears each `CheckStatusInfo` that differs from the last
+/// one (the first being the empty status of the check's type). `None` when the check
+/// names nothing to probe.
+pub(crate) fn start_check(
+    info: &v1::CheckInfo,
+    sandbox: PathBuf,
+    client: reqwest::Client,
+    on_update: impl Fn(v1::CheckStatusInfo) + Send + 'static,
+) -> Option<Checker> {
+    let kind = check_kind(info)?;
+    let probe = Probe::of_check(info, sandbox)?;
+    let timing = check::Timing::of(info);
+    let task = tokio::spawn(async move {
+        let mut tracker = check::Tracker::new(kind);
+        tokio::time::sleep(timing.delay).await;
+        loop {
+            let result = probe.observe(&client, timing.timeout).await;
+            if let Some(status) = tracker.result(result) {
+                on_update(status);
+            }
+            tokio::time::sleep(timing.interval).await;
+        }
+    });
+    Some(Checker { task })
+}
+
+/// The type of a check, when it is a known one.
+pub(crate) fn check_kind(info: &v1::CheckInfo) -> Option<v1::check_info::Type> {
+    info.r#type
+        .and_then(|t| v1::check_info::Type::try_from(t).ok())
+        .filter(|t| *t != v1::check_info::Type::Unknown)
 }

@@ -9,9 +9,12 @@ use std::time::Duration;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
+use mesos_sdk::v1;
+
 use super::IsolationError;
 use super::hierarchy::Hierarchy;
 use super::limits::{CFS_PERIOD_US, Limits};
+use super::usage::MeasureUsage;
 
 /// How long removing a cgroup may wait for its processes to be gone.
 const DESTROY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -26,8 +29,15 @@ pub struct Cgroup {
 
 #[derive(Debug, Clone)]
 enum Layout {
-    V1 { cpu: PathBuf, memory: PathBuf },
-    V2 { dir: PathBuf },
+    V1 {
+        cpu: PathBuf,
+        memory: PathBuf,
+        /// The `cpuacct` cgroup when that controller is a hierarchy of its own.
+        cpuacct: Option<PathBuf>,
+    },
+    V2 {
+        dir: PathBuf,
+    },
 }
 
 /// A limit a container went over.
@@ -75,9 +85,14 @@ impl Cgroup {
     /// The cgroup `relative` in `hierarchy`, whether or not it exists.
     pub fn at(hierarchy: &Hierarchy, relative: &Path) -> Cgroup {
         let layout = match hierarchy {
-            Hierarchy::V1 { cpu, memory } => Layout::V1 {
+            Hierarchy::V1 {
+                cpu,
+                memory,
+                cpuacct,
+            } => Layout::V1 {
                 cpu: cpu.join(relative),
                 memory: memory.join(relative),
+                cpuacct: cpuacct.as_ref().map(|dir| dir.join(relative)),
             },
             Hierarchy::V2 { root } => Layout::V2 {
                 dir: root.join(relative),
@@ -92,7 +107,7 @@ impl Cgroup {
     /// [`IsolationError::Cgroup`] naming the file that could not be written.
     pub fn update(&self, limits: Limits) -> Result<(), IsolationError> {
         match &self.layout {
-            Layout::V1 { cpu, memory } => {
+            Layout::V1 { cpu, memory, .. } => {
                 if let Some(shares) = limits.cpu_shares {
                     write(&cpu.join("cpu.shares"), &shares.to_string())?;
                 }
@@ -128,7 +143,11 @@ impl Cgroup {
     /// The cgroup directories (one per v1 hierarchy, or the v2 one).
     pub fn dirs(&self) -> Vec<PathBuf> {
         match &self.layout {
-            Layout::V1 { cpu, memory } => vec![cpu.clone(), memory.clone()],
+            Layout::V1 {
+                cpu,
+                memory,
+                cpuacct,
+            } => [cpu, memory].into_iter().chain(cpuacct).cloned().collect(),
             Layout::V2 { dir } => vec![dir.clone()],
         }
     }
@@ -206,6 +225,21 @@ impl Cgroup {
     /// Removes the cgroup directories; whether none is left.
     fn remove_dirs(&self) -> bool {
         remove_empty(&self.dirs())
+    }
+}
+
+/// A cgroup's counters: cpu times and throttling, memory usage and limit, processes
+/// and threads (see `counters`).
+impl MeasureUsage for Cgroup {
+    fn usage(&self) -> Result<v1::ResourceStatistics, IsolationError> {
+        match &self.layout {
+            Layout::V1 {
+                cpu,
+                memory,
+                cpuacct,
+            } => super::counters::v1(cpu, cpuacct.as_ref().unwrap_or(cpu), memory),
+            Layout::V2 { dir } => super::counters::v2(dir),
+        }
     }
 }
 

@@ -13,12 +13,16 @@ pub const CGROUP_MOUNT: &str = "/sys/fs/cgroup";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Hierarchy {
     /// cgroup v1: the `cpu` and `memory` controllers' hierarchies, each at the agent's
-    /// own cgroup in it (containers nest under the agent, keeping its bounds).
+    /// own cgroup in it (containers nest under the agent, keeping its bounds), and the
+    /// `cpuacct` one (cpu time accounting) when it is mounted on its own.
     V1 {
         /// `<mount>/cpu/<the agent's cpu cgroup>`.
         cpu: PathBuf,
         /// `<mount>/memory/<the agent's memory cgroup>`.
         memory: PathBuf,
+        /// `<mount>/cpuacct/<the agent's cpuacct cgroup>`, when `cpuacct` is a hierarchy
+        /// of its own (`None` when it is mounted with `cpu`, or not at all).
+        cpuacct: Option<PathBuf>,
     },
     /// cgroup v2: the unified hierarchy's root (containers go under it, as a cgroup
     /// with processes may not have controllers enabled for its children).
@@ -47,7 +51,17 @@ impl Hierarchy {
             v1("cpu", "cpu.shares"),
             v1("memory", "memory.limit_in_bytes"),
         ) {
-            return Ok(Hierarchy::V1 { cpu, memory });
+            // Co-mounted with cpu (`cpu,cpuacct`), its files are in the cpu cgroup.
+            let cpuacct = if cpu.join("cpuacct.stat").is_file() {
+                None
+            } else {
+                v1("cpuacct", "cpuacct.stat")
+            };
+            return Ok(Hierarchy::V1 {
+                cpu,
+                memory,
+                cpuacct,
+            });
         }
         let controllers = std::fs::read_to_string(mount.join("cgroup.controllers"))
             .map_err(|e| IsolationError::Unavailable(format!(
@@ -78,7 +92,15 @@ impl Hierarchy {
     /// controller hierarchy).
     pub fn dirs(&self, relative: &Path) -> Vec<PathBuf> {
         match self {
-            Hierarchy::V1 { cpu, memory } => vec![cpu.join(relative), memory.join(relative)],
+            Hierarchy::V1 {
+                cpu,
+                memory,
+                cpuacct,
+            } => std::iter::once(cpu)
+                .chain(std::iter::once(memory))
+                .chain(cpuacct)
+                .map(|dir| dir.join(relative))
+                .collect(),
             Hierarchy::V2 { root } => vec![root.join(relative)],
         }
     }
@@ -132,7 +154,18 @@ mod tests {
             Hierarchy::detect(&dir, "4:memory:/a\n").unwrap(),
             Hierarchy::V1 {
                 cpu: dir.join("cpu"),
-                memory: dir.join("memory/a")
+                memory: dir.join("memory/a"),
+                cpuacct: None,
+            }
+        );
+        std::fs::create_dir_all(dir.join("cpuacct/b")).unwrap();
+        std::fs::write(dir.join("cpuacct/cpuacct.stat"), "user 1\nsystem 1\n").unwrap();
+        assert_eq!(
+            Hierarchy::detect(&dir, "4:memory:/a\n2:cpuacct:/b\n").unwrap(),
+            Hierarchy::V1 {
+                cpu: dir.join("cpu"),
+                memory: dir.join("memory/a"),
+                cpuacct: Some(dir.join("cpuacct/b")),
             }
         );
         std::fs::remove_dir_all(&dir).unwrap();

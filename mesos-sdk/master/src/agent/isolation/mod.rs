@@ -11,16 +11,27 @@
 //!   `memory` hierarchies are mounted under `/sys/fs/cgroup`, cgroup v2 otherwise.
 //!   When neither can be used (not root, nothing mounted), the agent logs why and
 //!   stays on posix.
+//!
+//! Both measure what each container uses ([`MeasureUsage`], served on the agent's
+//! `/monitor/statistics`): under posix the cpu times, resident memory, processes and
+//! threads of the container's process group ([`ProcessGroup`], from `/proc`); under
+//! cgroups the cgroup's counters (cpu times and CFS throttling, memory usage, limit
+//! and `memory.stat` breakdown, processes and threads).
 
 mod cgroup;
+mod counters;
 pub mod hierarchy;
 pub mod limits;
+mod usage;
 
 use std::path::{Path, PathBuf};
 
 pub use cgroup::{Cgroup, Limitation, LimitationKind};
 pub use hierarchy::Hierarchy;
 pub use limits::Limits;
+pub use usage::{MeasureUsage, ProcessGroup, empty_statistics};
+
+use mesos_sdk::v1;
 
 /// Mesos's `--isolation`: what the agent enforces on its containers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -75,7 +86,10 @@ pub enum IsolationError {
         "cgroups are not available: {0} (cgroups isolation needs the cpu and memory controllers mounted under /sys/fs/cgroup and root)"
     )]
     Unavailable(String),
-    /// A cgroup file or directory could not be written.
+    /// `/proc` could not be read (posix usage).
+    #[error("reading /proc: {0}")]
+    Proc(#[source] std::io::Error),
+    /// A cgroup file or directory could not be read or written.
     #[error("cgroup {path}: {source}")]
     Cgroup {
         /// The file or directory.
@@ -186,6 +200,29 @@ impl Isolator {
             cgroup.update(limits)?;
         }
         Ok(())
+    }
+
+    /// What container `container_id`, whose leader (and process group) is `pid`, uses
+    /// now: its cgroup's counters under cgroups isolation, else its process group's.
+    ///
+    /// # Errors
+    /// [`IsolationError`] when neither can be read.
+    pub(crate) fn usage(
+        &self,
+        container_id: &str,
+        pid: Option<u32>,
+    ) -> Result<v1::ResourceStatistics, IsolationError> {
+        if let Some(hierarchy) = &self.hierarchy {
+            let cgroup = Cgroup::at(hierarchy, &self.base.join(container_id));
+            if cgroup.dirs().iter().all(|d| d.is_dir()) {
+                return cgroup.usage();
+            }
+        }
+        match pid {
+            Some(pgid) => ProcessGroup { pgid }.usage(),
+            // Not started yet (its URIs are being fetched): nothing used.
+            None => Ok(empty_statistics()),
+        }
     }
 
     /// Removes the agent's own cgroup (best effort; its containers are gone by then).

@@ -1,10 +1,8 @@
 //! Command tasks: the built-in command executor, one process group per task.
 
-use std::time::Duration;
-
 use super::sandbox::Container;
-use super::{CommandTask, Internal, ProcessKey, Runtime};
-use crate::agent::health::{self, HealthUpdate};
+use super::{CommandTask, ProcessKey, Runtime};
+use crate::agent::health;
 use crate::agent::isolation::{LimitationKind, Limits};
 use crate::agent::process::{Exit, LaunchFailure};
 use crate::agent::status;
@@ -94,9 +92,14 @@ impl Runtime {
                 tid,
                 CommandTask {
                     task,
+                    container_id,
+                    pid: None,
                     process,
                     sandbox,
                     health: None,
+                    check: None,
+                    check_status: None,
+                    healthy: None,
                     stopping: false,
                     killed_by_health_check: false,
                 },
@@ -106,19 +109,28 @@ impl Runtime {
 
     /// The command runs: TASK_STARTING, then TASK_RUNNING.
     pub(super) fn command_started(&mut self, fid: &str, tid: &str, pid: u32) {
-        let Some(task) = self
+        let Some(command) = self
             .frameworks
-            .get(fid)
-            .and_then(|f| f.commands.get(tid))
-            .map(|c| c.task.clone())
+            .get_mut(fid)
+            .and_then(|f| f.commands.get_mut(tid))
         else {
             return;
         };
+        command.pid = Some(pid);
+        let task = command.task.clone();
         tracing::info!(task = %tid, pid, "command task started");
         let executor_id = command_executor_id(&task);
         let framework_id = v1::FrameworkId {
             value: fid.to_owned(),
         };
+        // A task with a check says so from its first TASK_RUNNING: the check's type
+        // with an empty result, as Mesos's command executor does.
+        let check_status = task
+            .check
+            .as_ref()
+            .and_then(health::check_kind)
+            .map(health::empty_check_status);
+        command.check_status = check_status;
         for (state, message) in [
             (v1::TaskState::TaskStarting, "Starting command".to_owned()),
             (
@@ -126,7 +138,7 @@ impl Runtime {
                 format!("Command running (pid {pid})"),
             ),
         ] {
-            let status = self.agent_status(
+            let mut status = self.agent_status(
                 &task.task_id,
                 &executor_id,
                 state,
@@ -134,89 +146,17 @@ impl Runtime {
                 None,
                 message,
             );
+            if state == v1::TaskState::TaskRunning {
+                status.check_status = check_status;
+            }
             self.update(&framework_id, status);
         }
         if let Some(check) = &task.health_check {
             self.start_health_checks(fid, tid, check);
         }
-    }
-
-    /// Starts a running command task's health checks; their updates come back to the
-    /// event loop as [`Internal::Health`].
-    fn start_health_checks(&mut self, fid: &str, tid: &str, check: &v1::HealthCheck) {
-        let Some(command) = self
-            .frameworks
-            .get_mut(fid)
-            .and_then(|f| f.commands.get_mut(tid))
-        else {
-            return;
-        };
-        let internal = self.internal.clone();
-        let (framework, task) = (fid.to_owned(), tid.to_owned());
-        command.health = health::start(
-            check,
-            command.sandbox.clone(),
-            self.health_client.clone(),
-            move |update| {
-                let _ = internal.send(Internal::Health {
-                    framework: framework.clone(),
-                    task: task.clone(),
-                    update,
-                });
-            },
-        );
-        if command.health.is_none() {
-            tracing::warn!(task = %tid, "the health check names nothing to probe; not checked");
+        if let Some(check) = &task.check {
+            self.start_check(fid, tid, check);
         }
-    }
-
-    /// A health change: TASK_RUNNING with `healthy` (Mesos's
-    /// `REASON_TASK_HEALTH_CHECK_STATUS_UPDATED`); after the consecutive failures the
-    /// task is killed and its TASK_KILLED says `healthy=false`.
-    pub(super) fn command_health(&mut self, fid: &str, tid: &str, update: HealthUpdate) {
-        let grace = self.config.kill_grace_period;
-        let Some(command) = self
-            .frameworks
-            .get_mut(fid)
-            .and_then(|f| f.commands.get_mut(tid))
-        else {
-            return;
-        };
-        if command.stopping {
-            return;
-        }
-        let task = command.task.clone();
-        if update.kill {
-            tracing::warn!(task = %tid, "killing the task: its health checks failed");
-            command.stopping = true;
-            command.killed_by_health_check = true;
-            command.health = None;
-            let grace = task
-                .kill_policy
-                .as_ref()
-                .and_then(|p| p.grace_period.as_ref())
-                .map(status::duration)
-                .unwrap_or(grace);
-            command.process.stop(Duration::ZERO, grace);
-        }
-        let executor_id = command_executor_id(&task);
-        let mut running = self.agent_status(
-            &task.task_id,
-            &executor_id,
-            v1::TaskState::TaskRunning,
-            Source::Executor,
-            Some(Reason::TaskHealthCheckStatusUpdated),
-            if update.healthy {
-                "Task is healthy".into()
-            } else {
-                "Task is unhealthy".into()
-            },
-        );
-        running.healthy = Some(update.healthy);
-        let framework_id = v1::FrameworkId {
-            value: fid.to_owned(),
-        };
-        self.update(&framework_id, running);
     }
 
     /// The command never ran: its fetch failed (Mesos:

@@ -181,6 +181,7 @@ impl Runtime {
             Executor {
                 info: info.clone(),
                 container_id,
+                pid: None,
                 process,
                 stream: None,
                 queued: Vec::new(),
@@ -198,9 +199,14 @@ impl Runtime {
     /// The executor's process runs: Mesos's `--executor_registration_timeout` starts; an
     /// executor that has not subscribed by then is killed and its tasks fail.
     pub(super) fn executor_started(&mut self, fid: &str, eid: &str, pid: u32) {
-        let Some(executor) = self.frameworks.get(fid).and_then(|f| f.executors.get(eid)) else {
+        let Some(executor) = self
+            .frameworks
+            .get_mut(fid)
+            .and_then(|f| f.executors.get_mut(eid))
+        else {
             return;
         };
+        executor.pid = Some(pid);
         tracing::info!(executor = %eid, pid, "executor started");
         let internal = self.internal.clone();
         let timeout = self.config.executor_registration_timeout;

@@ -39,8 +39,7 @@ impl Runtime {
         framework.shutting_down = true;
         let default_grace = self.config.kill_grace_period;
         for command in framework.commands.values_mut() {
-            command.stopping = true;
-            command.health = None;
+            command.stop_checking();
             let grace = command
                 .task
                 .kill_policy

@@ -39,8 +39,7 @@ impl Runtime {
                 .get_mut(fid)
                 .and_then(|f| f.commands.get_mut(tid))
             {
-                command.stopping = true;
-                command.health = None;
+                command.stop_checking();
                 command.process.stop(Duration::ZERO, grace);
             }
             return;

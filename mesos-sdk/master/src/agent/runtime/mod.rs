@@ -6,6 +6,7 @@
 //!
 //! - `tasks`: launches from the master (a task, a task group), refused launches;
 //! - `command`: command tasks under the built-in command executor;
+//! - `checks`: their health checks and checks;
 //! - `executors`: custom executors started, launched on, and ended;
 //! - `subscriptions`: executors' calls (SUBSCRIBE and its connection, UPDATE, MESSAGE);
 //! - `kills`: task kills and executor shutdowns;
@@ -13,9 +14,12 @@
 //! - `frameworks`: framework bookkeeping, shutdown and framework messages;
 //! - `sandbox`: processes and their sandboxes (and the user they run as);
 //! - `refusals`: what the runtime refuses from executors, without HTTP types;
-//! - `report`: what the agent runs, reported when it re-registers.
+//! - `report`: what the agent runs, reported when it re-registers;
+//! - `containers`: the containers the resource monitor measures.
 
+mod checks;
 mod command;
+mod containers;
 mod executors;
 mod frameworks;
 mod kills;
@@ -42,6 +46,7 @@ use super::updates::{StatusUpdates, TaskKey};
 use mesos_sdk::v1;
 use mesos_sdk::v1::executor::{Event, event};
 
+pub(crate) use containers::{ContainerSnapshot, Containers};
 pub(crate) use refusals::{Rejection, validate_status};
 
 /// Which process exited.
@@ -61,6 +66,12 @@ pub(crate) enum Internal {
     ),
     Update(v1::executor::Call, oneshot::Sender<Result<(), Rejection>>),
     Message(v1::executor::Call, oneshot::Sender<Result<(), Rejection>>),
+    /// A command task's check result changed.
+    Check {
+        framework: String,
+        task: String,
+        status: v1::CheckStatusInfo,
+    },
     /// A command task's health changed.
     Health {
         framework: String,
@@ -75,6 +86,8 @@ pub(crate) enum Internal {
     },
     /// What the agent runs, for a (re-)registration.
     Report(oneshot::Sender<AgentReport>),
+    /// The containers, for the resource monitor.
+    Containers(oneshot::Sender<Containers>),
     /// Send every unacknowledged status update again now (a new master may have
     /// missed them).
     ResendUpdates,
@@ -83,14 +96,33 @@ pub(crate) enum Internal {
 
 struct CommandTask {
     task: v1::TaskInfo,
+    /// Its container's id (its cgroup's name).
+    container_id: String,
+    /// The command's pid (and process group), once it runs.
+    pid: Option<u32>,
     process: ProcessControl,
     sandbox: std::path::PathBuf,
     /// The task's health checks, while they run.
     health: Option<super::health::Checker>,
-    /// Whether a kill was requested (health updates stop then, as in Mesos).
+    /// The task's check (`TaskInfo.check`), while it runs.
+    check: Option<super::health::Checker>,
+    /// The latest check status reported (every TASK_RUNNING update carries it).
+    check_status: Option<v1::CheckStatusInfo>,
+    /// The latest health reported (every TASK_RUNNING update carries it).
+    healthy: Option<bool>,
+    /// Whether a kill was requested (health and check updates stop then, as in Mesos).
     stopping: bool,
     /// Whether its health checks killed it (its TASK_KILLED says `healthy=false`).
     killed_by_health_check: bool,
+}
+
+impl CommandTask {
+    /// The task is being killed: its health checks and checks stop.
+    fn stop_checking(&mut self) {
+        self.stopping = true;
+        self.health = None;
+        self.check = None;
+    }
 }
 
 #[derive(Clone)]
@@ -135,6 +167,8 @@ impl ExecTask {
 struct Executor {
     info: v1::ExecutorInfo,
     container_id: String,
+    /// The executor's pid (and process group), once it runs.
+    pid: Option<u32>,
     process: ProcessControl,
     stream: Option<mpsc::UnboundedSender<Event>>,
     queued: Vec<Launch>,
@@ -304,12 +338,20 @@ impl Runtime {
             Internal::Report(reply) => {
                 let _ = reply.send(self.report());
             }
+            Internal::Containers(reply) => {
+                let _ = reply.send(self.containers());
+            }
             Internal::ResendUpdates => self.resend_pending(),
             Internal::Health {
                 framework,
                 task,
                 update,
             } => self.command_health(&framework, &task, update),
+            Internal::Check {
+                framework,
+                task,
+                status,
+            } => self.command_check(&framework, &task, status),
             Internal::Shutdown => self.shutdown_all(),
         }
     }
