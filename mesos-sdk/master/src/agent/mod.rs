@@ -65,7 +65,7 @@ pub use attributes::parse_attributes;
 pub use config::AgentConfig;
 pub use error::AgentError;
 pub use fetcher::FetcherConfig;
-pub use flags::{IsolationFlags, SwitchUserFlags};
+pub use flags::{CredentialFlags, IsolationFlags, SwitchUserFlags};
 use protocol::{FromAgent, ToAgent};
 use runtime::{Internal, Runtime};
 

@@ -15,7 +15,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use mesos_master::agent::{AgentConfig, IsolationFlags, SwitchUserFlags, parse_attributes, remote};
+use mesos_master::agent::{
+    AgentConfig, CredentialFlags, IsolationFlags, SwitchUserFlags, parse_attributes, remote,
+};
 use mesos_sdk::resources::Resources;
 use tracing_subscriber::EnvFilter;
 
@@ -60,6 +62,9 @@ struct Args {
     #[command(flatten)]
     isolation: IsolationFlags,
 
+    #[command(flatten)]
+    credential: CredentialFlags,
+
     /// Seconds before the first registration retry (Mesos's
     /// `--registration_backoff_factor`); each retry waits up to twice as long, at most
     /// one minute.
@@ -101,6 +106,7 @@ fn config(args: &Args) -> Result<AgentConfig, String> {
     config.executor_api_addr = args.executor_api;
     config.switch_user = args.switch_user.enabled();
     config.isolation = args.isolation.config();
+    config.credential = args.credential.credential()?;
     config.registration_backoff =
         std::time::Duration::try_from_secs_f64(args.registration_backoff_factor)
             .ok()

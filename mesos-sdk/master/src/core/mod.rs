@@ -263,6 +263,23 @@ impl Core {
         if let Err(message) = validate::framework_info(info, &subscribe.suppressed_roles) {
             return Some(message);
         }
+        // Mesos's `checkSubscribeAuthorization`: the `register_frameworks` ACLs, every
+        // role of the framework for its principal.
+        let mut roles = roles_of(info);
+        if !self
+            .config
+            .auth
+            .acls
+            .may_register(info.principal.as_deref(), &roles)
+        {
+            roles.sort();
+            roles.dedup();
+            return Some(format!(
+                "Not authorized to register framework {} with roles {{ {} }}",
+                info.id.as_ref().map_or("", |id| id.value.as_str()),
+                roles.join(", ")
+            ));
+        }
         let id = info.id.as_ref()?;
         if self.is_removed_framework(&id.value) {
             return Some("Framework has been removed".into());
