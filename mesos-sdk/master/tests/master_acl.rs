@@ -13,7 +13,7 @@ use mesos_master::{LocalCluster, MasterConfig};
 use mesos_sdk::codec::Encoding;
 use mesos_sdk::codec::recordio::RecordIoDecoder;
 use mesos_sdk::v1;
-use mesos_sdk::v1::scheduler::{Event, event};
+use mesos_sdk::v1::scheduler::{Event, call, event};
 use mesos_testkit::{ChildProcess, Scratch};
 use support::scheduler::*;
 use support::*;
@@ -166,6 +166,57 @@ async fn roles_are_allowed_per_principal_and_refused_with_an_error_event() {
     // The refused frameworks were never registered.
     assert_eq!(c.state().frameworks.len(), 4);
     drop(streams);
+    c.shutdown().await;
+}
+
+#[tokio::test]
+async fn update_framework_to_a_refused_role_is_403() {
+    let c = cluster(
+        &format!(r#"{{"permissive": false, "register_frameworks": {RULES}}}"#),
+        None,
+    )
+    .await;
+    let first = info(Some("alice"), &["dev", "public"]);
+    let response = post(
+        &c.url(),
+        Encoding::Json,
+        None,
+        &subscribe_call(first.clone()),
+    )
+    .await;
+    let s = stream(&c.url(), Encoding::Json, response).await;
+    let update = |roles: &[&str]| {
+        let mut info = first.clone();
+        info.id = Some(s.framework_id.clone());
+        info.roles = roles.iter().map(|r| (*r).to_owned()).collect();
+        let mut call = s.call(call::Type::UpdateFramework);
+        call.update_framework = Some(call::UpdateFramework {
+            framework_info: info,
+            ..Default::default()
+        });
+        call
+    };
+    // As Mesos's `Master::updateFramework`: 403 with the authorization message, and
+    // the framework keeps its roles.
+    let refused = s.send(&update(&["dev", "prod"])).await;
+    assert_eq!(refused.status(), 403);
+    assert_eq!(
+        refused.text().await.unwrap(),
+        format!(
+            "Not authorized to register framework {} with roles {{ dev, prod }}",
+            s.framework_id.value
+        )
+    );
+    let roles = |c: &LocalCluster| {
+        c.state()
+            .framework(&s.framework_id.value)
+            .unwrap()
+            .roles
+            .clone()
+    };
+    assert_eq!(roles(&c), ["dev", "public"]);
+    s.send_ok(&update(&["test"]), 200).await;
+    assert_eq!(roles(&c), ["test"]);
     c.shutdown().await;
 }
 
