@@ -15,7 +15,7 @@ use mesos_master::auth::{AuthConfig, Credentials};
 use mesos_master::{LocalCluster, MasterConfig};
 use mesos_sdk::codec::Encoding;
 use mesos_sdk::v1::TaskState;
-use mesos_testkit::{ChildProcess, Scratch};
+use mesos_testkit::{ChildProcess, Scratch, free_port};
 use support::scheduler::*;
 use support::*;
 
@@ -157,4 +157,70 @@ async fn agents_without_an_accepted_credential_cannot_register() {
     assert_eq!(forged.status(), 401);
     assert!(c.state().slaves.is_empty());
     c.shutdown().await;
+}
+
+#[tokio::test]
+async fn mesos_master_takes_the_flag_and_refuses_strangers() {
+    let scratch = Scratch::new("agent-auth-binary");
+    let credentials = scratch.path().join("credentials");
+    // The credentials file's text form.
+    std::fs::write(&credentials, "agent agent-secret\n").unwrap();
+    let port = free_port();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_mesos-master"));
+    command
+        .args(["--port", &port.to_string(), "--authenticate-agents"])
+        .arg("--credentials")
+        .arg(&credentials);
+    let _master = ChildProcess::spawn("mesos-master", command, &scratch.path().join("master.log"));
+    let url = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let flags = loop {
+        if let Ok(response) = client.get(format!("{url}/flags")).send().await {
+            break response.text().await.unwrap();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "mesos-master is not up"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let flags: serde_json::Value = serde_json::from_str(&flags).unwrap();
+    assert_eq!(flags["flags"]["authenticate_agents"], "true");
+
+    let refused = client
+        .post(format!("{url}/agent/v1/register"))
+        .header("Content-Type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(
+        refused.headers()["www-authenticate"],
+        r#"Basic realm="mesos-master-agent""#
+    );
+
+    let mut stranger = agent(&url, &scratch, None);
+    eventually("the refused agent exits", || !stranger.running()).await;
+    assert!(stranger.log().contains("refused authentication"));
+    let good = scratch.path().join("credential");
+    std::fs::write(&good, r#"{"principal":"agent","secret":"agent-secret"}"#).unwrap();
+    let mut process = agent(&url, &scratch, Some(&good));
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let slaves = client.get(format!("{url}/slaves")).send().await.unwrap();
+        let slaves: serde_json::Value =
+            serde_json::from_str(&slaves.text().await.unwrap()).unwrap();
+        if slaves["slaves"].as_array().is_some_and(|s| s.len() == 1) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the agent did not register: {}",
+            process.log()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(process.running());
 }
