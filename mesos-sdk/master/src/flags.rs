@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::auth::{AuthConfig, Credentials};
+use crate::auth::{Acls, AuthConfig, Credentials};
 use crate::config::MasterConfig;
 use crate::election::{DEFAULT_ZK_SESSION_TIMEOUT, ElectionConfig};
 use mesos_sdk::detect::ZooKeeperUrl;
@@ -89,32 +89,57 @@ pub struct AuthFlags {
     /// Read-only endpoints (`/state`, `/metrics/snapshot`, …) require credentials too.
     #[arg(long)]
     pub authenticate_http_readonly: bool,
+    /// Read-write endpoints (the operator API `/api/v1`) require credentials.
+    #[arg(long)]
+    pub authenticate_http_readwrite: bool,
+    /// Remote agents must authenticate (HTTP Basic, their `--credential`) to register
+    /// and post updates; others get 401.
+    #[arg(long)]
+    pub authenticate_agents: bool,
     /// The accepted credentials: Mesos's JSON
     /// (`{"credentials":[{"principal":"p","secret":"s"}]}`) or `principal secret` lines.
     #[arg(long, value_name = "FILE")]
     pub credentials: Option<std::path::PathBuf>,
+    /// Mesos's ACLs (inline JSON, or a file path): which principals may subscribe
+    /// frameworks with which roles (`register_frameworks`, `permissive`).
+    #[arg(long, value_name = "JSON|FILE")]
+    pub acls: Option<String>,
 }
 
 impl AuthFlags {
     /// Who must authenticate, with which credentials.
     ///
     /// # Errors
-    /// A message when authentication is asked for without `--credentials`, or the file
-    /// cannot be used.
+    /// A message when authentication is asked for without `--credentials`, or the
+    /// credentials or ACLs cannot be used.
     pub fn config(&self) -> Result<AuthConfig, String> {
+        let asked = [
+            (self.authenticate_frameworks, "--authenticate-frameworks"),
+            (self.authenticate_agents, "--authenticate-agents"),
+            (
+                self.authenticate_http_readonly,
+                "--authenticate-http-readonly",
+            ),
+            (
+                self.authenticate_http_readwrite,
+                "--authenticate-http-readwrite",
+            ),
+        ];
         let credentials = match &self.credentials {
             Some(path) => Credentials::load(path).map_err(|e| format!("--credentials: {e}"))?,
-            None if self.authenticate_frameworks || self.authenticate_http_readonly => {
-                return Err(
-                    "--authenticate-frameworks and --authenticate-http-readonly need --credentials FILE"
-                        .into(),
-                );
-            }
-            None => Credentials::default(),
+            None => match asked.iter().find(|(on, _)| *on) {
+                Some((_, flag)) => return Err(format!("{flag} needs --credentials FILE")),
+                None => Credentials::default(),
+            },
         };
         let mut auth = AuthConfig::frameworks(credentials);
         auth.frameworks = self.authenticate_frameworks;
+        auth.agents = self.authenticate_agents;
         auth.readonly = self.authenticate_http_readonly;
+        auth.readwrite = self.authenticate_http_readwrite;
+        if let Some(acls) = &self.acls {
+            auth.acls = Acls::load(acls).map_err(|e| format!("--acls: {e}"))?;
+        }
         Ok(auth)
     }
 }
@@ -218,7 +243,24 @@ mod tests {
             authenticate_frameworks: true,
             ..AuthFlags::default()
         };
-        assert!(flags.config().unwrap_err().contains("need --credentials"));
+        assert!(flags.config().unwrap_err().contains("needs --credentials"));
+        let agents = AuthFlags {
+            authenticate_agents: true,
+            ..AuthFlags::default()
+        };
+        assert_eq!(
+            agents.config().unwrap_err(),
+            "--authenticate-agents needs --credentials FILE"
+        );
+        let acls = AuthFlags {
+            acls: Some(r#"{"register_frameworks": [{"principals": {}}]}"#.into()),
+            ..AuthFlags::default()
+        };
+        assert!(
+            acls.config()
+                .unwrap_err()
+                .starts_with("--acls: invalid ACLs")
+        );
         flags.credentials = Some("/nonexistent/credentials.json".into());
         assert!(
             flags

@@ -385,8 +385,14 @@ fn app(shared: Arc<Shared>, gate: Option<watch::Receiver<Leadership>>) -> Router
     let mut remote = RemoteOptions::default();
     remote.heartbeat_interval = shared.config.heartbeat_interval;
     remote.max_body = shared.config.max_body_bytes;
-    let mut app = crate::http::router(shared.clone())
-        .merge(master_routes_with(Arc::new(Registry(shared)), remote));
+    let auth = shared.config.auth.clone();
+    let agents = crate::http::guarded(
+        master_routes_with(Arc::new(Registry(shared.clone())), remote),
+        auth.agents,
+        crate::auth::AGENT_REALM,
+        &auth,
+    );
+    let mut app = crate::http::router(shared).merge(agents);
     if let Some(leadership) = gate {
         app = app.layer(axum::middleware::from_fn_with_state(
             leadership,

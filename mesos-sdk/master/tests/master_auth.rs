@@ -1,7 +1,9 @@
 //! Authentication over real HTTP: with `--authenticate-frameworks` the scheduler API
 //! takes only HTTP Basic credentials from the credentials file (401 otherwise, with
 //! Mesos's realm), a framework's principal must be the authenticated one (400), and
-//! read-only endpoints can be closed the same way. `/health` is always open.
+//! read-only endpoints can be closed the same way, and the operator API with
+//! `--authenticate-http-readwrite` (Mesos's read-write realm; frameworks' flag does not
+//! cover it). `/health` is always open.
 
 mod support;
 
@@ -121,6 +123,9 @@ async fn frameworks_authenticate_with_basic_credentials_and_their_own_principal(
     // Read-only endpoints stay open unless asked; /health always is.
     let open = reqwest::get(format!("{}/state", c.url())).await.unwrap();
     assert_eq!(open.status(), 200);
+    // So does the operator API: it is read-write, not the scheduler API.
+    let operator = operator_call(&c.url(), None).await;
+    assert_eq!(operator.status(), 200);
     let health = reqwest::get(format!("{}/health", c.url())).await.unwrap();
     assert_eq!(health.status(), 200);
     drop(fw);
@@ -148,6 +153,71 @@ async fn read_only_endpoints_can_require_credentials() {
     let health = reqwest::get(format!("{}/health", c.url())).await.unwrap();
     assert_eq!(health.status(), 200);
     // Frameworks were not asked to authenticate: the scheduler API is open.
+    let open = post(
+        &c.url(),
+        &subscribe_call(framework_info("open")),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(open.status(), 200);
+    c.shutdown().await;
+}
+
+/// POSTs `{"type":"GET_HEALTH"}` to the operator API, with Basic credentials when given.
+async fn operator_call(url: &str, user: Option<(&str, &str)>) -> reqwest::Response {
+    let mut request = reqwest::Client::new()
+        .post(format!("{url}/api/v1"))
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json")
+        .body(r#"{"type":"GET_HEALTH"}"#);
+    if let Some((principal, secret)) = user {
+        request = request.basic_auth(principal, Some(secret));
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn read_write_endpoints_can_require_credentials() {
+    let mut auth = AuthConfig::default();
+    auth.readwrite = true;
+    auth.credentials = Credentials::parse(CREDENTIALS).unwrap();
+    let mut config = MasterConfig::default();
+    config.auth = auth;
+    let c = LocalCluster::builder()
+        .agents(1)
+        .resources("cpus:1;mem:256")
+        .master_config(config)
+        .start()
+        .await
+        .unwrap();
+    for user in [
+        None,
+        Some(("alice", "wrong")),
+        Some(("mallory", "a-secret")),
+    ] {
+        let refused = operator_call(&c.url(), user).await;
+        assert_eq!(refused.status(), 401, "{user:?}");
+        assert_eq!(
+            challenge(&refused),
+            r#"Basic realm="mesos-master-readwrite""#
+        );
+    }
+    let served = operator_call(&c.url(), Some(("alice", "a-secret"))).await;
+    assert_eq!(served.status(), 200);
+    // Read-only endpoints and the scheduler API were not asked to authenticate; /flags
+    // tells which protections are on.
+    let flags = reqwest::get(format!("{}/flags", c.url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let flags: serde_json::Value = serde_json::from_str(&flags).unwrap();
+    assert_eq!(flags["flags"]["authenticate_http_readwrite"], "true");
+    assert_eq!(flags["flags"]["authenticate_http_readonly"], "false");
+    assert_eq!(flags["flags"]["authenticate_frameworks"], "false");
+    assert_eq!(flags["flags"]["authenticate_agents"], "false");
     let open = post(
         &c.url(),
         &subscribe_call(framework_info("open")),

@@ -71,6 +71,10 @@ pub struct AgentConfig {
     pub registration_backoff: Duration,
     /// Remote agents: upper bound of the re-registration delay.
     pub registration_backoff_max: Duration,
+    /// Remote agents: the principal and secret sent (HTTP Basic) on every request to
+    /// the master (Mesos's agent `--credential`); needed when the master runs with
+    /// `--authenticate-agents`.
+    pub credential: Option<crate::auth::Credential>,
     /// Mesos's `--switch_user` (default on): run each executor and command task as its
     /// user (`CommandInfo.user`, else `FrameworkInfo.user`), in a sandbox owned by that
     /// user. A user that does not exist on this machine (an empty one included), or one
@@ -111,6 +115,7 @@ impl AgentConfig {
             max_call_body: 4 * 1024 * 1024,
             registration_backoff: Duration::from_secs(1),
             registration_backoff_max: Duration::from_secs(60),
+            credential: None,
             switch_user: true,
             fetcher: super::fetcher::FetcherConfig::default(),
             isolation: super::isolation::IsolationConfig::default(),

@@ -54,4 +54,16 @@ pub enum AgentError {
         /// The master's explanation.
         message: String,
     },
+    /// The master refused the agent's authentication (`401`: no `--credential`, or one
+    /// its `--credentials` do not accept); the agent stopped, as a Mesos agent whose
+    /// authentication is refused exits.
+    #[error(
+        "the master {master} refused authentication: {reason} (check the agent's --credential against the master's --credentials)"
+    )]
+    AuthenticationRefused {
+        /// The master's URL.
+        master: String,
+        /// What the agent sent.
+        reason: String,
+    },
 }

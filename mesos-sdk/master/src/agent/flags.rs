@@ -195,6 +195,32 @@ fn positive_seconds(flag: &str, value: f64) -> Result<Duration, String> {
         .ok_or_else(|| format!("--{flag} must be a positive number of seconds, got {value}"))
 }
 
+/// `--credential FILE`: what a remote agent authenticates with (Mesos's agent
+/// `--credential`: JSON `{"principal": "p", "secret": "s"}` or a `principal secret`
+/// line; the path may be written `file:///path`). Flatten it into a clap parser.
+#[derive(Debug, Clone, Default, clap::Args)]
+#[non_exhaustive]
+pub struct CredentialFlags {
+    /// The credential sent to the master (HTTP Basic) when it authenticates agents:
+    /// JSON `{"principal": "p", "secret": "s"}` or a `principal secret` line.
+    #[arg(long, value_name = "FILE")]
+    pub credential: Option<String>,
+}
+
+impl CredentialFlags {
+    /// The credential, if one is given.
+    ///
+    /// # Errors
+    /// A message naming `--credential` when the file cannot be read or parsed.
+    pub fn credential(&self) -> Result<Option<crate::auth::Credential>, String> {
+        self.credential
+            .as_deref()
+            .map(crate::auth::Credential::load)
+            .transpose()
+            .map_err(|e| format!("--credential: {e}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

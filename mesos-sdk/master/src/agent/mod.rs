@@ -69,7 +69,7 @@ pub use attributes::parse_attributes;
 pub use config::AgentConfig;
 pub use error::AgentError;
 pub use fetcher::FetcherConfig;
-pub use flags::{FetcherFlags, IsolationFlags, SwitchUserFlags};
+pub use flags::{CredentialFlags, FetcherFlags, IsolationFlags, SwitchUserFlags};
 use protocol::{FromAgent, ToAgent};
 use runtime::{Internal, Runtime};
 

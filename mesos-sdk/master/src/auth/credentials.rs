@@ -24,14 +24,90 @@ pub enum CredentialsError {
     Invalid(String),
 }
 
-/// One accepted principal.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// One principal and its secret: an entry of the credentials file, or the credential an
+/// agent authenticates with. Its `Debug` form hides the secret.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 pub struct Credential {
     /// The principal (a framework's `FrameworkInfo.principal`).
     pub principal: String,
     /// Its secret.
     #[serde(default)]
     pub secret: String,
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credential")
+            .field("principal", &self.principal)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+impl Credential {
+    /// Reads the credential an agent authenticates with (Mesos's agent `--credential`):
+    /// a file path, optionally as `file:///path` (see [`Credential::parse`]).
+    ///
+    /// # Errors
+    /// [`CredentialsError::Read`] or [`CredentialsError::Invalid`].
+    pub fn load(value: &str) -> Result<Self, CredentialsError> {
+        let path = value.strip_prefix("file://").unwrap_or(value);
+        let text = std::fs::read_to_string(path).map_err(|source| CredentialsError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse(&text)
+    }
+
+    /// Parses one credential: Mesos's JSON `{"principal":"p","secret":"s"}`, or the text
+    /// form, a single `principal secret` line.
+    ///
+    /// ```
+    /// use mesos_master::auth::Credential;
+    ///
+    /// let json = Credential::parse(r#"{"principal": "agent", "secret": "s3cret"}"#)?;
+    /// assert_eq!(json, Credential::parse("agent s3cret\n")?);
+    /// assert!(Credential::parse("agent").is_err());
+    /// # Ok::<(), mesos_master::auth::CredentialsError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`CredentialsError::Invalid`]: malformed JSON, not exactly one `principal secret`
+    /// line, or an empty principal.
+    pub fn parse(text: &str) -> Result<Self, CredentialsError> {
+        let credential = if text.trim_start().starts_with('{') {
+            serde_json::from_str::<Credential>(text)
+                .map_err(|e| CredentialsError::Invalid(format!("not Mesos's JSON form: {e}")))?
+        } else {
+            let lines: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            match lines[..] {
+                [line] => match line.split_whitespace().collect::<Vec<_>>()[..] {
+                    [principal, secret] => Credential {
+                        principal: principal.to_owned(),
+                        secret: secret.to_owned(),
+                    },
+                    _ => {
+                        return Err(CredentialsError::Invalid(
+                            "the line is not 'principal secret'".into(),
+                        ));
+                    }
+                },
+                _ => {
+                    return Err(CredentialsError::Invalid(
+                        "expected one 'principal secret' line".into(),
+                    ));
+                }
+            }
+        };
+        if credential.principal.is_empty() {
+            return Err(CredentialsError::Invalid("an empty principal".into()));
+        }
+        Ok(credential)
+    }
 }
 
 #[derive(Deserialize)]

@@ -1,12 +1,16 @@
-//! Who may call the master: Mesos's credentials (`--credentials`) and which endpoints
-//! require them (`--authenticate-frameworks`, `--authenticate-http-readonly`).
+//! Who may call the master: Mesos's credentials (`--credentials`), which endpoints
+//! require them (`--authenticate-frameworks`, `--authenticate-agents`,
+//! `--authenticate-http-readonly`, `--authenticate-http-readwrite`), and which roles
+//! each principal may subscribe frameworks with (`--acls`).
 //!
 //! The HTTP layer (`http::auth`) checks HTTP Basic credentials against these and
 //! answers `401` with `WWW-Authenticate: Basic realm="…"` (Mesos's realm names) when
 //! they are missing or wrong. Pure: no I/O but reading the credentials file.
 
+mod acls;
 mod credentials;
 
+pub use acls::{Acls, AclsError, Entity, RegisterFramework};
 pub use credentials::{Credential, Credentials, CredentialsError};
 
 /// Mesos's realm of the scheduler API (`DEFAULT_HTTP_FRAMEWORK_AUTHENTICATION_REALM`).
@@ -15,6 +19,11 @@ pub const FRAMEWORK_REALM: &str = "mesos-master-scheduler";
 pub const READONLY_REALM: &str = "mesos-master-readonly";
 /// Mesos's realm of read-write endpoints (`READWRITE_HTTP_AUTHENTICATION_REALM`).
 pub const READWRITE_REALM: &str = "mesos-master-readwrite";
+
+/// The realm of the master's remote agent endpoints (`/agent/v1/*`). Mesos agents
+/// authenticate with SASL over libprocess instead; this realm is the project's own,
+/// named in the style of Mesos's.
+pub const AGENT_REALM: &str = "mesos-master-agent";
 
 /// Which requests must authenticate, and the accepted credentials.
 ///
@@ -36,8 +45,17 @@ pub struct AuthConfig {
     /// Read-only endpoints (`/state`, `/metrics/snapshot`, …) require credentials
     /// (Mesos's `--authenticate_http_readonly`). `/health` never does.
     pub readonly: bool,
+    /// Read-write endpoints (the operator API `/api/v1`) require credentials (Mesos's
+    /// `--authenticate_http_readwrite`).
+    pub readwrite: bool,
+    /// Remote agents must authenticate (HTTP Basic) to register and post messages
+    /// (Mesos's `--authenticate_agents`). In-process agents are trusted.
+    pub agents: bool,
     /// The accepted principals and secrets.
     pub credentials: Credentials,
+    /// Which principals may subscribe frameworks with which roles (Mesos's `--acls`,
+    /// `register_frameworks`); the default allows everything.
+    pub acls: Acls,
 }
 
 impl AuthConfig {
@@ -46,8 +64,8 @@ impl AuthConfig {
     pub fn frameworks(credentials: Credentials) -> Self {
         Self {
             frameworks: true,
-            readonly: false,
             credentials,
+            ..Self::default()
         }
     }
 }

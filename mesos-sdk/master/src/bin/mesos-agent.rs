@@ -16,7 +16,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use mesos_master::agent::{
-    AgentConfig, FetcherFlags, IsolationFlags, SwitchUserFlags, parse_attributes, remote,
+    AgentConfig, CredentialFlags, FetcherFlags, IsolationFlags, SwitchUserFlags, parse_attributes,
+    remote,
 };
 use mesos_sdk::resources::Resources;
 use tracing_subscriber::EnvFilter;
@@ -65,6 +66,9 @@ struct Args {
     #[command(flatten)]
     fetcher: FetcherFlags,
 
+    #[command(flatten)]
+    credential: CredentialFlags,
+
     /// Seconds before the first registration retry (Mesos's
     /// `--registration_backoff_factor`); each retry waits up to twice as long, at most
     /// one minute.
@@ -107,6 +111,7 @@ fn config(args: &Args) -> Result<AgentConfig, String> {
     config.switch_user = args.switch_user.enabled();
     config.isolation = args.isolation.config();
     config.fetcher = args.fetcher.config()?;
+    config.credential = args.credential.credential()?;
     config.registration_backoff =
         std::time::Duration::try_from_secs_f64(args.registration_backoff_factor)
             .ok()

@@ -314,11 +314,11 @@ impl Core {
                 "'framework_id' differs from 'update_framework.framework_info.id'".to_string(),
             ));
         }
-        let Some(fw) = self.frameworks.get_mut(fw_id) else {
+        let Some(fw) = self.frameworks.get(fw_id) else {
             return Err(CallError::UnknownFramework);
         };
         // Mesos's `Master::updateFramework`: the new info, then the change, then the
-        // call's suppressed roles.
+        // call's suppressed roles, then the ACLs (403).
         let info = &update.framework_info;
         validate::framework_info(info, &[])
             .map_err(|e| CallError::Refused(format!("Supplied FrameworkInfo is not valid: {e}")))?;
@@ -326,6 +326,10 @@ impl Core {
             .map_err(|e| CallError::Refused(format!("FrameworkInfo update is not valid: {e}")))?;
         validate::framework_info(info, &update.suppressed_roles)
             .map_err(|e| CallError::Refused(format!("'UpdateFramework' call is not valid: {e}")))?;
+        self.authorize_roles(info).map_err(CallError::Forbidden)?;
+        let Some(fw) = self.frameworks.get_mut(fw_id) else {
+            return Err(CallError::UnknownFramework);
+        };
         let roles = roles_of(&update.framework_info);
         fw.info = update.framework_info;
         self.alloc.update_framework_roles(fw_id, &roles);

@@ -14,6 +14,10 @@ pub(crate) enum CallError {
     /// changes the principal); the message is Mesos's whole answer.
     #[error("{0}")]
     Refused(String),
+    /// The call is valid but the ACLs do not authorize it (UPDATE_FRAMEWORK to roles
+    /// the principal may not use); the message is Mesos's whole answer.
+    #[error("{0}")]
+    Forbidden(String),
     /// The framework id is unknown to this master.
     #[error("Framework cannot be found")]
     UnknownFramework,

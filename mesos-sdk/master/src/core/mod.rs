@@ -328,6 +328,9 @@ impl Core {
         if let Err(message) = validate::framework_info(info, &subscribe.suppressed_roles) {
             return Some(message);
         }
+        if let Err(message) = self.authorize_roles(info) {
+            return Some(message);
+        }
         let id = info.id.as_ref()?;
         if self.is_removed_framework(&id.value) {
             return Some("Framework has been removed".into());
@@ -338,6 +341,29 @@ impl Core {
             }
             _ => None,
         }
+    }
+
+    /// Mesos's `checkSubscribeAuthorization` (also on UPDATE_FRAMEWORK): the
+    /// `register_frameworks` ACLs allow every role of the framework for its principal.
+    /// Refused: Mesos's message, `Not authorized to register framework <id> with roles
+    /// { a, b }`.
+    pub(crate) fn authorize_roles(&self, info: &v1::FrameworkInfo) -> Result<(), String> {
+        let mut roles = roles_of(info);
+        if self
+            .config
+            .auth
+            .acls
+            .may_register(info.principal.as_deref(), &roles)
+        {
+            return Ok(());
+        }
+        roles.sort();
+        roles.dedup();
+        Err(format!(
+            "Not authorized to register framework {} with roles {{ {} }}",
+            info.id.as_ref().map_or("", |id| id.value.as_str()),
+            roles.join(", ")
+        ))
     }
 
     /// How many frameworks have an event stream open.

@@ -46,8 +46,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .merge(operator_router(shared))
 }
 
-/// The operator API (`POST /api/v1`, which requires credentials with the scheduler
-/// API's), the legacy JSON endpoints Mesos tools read and the web UI (read-only):
+/// The operator API (`POST /api/v1`, which requires credentials with
+/// `--authenticate-http-readwrite`, as Mesos's read-write realm), the legacy JSON endpoints Mesos tools read and the web UI (read-only):
 /// merged into [`router`].
 fn operator_router(shared: Arc<Shared>) -> Router {
     let config = &shared.config.auth;
@@ -70,18 +70,19 @@ fn operator_router(shared: Arc<Shared>) -> Router {
         .route("/master/roles", get(legacy::roles))
         .route("/flags", get(legacy::flags))
         .route("/master/flags", get(legacy::flags));
-    let api = guarded(api, config.frameworks, READWRITE_REALM, config);
+    let api = guarded(api, config.readwrite, READWRITE_REALM, config);
     let views = guarded(views, config.readonly, READONLY_REALM, config);
     api.merge(views).with_state(shared)
 }
 
-/// `routes`, requiring credentials of `realm` when `required`.
-fn guarded(
-    routes: Router<Arc<Shared>>,
+/// `routes`, requiring credentials of `realm` when `required` (the scheduler and
+/// operator APIs, the read-only endpoints, and the remote agents' endpoints).
+pub(crate) fn guarded<S: Clone + Send + Sync + 'static>(
+    routes: Router<S>,
     required: bool,
     realm: &'static str,
     config: &AuthConfig,
-) -> Router<Arc<Shared>> {
+) -> Router<S> {
     if !required {
         return routes;
     }

@@ -353,15 +353,16 @@ pub(crate) fn flags(shared: &Shared) -> Vec<(String, String)> {
             c.max_completed_tasks_per_framework.to_string(),
         ),
         ("weights".to_string(), weights.join(",")),
-        (
-            "authenticate_frameworks".to_string(),
-            c.auth.frameworks.to_string(),
-        ),
-        (
-            "authenticate_http_readonly".to_string(),
-            c.auth.readonly.to_string(),
-        ),
     ];
+    let auth = &c.auth;
+    for (name, on) in [
+        ("authenticate_agents", auth.agents),
+        ("authenticate_frameworks", auth.frameworks),
+        ("authenticate_http_readonly", auth.readonly),
+        ("authenticate_http_readwrite", auth.readwrite),
+    ] {
+        flags.push((name.to_string(), on.to_string()));
+    }
     flags.retain(|(_, v)| !v.is_empty());
     flags
 }

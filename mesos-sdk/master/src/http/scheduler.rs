@@ -45,6 +45,7 @@ impl From<CallError> for ApiError {
         match error {
             CallError::Invalid(message) => ApiError::Invalid(message),
             CallError::Refused(message) => ApiError::Refused(message),
+            CallError::Forbidden(message) => ApiError::Forbidden(message),
             CallError::UnknownFramework => ApiError::UnknownFramework,
             CallError::NotSubscribed => ApiError::NotSubscribed,
             CallError::MissingStreamId => ApiError::MissingStreamId,
@@ -242,6 +243,7 @@ mod tests {
     fn call_errors_keep_their_message_on_the_wire() {
         let errors = [
             CallError::missing("kill"),
+            CallError::Forbidden("Not authorized to register framework f1 with roles { a }".into()),
             CallError::UnknownFramework,
             CallError::NotSubscribed,
             CallError::MissingStreamId,

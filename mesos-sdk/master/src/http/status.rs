@@ -47,6 +47,10 @@ pub enum ApiError {
     /// principal), with Mesos's message.
     #[error("{0}")]
     Refused(String),
+    /// 403: the ACLs do not authorize the call (UPDATE_FRAMEWORK to roles the
+    /// framework's principal may not use), with Mesos's message.
+    #[error("{0}")]
+    Forbidden(String),
     /// 400: the framework id is unknown to this master.
     #[error("Framework cannot be found")]
     UnknownFramework,
@@ -85,7 +89,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
-            ApiError::NotSubscribed => StatusCode::FORBIDDEN,
+            ApiError::NotSubscribed | ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotImplemented => StatusCode::NOT_IMPLEMENTED,
             ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::TooManySubscribers(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -19,7 +19,7 @@ use crate::agent::{AgentConfig, AgentError, AgentHandle, start};
 use mesos_sdk::backoff::{Backoff, BackoffConfig};
 use mesos_sdk::codec::Encoding;
 use mesos_sdk::detect::{DetectError, MasterDetector, detector_for};
-use mesos_sdk::transport::{HttpTransport, Records, TransportError, Url, records};
+use mesos_sdk::transport::{Auth, HttpTransport, Records, TransportError, Url, records};
 
 /// Largest record accepted on the master's stream.
 const MAX_RECORD_LEN: usize = 16 * 1024 * 1024;
@@ -81,7 +81,10 @@ pub async fn run_remote(config: AgentConfig, master: &str) -> Result<(), AgentEr
 /// valid `zk://` URL, or whose ZooKeeper refuses us for good (credentials),
 /// [`AgentError::Bind`] when the executor API address cannot be bound, and
 /// [`AgentError::RegistrationRefused`] when the master answers a registration with a
-/// client error (`400`, `403`): the agent's tasks are killed before it returns.
+/// client error (`400`, `403`), [`AgentError::AuthenticationRefused`] when it answers
+/// any request with `401` (the master authenticates agents and `config.credential` is
+/// missing or not accepted; Mesos's agent exits then too): the agent's tasks are
+/// killed before it returns.
 /// Unreachable or unavailable masters are retried, never an error.
 pub async fn run_remote_until(
     config: AgentConfig,
@@ -105,7 +108,12 @@ pub async fn run_remote_until(
     let detector = detector_for(master).map_err(|e| invalid(e.to_string()))?;
     let leader_changes = detector.leader_changes();
     // Registrations and messages are JSON; the master's stream is RecordIO of JSON.
-    let http = HttpTransport::new(Encoding::Json, None).map_err(|e| AgentError::InvalidMaster {
+    // Every request carries the agent's credential (HTTP Basic), if it has one.
+    let auth = config.credential.as_ref().map(|c| Auth::Basic {
+        principal: c.principal.clone(),
+        secret: c.secret.clone(),
+    });
+    let http = HttpTransport::new(Encoding::Json, auth).map_err(|e| AgentError::InvalidMaster {
         url: master.to_owned(),
         reason: format!("cannot build an HTTP client: {e}"),
     })?;
@@ -332,6 +340,11 @@ impl Remote {
                         }
                     }
                 }
+                Ok(Err(TransportError::Api(api)))
+                    if api.status == StatusCode::UNAUTHORIZED.as_u16() =>
+                {
+                    return Err(Outcome::Fatal(self.authentication_refused(&register_url)));
+                }
                 Ok(Err(TransportError::Api(api))) if is_client_error(api.status) => {
                     return Err(Outcome::Fatal(AgentError::RegistrationRefused {
                         status: api.status,
@@ -486,6 +499,22 @@ impl Remote {
         }
     }
 
+    /// The error of a `401` from the master: Mesos's agent exits when the master
+    /// refuses its authentication, rather than retrying with the same credential.
+    fn authentication_refused(&self, url: &Url) -> AgentError {
+        let reason = match &self.config.credential {
+            Some(c) => format!(
+                "principal '{}' and its secret are not accepted",
+                c.principal
+            ),
+            None => "the agent has no --credential".to_owned(),
+        };
+        AgentError::AuthenticationRefused {
+            master: url.to_string(),
+            reason,
+        }
+    }
+
     async fn post(&self, session: &SessionIds, message: &FromAgent) -> Result<(), Outcome> {
         let body = match serde_json::to_vec(message) {
             Ok(body) => body,
@@ -509,6 +538,13 @@ impl Remote {
                 "posting to the master failed: no answer within {POST_TIMEOUT:?}"
             ))),
             Ok(Ok(_)) => Ok(()),
+            Ok(Err(TransportError::Api(api)))
+                if api.status == StatusCode::UNAUTHORIZED.as_u16() =>
+            {
+                Err(Outcome::Fatal(
+                    self.authentication_refused(&endpoints.events_url),
+                ))
+            }
             Ok(Err(TransportError::Api(api))) if api.status == StatusCode::FORBIDDEN.as_u16() => {
                 Err(Outcome::Lost(
                     "the master no longer knows this registration".into(),

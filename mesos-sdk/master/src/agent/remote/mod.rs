@@ -18,6 +18,12 @@
 //! 3. An agent that loses its stream, or hears nothing for five heartbeat intervals,
 //!    re-registers with its id, with capped, jittered exponential backoff. Its tasks keep
 //!    running meanwhile, and its status update retries deliver what the master missed.
+//!
+//! A master that authenticates agents (`AuthConfig::agents`, `--authenticate-agents`)
+//! answers both endpoints `401` with `WWW-Authenticate: Basic realm="mesos-master-agent"`
+//! unless the request carries HTTP Basic credentials of its credentials file; the agent
+//! sends `AgentConfig::credential` on every request, and stops with
+//! `AgentError::AuthenticationRefused` on a `401`.
 
 mod client;
 mod registry;
