@@ -62,6 +62,10 @@ pub struct MasterConfig {
     /// resubscribes and gets the state afresh), so a slow reader cannot make the
     /// master buffer without bound.
     pub operator_event_buffer: usize,
+    /// Serve HTTPS with this certificate and key (`--tls-cert`, `--tls-key`) on every
+    /// endpoint; `None` serves plain HTTP. The TLS handshake counts against
+    /// [`MasterConfig::request_header_timeout`].
+    pub tls: Option<crate::tls::TlsConfig>,
 }
 
 impl Default for MasterConfig {
@@ -82,6 +86,7 @@ impl Default for MasterConfig {
             auth: AuthConfig::default(),
             max_operator_subscribers: 1000,
             operator_event_buffer: 65_536,
+            tls: None,
         }
     }
 }

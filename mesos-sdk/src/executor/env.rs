@@ -73,6 +73,12 @@ pub struct ExecutorConfig {
     pub shutdown_grace_period: Duration,
     /// `MESOS_EXECUTOR_AUTHENTICATION_TOKEN`, sent as `Authorization: Bearer`.
     pub authentication_token: Option<String>,
+    /// `LIBPROCESS_SSL_ENABLED` (`true` or `1`): the agent serves its executor API over
+    /// TLS, so an `ip:port` endpoint is reached over `https://`.
+    pub ssl_enabled: bool,
+    /// `LIBPROCESS_SSL_CA_FILE`: a PEM CA certificate (bundle) trusted for the agent's
+    /// TLS certificate, besides the bundled web PKI roots.
+    pub ssl_ca_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for ExecutorConfig {
@@ -91,6 +97,8 @@ impl std::fmt::Debug for ExecutorConfig {
                 "authentication_token",
                 &self.authentication_token.as_ref().map(|_| "<redacted>"),
             )
+            .field("ssl_enabled", &self.ssl_enabled)
+            .field("ssl_ca_file", &self.ssl_ca_file)
             .finish()
     }
 }
@@ -174,6 +182,11 @@ impl ExecutorConfig {
         };
         let authentication_token =
             get("MESOS_EXECUTOR_AUTHENTICATION_TOKEN").filter(|t| !t.is_empty());
+        let ssl_enabled = get("LIBPROCESS_SSL_ENABLED")
+            .is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
+        let ssl_ca_file = get("LIBPROCESS_SSL_CA_FILE")
+            .filter(|f| !f.is_empty())
+            .map(PathBuf::from);
         Ok(ExecutorConfig {
             framework_id,
             executor_id,
@@ -185,11 +198,17 @@ impl ExecutorConfig {
             subscription_backoff_max,
             shutdown_grace_period,
             authentication_token,
+            ssl_enabled,
+            ssl_ca_file,
         })
     }
 
-    /// The agent's executor API URL, `http://<endpoint>/api/v1/executor`.
+    /// The agent's executor API URL, `http://<endpoint>/api/v1/executor`
+    /// (`https://` with [`ExecutorConfig::ssl_enabled`]).
     pub fn executor_url(&self) -> String {
+        if self.ssl_enabled && !self.agent_endpoint.contains("://") {
+            return executor_url(&format!("https://{}", self.agent_endpoint));
+        }
         executor_url(&self.agent_endpoint)
     }
 }

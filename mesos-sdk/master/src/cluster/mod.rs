@@ -9,7 +9,7 @@ use thiserror::Error;
 use tracing::warn;
 
 use crate::agent::isolation::IsolationConfig;
-use crate::agent::{AgentConfig, AgentHandle, spawn};
+use crate::agent::{AgentConfig, AgentHandle, ExecutorAuth, spawn};
 use crate::config::MasterConfig;
 use crate::server::{Master, MasterError};
 use crate::state::MasterState;
@@ -69,6 +69,7 @@ pub struct LocalClusterBuilder {
     executor_registration_timeout: Duration,
     switch_user: bool,
     isolation: IsolationConfig,
+    executor_auth: Option<ExecutorAuth>,
 }
 
 impl Default for LocalClusterBuilder {
@@ -86,6 +87,7 @@ impl Default for LocalClusterBuilder {
             executor_registration_timeout: Duration::from_secs(60),
             switch_user: true,
             isolation: IsolationConfig::default(),
+            executor_auth: None,
         }
     }
 }
@@ -179,6 +181,13 @@ impl LocalClusterBuilder {
         self
     }
 
+    /// Executor authentication on every agent (Mesos's `--jwt_secret_key` and
+    /// `--authenticate_http_executors`); see [`AgentConfig::executor_auth`].
+    pub fn executor_auth(mut self, auth: ExecutorAuth) -> Self {
+        self.executor_auth = Some(auth);
+        self
+    }
+
     /// Where task sandboxes go (default: a fresh directory under the system temp dir,
     /// removed again by [`LocalCluster::shutdown`]; a directory given here is kept).
     pub fn work_dir(mut self, dir: impl Into<PathBuf>) -> Self {
@@ -240,6 +249,7 @@ impl LocalClusterBuilder {
             config.executor_registration_timeout = self.executor_registration_timeout;
             config.switch_user = self.switch_user;
             config.isolation = self.isolation.clone();
+            config.executor_auth = self.executor_auth.clone();
             let agent = match spawn(config, master.agent_events()).await {
                 Ok(agent) => agent,
                 Err(source) => {

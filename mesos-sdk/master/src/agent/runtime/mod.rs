@@ -61,6 +61,12 @@ pub(crate) enum Internal {
     ),
     Update(v1::executor::Call, oneshot::Sender<Result<(), Rejection>>),
     Message(v1::executor::Call, oneshot::Sender<Result<(), Rejection>>),
+    /// The container id of a framework's executor (to check an executor's token).
+    ContainerOf {
+        framework: String,
+        executor: String,
+        reply: oneshot::Sender<Result<String, Rejection>>,
+    },
     /// A command task's health changed.
     Health {
         framework: String,
@@ -295,6 +301,13 @@ impl Runtime {
             }
             Internal::Message(call, reply) => {
                 let _ = reply.send(self.on_executor_message(call));
+            }
+            Internal::ContainerOf {
+                framework,
+                executor,
+                reply,
+            } => {
+                let _ = reply.send(self.container_of(&framework, &executor));
             }
             Internal::RegistrationTimeout {
                 framework,
