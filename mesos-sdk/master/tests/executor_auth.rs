@@ -327,6 +327,13 @@ fn authenticating_executors_needs_a_key() {
     assert!(!output.status.success());
     assert!(stderr.contains("--jwt-secret-key"), "{stderr}");
 
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_mesos-local"))
+        .args(["--port", "0", "--authenticate-http-executors"])
+        .output()
+        .expect("mesos-local runs");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--jwt-secret-key"));
+
     let empty = scratch.path().join("empty");
     std::fs::write(&empty, "").unwrap();
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_mesos-agent"))

@@ -288,6 +288,33 @@ mod tests {
         })
     }
 
+    /// A Mesos agent with SSL says so in `LIBPROCESS_SSL_ENABLED`; the executor then
+    /// uses https and trusts `LIBPROCESS_SSL_CA_FILE`.
+    #[test]
+    fn libprocess_ssl_variables_turn_https_on() {
+        let config = ExecutorConfig::from_vars(|name| match name {
+            "MESOS_FRAMEWORK_ID" => Some("f".into()),
+            "MESOS_EXECUTOR_ID" => Some("e".into()),
+            "MESOS_AGENT_ENDPOINT" => Some("127.0.0.1:5051".into()),
+            "MESOS_DIRECTORY" => Some("/tmp".into()),
+            "LIBPROCESS_SSL_ENABLED" => Some("true".into()),
+            "LIBPROCESS_SSL_CA_FILE" => Some("/etc/ca.pem".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(
+            config.executor_url(),
+            "https://127.0.0.1:5051/api/v1/executor"
+        );
+        assert_eq!(config.ssl_ca_file, Some(PathBuf::from("/etc/ca.pem")));
+        let plain = with_endpoint("127.0.0.1:5051").unwrap();
+        assert!(!plain.ssl_enabled);
+        assert_eq!(
+            plain.executor_url(),
+            "http://127.0.0.1:5051/api/v1/executor"
+        );
+    }
+
     /// Found by the `executor_env` fuzz target: `F\0` was accepted (a URL parser drops
     /// a trailing control character) but its executor URL, `http://F\0/api/v1/executor`,
     /// is not a URL.
