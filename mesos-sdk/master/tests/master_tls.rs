@@ -220,6 +220,64 @@ async fn a_remote_mesos_agent_registers_with_a_tls_mesos_master_and_runs_a_task(
     assert!(agent.terminate(WAIT), "mesos-agent stops on SIGTERM");
 }
 
+/// With ZooKeeper, `MasterInfo` does not carry a scheme: a `mesos-agent` given
+/// `--tls-ca` and a scheduler whose detector is set to https reach the elected TLS
+/// master over https.
+#[tokio::test]
+async fn agents_and_schedulers_reach_a_tls_master_elected_in_zookeeper_over_https() {
+    let zk = mesos_testkit::ZooKeeperServer::start().await;
+    let zk_url = zk.zk_url("/mesos");
+    let scratch = Scratch::new("master-tls-zk");
+    let (cert_file, key_file, cert) = write_certificate(&scratch);
+    let port = free_port();
+    let mut master = std::process::Command::new(env!("CARGO_BIN_EXE_mesos-master"));
+    master
+        .args(["--ip", "127.0.0.1", "--hostname", "127.0.0.1"])
+        .args(["--port", &port.to_string()])
+        .args(["--zk", &zk_url])
+        .args(["--allocation-interval", "0.05"])
+        .arg("--tls-cert")
+        .arg(&cert_file)
+        .arg("--tls-key")
+        .arg(&key_file);
+    let master = ChildProcess::spawn("mesos-master", master, &scratch.path().join("master.log"));
+    let mut agent = std::process::Command::new(env!("CARGO_BIN_EXE_mesos-agent"));
+    agent
+        .args(["--master", &zk_url])
+        .args(["--resources", "cpus:1;mem:256", "--hostname", "127.0.0.1"])
+        .args(["--registration-backoff-factor", "0.05"])
+        .arg("--tls-ca")
+        .arg(&cert_file)
+        .arg("--work-dir")
+        .arg(scratch.path().join("work"));
+    let agent = ChildProcess::spawn("mesos-agent", agent, &scratch.path().join("agent.log"));
+
+    let detector = mesos_sdk::detect::ZooKeeperDetector::from_url(&zk_url)
+        .expect("zk URL")
+        .https(true);
+    let ca = cert.clone();
+    let mut fw = Framework::start_with(
+        &zk_url,
+        Encoding::Json,
+        failover_framework_info("tls-zk"),
+        move |builder| builder.detector(detector).tls_root_certificate(ca),
+    );
+    let offer = tokio::time::timeout(Duration::from_secs(30), fw.offer())
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "no offer; master log:\n{}\nagent log:\n{}",
+                master.log(),
+                agent.log()
+            )
+        });
+    launch(&fw.client, &offer, vec![command_task("t", &offer, "true")]).await;
+    fw.status("t", TaskState::TaskFinished).await;
+    drop(fw);
+    let mut agent = agent;
+    assert!(agent.terminate(WAIT), "mesos-agent stops on SIGTERM");
+}
+
 /// Runs a binary to its end (it must stop at once) and returns its status and stderr.
 fn run_to_end(program: &str, args: &[&std::ffi::OsStr]) -> (std::process::ExitStatus, String) {
     let mut child = std::process::Command::new(program)
