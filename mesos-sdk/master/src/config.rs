@@ -69,6 +69,10 @@ pub struct MasterConfig {
     /// last update is acknowledged (Mesos's `--max_completed_tasks_per_framework`,
     /// default 1000).
     pub max_completed_tasks_per_framework: usize,
+    /// Serve HTTPS with this certificate and key (`--tls-cert`, `--tls-key`) on every
+    /// endpoint; `None` serves plain HTTP. The TLS handshake counts against
+    /// [`MasterConfig::request_header_timeout`].
+    pub tls: Option<crate::tls::TlsConfig>,
 }
 
 impl Default for MasterConfig {
@@ -91,6 +95,7 @@ impl Default for MasterConfig {
             operator_event_buffer: 65_536,
             max_completed_frameworks: 50,
             max_completed_tasks_per_framework: 1000,
+            tls: None,
         }
     }
 }

@@ -45,6 +45,7 @@ mod server;
 mod shared;
 pub mod signals;
 pub mod state;
+pub mod tls;
 
 pub use cluster::{ClusterError, LocalCluster, LocalClusterBuilder};
 pub use config::MasterConfig;

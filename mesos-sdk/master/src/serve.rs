@@ -1,6 +1,8 @@
 //! Serving the master's router on a listener, with the limits a slow or hostile client
 //! cannot get around: request headers must arrive within a bound (else the connection
 //! is closed), and shutdown is graceful (open connections are given a bound to finish).
+//! With TLS, the handshake must also complete within that bound: a client that
+//! connects and never finishes it is dropped.
 
 use std::time::Duration;
 
@@ -8,19 +10,23 @@ use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::ServiceExt as _;
+
+use crate::tls::TlsConfig;
 
 /// How long open connections may take to finish once the server stops.
 const DRAIN: Duration = Duration::from_secs(5);
 
 /// Serves `app` on `listener` until `stop` turns true; a connection whose request
-/// headers take longer than `header_timeout` is closed.
+/// headers (and TLS handshake, with `tls`) take longer than `header_timeout` is closed.
 pub(crate) async fn serve(
     listener: TcpListener,
     app: Router,
     header_timeout: Duration,
+    tls: Option<TlsConfig>,
     mut stop: watch::Receiver<bool>,
 ) {
     let graceful = GracefulShutdown::new();
@@ -32,8 +38,8 @@ pub(crate) async fn serve(
             accepted = listener.accept() => accepted,
             _ = stop.wait_for(|s| *s) => break,
         };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(error) => {
                 // Out of file descriptors and the like: the next accept may succeed.
                 tracing::warn!(%error, "accept failed");
@@ -42,16 +48,35 @@ pub(crate) async fn serve(
             }
         };
         let app = app.clone();
-        let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-            app.clone().oneshot(request)
-        });
-        let connection = http.serve_connection(TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!(%error, "connection ended with an error");
+        let http = http.clone();
+        let watcher = graceful.watcher();
+        let mut stopping = stop.clone();
+        match &tls {
+            None => {
+                tokio::spawn(serve_connection(http, stream, app, watcher));
             }
-        });
+            Some(tls) => {
+                let acceptor = tls.acceptor().clone();
+                tokio::spawn(async move {
+                    let handshake = tokio::time::timeout(header_timeout, acceptor.accept(stream));
+                    let stream = tokio::select! {
+                        done = handshake => match done {
+                            Ok(Ok(stream)) => stream,
+                            Ok(Err(error)) => {
+                                tracing::debug!(%peer, %error, "TLS handshake failed");
+                                return;
+                            }
+                            Err(_) => {
+                                tracing::debug!(%peer, "TLS handshake not completed in time; connection dropped");
+                                return;
+                            }
+                        },
+                        _ = stopping.wait_for(|s| *s) => return,
+                    };
+                    serve_connection(http, stream, app, watcher).await;
+                });
+            }
+        }
     }
     drop(listener);
     if tokio::time::timeout(DRAIN, graceful.shutdown())
@@ -59,5 +84,23 @@ pub(crate) async fn serve(
         .is_err()
     {
         tracing::warn!("connections still open {DRAIN:?} after the server stopped; dropping them");
+    }
+}
+
+/// Serves HTTP/1 on one connection (plain or TLS) until it ends or the server stops.
+async fn serve_connection<S>(
+    http: hyper::server::conn::http1::Builder,
+    stream: S,
+    app: Router,
+    watcher: hyper_util::server::graceful::Watcher,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+        app.clone().oneshot(request)
+    });
+    let connection = http.serve_connection(TokioIo::new(stream), service);
+    if let Err(error) = watcher.watch(connection).await {
+        tracing::debug!(%error, "connection ended with an error");
     }
 }

@@ -241,9 +241,15 @@ impl Master {
         self.addr
     }
 
-    /// The master's base URL, e.g. `http://127.0.0.1:5050`.
+    /// The master's base URL, e.g. `http://127.0.0.1:5050` (`https://` when it serves
+    /// TLS, [`MasterConfig::tls`]).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.shared.config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Every HTTP endpoint of this master (the scheduler API, the read-only endpoints,
@@ -409,8 +415,15 @@ fn serve(
 ) -> (watch::Sender<bool>, JoinHandle<()>) {
     let (stop, stop_rx) = watch::channel(false);
     let header_timeout = shared.config.request_header_timeout;
+    let tls = shared.config.tls.clone();
     let app = app(shared, gate);
-    let task = tokio::spawn(crate::serve::serve(listener, app, header_timeout, stop_rx));
+    let task = tokio::spawn(crate::serve::serve(
+        listener,
+        app,
+        header_timeout,
+        tls,
+        stop_rx,
+    ));
     (stop, task)
 }
 

@@ -155,7 +155,17 @@ impl ExecutorDriver {
             })
         })?;
         let auth = self.config.authentication_token.clone().map(Auth::Bearer);
-        let http = HttpTransport::new(self.encoding, auth)?;
+        let roots = match &self.config.ssl_ca_file {
+            Some(path) => vec![std::fs::read(path).map_err(|e| {
+                ExecutorError::Env(super::EnvError::Invalid {
+                    name: "LIBPROCESS_SSL_CA_FILE",
+                    value: path.display().to_string(),
+                    reason: format!("cannot read it: {e}"),
+                })
+            })?],
+            None => Vec::new(),
+        };
+        let http = HttpTransport::with_root_certificates(self.encoding, auth, &roots)?;
         let client = ExecutorClient::new(
             http,
             url,

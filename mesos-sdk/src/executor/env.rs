@@ -73,6 +73,12 @@ pub struct ExecutorConfig {
     pub shutdown_grace_period: Duration,
     /// `MESOS_EXECUTOR_AUTHENTICATION_TOKEN`, sent as `Authorization: Bearer`.
     pub authentication_token: Option<String>,
+    /// `LIBPROCESS_SSL_ENABLED` (`true` or `1`): the agent serves its executor API over
+    /// TLS, so an `ip:port` endpoint is reached over `https://`.
+    pub ssl_enabled: bool,
+    /// `LIBPROCESS_SSL_CA_FILE`: a PEM CA certificate (bundle) trusted for the agent's
+    /// TLS certificate, besides the bundled web PKI roots.
+    pub ssl_ca_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for ExecutorConfig {
@@ -91,6 +97,8 @@ impl std::fmt::Debug for ExecutorConfig {
                 "authentication_token",
                 &self.authentication_token.as_ref().map(|_| "<redacted>"),
             )
+            .field("ssl_enabled", &self.ssl_enabled)
+            .field("ssl_ca_file", &self.ssl_ca_file)
             .finish()
     }
 }
@@ -174,6 +182,11 @@ impl ExecutorConfig {
         };
         let authentication_token =
             get("MESOS_EXECUTOR_AUTHENTICATION_TOKEN").filter(|t| !t.is_empty());
+        let ssl_enabled = get("LIBPROCESS_SSL_ENABLED")
+            .is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
+        let ssl_ca_file = get("LIBPROCESS_SSL_CA_FILE")
+            .filter(|f| !f.is_empty())
+            .map(PathBuf::from);
         Ok(ExecutorConfig {
             framework_id,
             executor_id,
@@ -185,11 +198,17 @@ impl ExecutorConfig {
             subscription_backoff_max,
             shutdown_grace_period,
             authentication_token,
+            ssl_enabled,
+            ssl_ca_file,
         })
     }
 
-    /// The agent's executor API URL, `http://<endpoint>/api/v1/executor`.
+    /// The agent's executor API URL, `http://<endpoint>/api/v1/executor`
+    /// (`https://` with [`ExecutorConfig::ssl_enabled`]).
     pub fn executor_url(&self) -> String {
+        if self.ssl_enabled && !self.agent_endpoint.contains("://") {
+            return executor_url(&format!("https://{}", self.agent_endpoint));
+        }
         executor_url(&self.agent_endpoint)
     }
 }
@@ -267,6 +286,33 @@ mod tests {
             "MESOS_DIRECTORY" => Some("/tmp".into()),
             _ => None,
         })
+    }
+
+    /// A Mesos agent with SSL says so in `LIBPROCESS_SSL_ENABLED`; the executor then
+    /// uses https and trusts `LIBPROCESS_SSL_CA_FILE`.
+    #[test]
+    fn libprocess_ssl_variables_turn_https_on() {
+        let config = ExecutorConfig::from_vars(|name| match name {
+            "MESOS_FRAMEWORK_ID" => Some("f".into()),
+            "MESOS_EXECUTOR_ID" => Some("e".into()),
+            "MESOS_AGENT_ENDPOINT" => Some("127.0.0.1:5051".into()),
+            "MESOS_DIRECTORY" => Some("/tmp".into()),
+            "LIBPROCESS_SSL_ENABLED" => Some("true".into()),
+            "LIBPROCESS_SSL_CA_FILE" => Some("/etc/ca.pem".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(
+            config.executor_url(),
+            "https://127.0.0.1:5051/api/v1/executor"
+        );
+        assert_eq!(config.ssl_ca_file, Some(PathBuf::from("/etc/ca.pem")));
+        let plain = with_endpoint("127.0.0.1:5051").unwrap();
+        assert!(!plain.ssl_enabled);
+        assert_eq!(
+            plain.executor_url(),
+            "http://127.0.0.1:5051/api/v1/executor"
+        );
     }
 
     /// Found by the `executor_env` fuzz target: `F\0` was accepted (a URL parser drops

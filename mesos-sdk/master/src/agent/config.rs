@@ -88,6 +88,23 @@ pub struct AgentConfig {
     /// Mesos's `--isolation`: posix (the default, nothing enforced) or cgroups (cpu and
     /// memory limits per container; see [`super::isolation`]).
     pub isolation: super::isolation::IsolationConfig,
+    /// Executor authentication (Mesos's `--jwt_secret_key` and
+    /// `--authenticate_http_executors`): each custom executor gets a token in
+    /// `MESOS_EXECUTOR_AUTHENTICATION_TOKEN`, and when required the executor API
+    /// accepts only calls with the caller's own token. `None`: no tokens.
+    pub executor_auth: Option<super::ExecutorAuth>,
+    /// Serve the executor API over TLS with this certificate and key (`--tls-cert`,
+    /// `--tls-key`). Executors are then told so as a Mesos agent built with SSL tells
+    /// them: `LIBPROCESS_SSL_ENABLED=true`, and `LIBPROCESS_SSL_CA_FILE` set to
+    /// [`AgentConfig::tls_ca_file`] when there is one.
+    pub tls: Option<crate::tls::TlsConfig>,
+    /// The PEM CA file executors trust for the agent's certificate (`--tls-ca`), given
+    /// to them in `LIBPROCESS_SSL_CA_FILE` when the agent serves TLS.
+    pub tls_ca_file: Option<PathBuf>,
+    /// Remote agents: PEM CA certificates trusted for an `https://` master besides the
+    /// bundled web PKI roots (`--tls-ca`). With any, a master found through
+    /// ZooKeeper is reached over `https://`.
+    pub master_tls_roots: Vec<Vec<u8>>,
 }
 
 impl AgentConfig {
@@ -119,6 +136,10 @@ impl AgentConfig {
             switch_user: true,
             fetcher: super::fetcher::FetcherConfig::default(),
             isolation: super::isolation::IsolationConfig::default(),
+            executor_auth: None,
+            tls: None,
+            tls_ca_file: None,
+            master_tls_roots: Vec::new(),
         }
     }
 }

@@ -3,6 +3,8 @@
 //! or invalid call, or an unknown framework/executor; 415 for other media types; 406
 //! when SUBSCRIBE's `Accept` allows neither JSON nor protobuf; 403 for calls from an
 //! executor that has not subscribed; 413 for bodies over the configured limit. The
+//! With executor authentication required ([`super::executor_auth`]) a call without a
+//! valid token is answered 401, one with another executor's token 403. The
 //! statuses and messages are the status table's ([`ExecutorApiError`]); the agent's
 //! runtime refuses calls with its own [`Rejection`].
 
@@ -17,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use tokio::sync::{mpsc, oneshot};
 
+use super::executor_auth::{ExecutorAuth, ExecutorClaims, check_claims};
 use super::runtime::{Internal, Rejection, validate_status};
 use crate::http::status::ExecutorApiError;
 use mesos_sdk::codec::Encoding;
@@ -30,18 +33,26 @@ pub(crate) const PATH: &str = "/api/v1/executor";
 struct ApiState {
     runtime: mpsc::UnboundedSender<Internal>,
     heartbeat: Duration,
+    /// Executor authentication, when the agent has a JWT secret key.
+    auth: Option<ExecutorAuth>,
 }
 
-/// The executor API's routes, forwarding calls to the agent's event loop.
+/// The executor API's routes, forwarding calls to the agent's event loop; with `auth`
+/// requiring tokens, calls without the caller's own token are refused (401, 403).
 pub(crate) fn router(
     runtime: mpsc::UnboundedSender<Internal>,
     heartbeat: Duration,
     max_body: usize,
+    auth: Option<ExecutorAuth>,
 ) -> Router {
     Router::new()
         .route(PATH, any(handle))
         .layer(DefaultBodyLimit::max(max_body))
-        .with_state(ApiState { runtime, heartbeat })
+        .with_state(ApiState {
+            runtime,
+            heartbeat,
+            auth,
+        })
 }
 
 async fn handle(
@@ -50,7 +61,16 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match serve(&state, method, &headers, &body).await {
+    // Authentication comes first, as in Mesos (whatever the request is).
+    let claims = match state.auth.as_ref().map(|a| a.authenticate(&headers)) {
+        None | Some(Ok(None)) => None,
+        Some(Ok(Some(claims))) => Some(claims),
+        Some(Err(unauthenticated)) => {
+            tracing::debug!(reason = %unauthenticated, "executor call not authenticated");
+            return unauthenticated.into_response();
+        }
+    };
+    match serve(&state, method, &headers, &body, claims.as_ref()).await {
         Ok(response) => response,
         Err(error) => {
             if error.status().is_client_error() {
@@ -78,6 +98,7 @@ async fn serve(
     method: Method,
     headers: &HeaderMap,
     body: &[u8],
+    claims: Option<&ExecutorClaims>,
 ) -> Result<Response, ExecutorApiError> {
     if method != Method::POST {
         return Err(ExecutorApiError::MethodNotAllowed(method.to_string()));
@@ -94,6 +115,23 @@ async fn serve(
         .decode_strict(body)
         .map_err(|e| ExecutorApiError::Malformed(e.to_string()))?;
     validate_call(&call).map_err(ExecutorApiError::Invalid)?;
+    // Mesos answers HEARTBEAT before looking the executor up.
+    if let Some(claims) = claims
+        && call.r#type() != call::Type::Heartbeat
+    {
+        let (framework, executor) = (
+            call.framework_id.value.clone(),
+            call.executor_id.value.clone(),
+        );
+        let container = ask(state, |reply| Internal::ContainerOf {
+            framework: framework.clone(),
+            executor: executor.clone(),
+            reply,
+        })
+        .await?;
+        check_claims(claims, &framework, &executor, &container)
+            .map_err(ExecutorApiError::Forbidden)?;
+    }
     Ok(match call.r#type() {
         call::Type::Subscribe => {
             let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());

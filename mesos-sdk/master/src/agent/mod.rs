@@ -45,6 +45,7 @@ mod attributes;
 mod config;
 mod error;
 mod executor_api;
+pub mod executor_auth;
 pub mod fetcher;
 mod flags;
 mod health;
@@ -68,12 +69,17 @@ use tokio::task::JoinHandle;
 pub use attributes::parse_attributes;
 pub use config::AgentConfig;
 pub use error::AgentError;
+pub use executor_auth::{ExecutorAuth, ExecutorAuthFlags};
 pub use fetcher::FetcherConfig;
 pub use flags::{CredentialFlags, FetcherFlags, IsolationFlags, SwitchUserFlags};
 use protocol::{FromAgent, ToAgent};
 use runtime::{Internal, Runtime};
 
 use mesos_sdk::v1;
+
+/// How long a client of the executor API may take to send its request headers (and
+/// to complete the TLS handshake).
+const EXECUTOR_API_HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A running agent. Dropping it without [`AgentHandle::shutdown`] stops the agent when
 /// the Tokio runtime ends; call `shutdown` to wait for every child process to be gone.
@@ -134,12 +140,14 @@ pub(crate) fn start(
         internal.clone(),
         config.executor_heartbeat_interval,
         config.max_call_body,
+        config.executor_auth.clone(),
     )
     .merge(monitor::router(internal.clone()));
+    let tls = config.tls.clone();
     let server = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, router).await {
-            tracing::error!(error = %e, "executor API server failed");
-        }
+        // Never stopped: the task is aborted when the agent shuts down.
+        let (_keep, never) = tokio::sync::watch::channel(false);
+        crate::serve::serve(listener, router, EXECUTOR_API_HEADER_TIMEOUT, tls, never).await;
     });
     tracing::info!(agent = %config.agent_id, %endpoint, "agent started");
     let runtime = Runtime::new(config, info.clone(), endpoint, events, internal.clone());

@@ -16,9 +16,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use mesos_master::agent::{
-    AgentConfig, CredentialFlags, FetcherFlags, IsolationFlags, SwitchUserFlags, parse_attributes,
-    remote,
+    AgentConfig, CredentialFlags, ExecutorAuthFlags, FetcherFlags, IsolationFlags, SwitchUserFlags,
+    parse_attributes, remote,
 };
+use mesos_master::tls::{TlsFlags, read_ca};
 use mesos_sdk::resources::Resources;
 use tracing_subscriber::EnvFilter;
 
@@ -78,6 +79,19 @@ struct Args {
     /// Address of the executor HTTP API (`/api/v1/executor`); port 0 picks a free port.
     #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:0")]
     executor_api: SocketAddr,
+
+    /// Serve the executor API over TLS.
+    #[command(flatten)]
+    tls: TlsFlags,
+
+    /// Trust this PEM CA certificate (bundle) for an `https://` master, besides the
+    /// bundled web PKI roots. With it, masters found through `zk://` are reached over
+    /// https. With `--tls-cert`, executors are told to trust it for the agent too.
+    #[arg(long, value_name = "FILE")]
+    tls_ca: Option<PathBuf>,
+
+    #[command(flatten)]
+    executor_auth: ExecutorAuthFlags,
 }
 
 fn default_resources() -> String {
@@ -112,6 +126,12 @@ fn config(args: &Args) -> Result<AgentConfig, String> {
     config.isolation = args.isolation.config();
     config.fetcher = args.fetcher.config()?;
     config.credential = args.credential.credential()?;
+    config.tls = args.tls.config().map_err(|e| format!("TLS: {e}"))?;
+    if let Some(ca) = &args.tls_ca {
+        config.master_tls_roots = vec![read_ca(ca).map_err(|e| format!("--tls-ca: {e}"))?];
+        config.tls_ca_file = Some(ca.clone());
+    }
+    config.executor_auth = args.executor_auth.config().map_err(|e| e.to_string())?;
     config.registration_backoff =
         std::time::Duration::try_from_secs_f64(args.registration_backoff_factor)
             .ok()

@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use mesos_master::agent::{FetcherFlags, IsolationFlags, SwitchUserFlags};
+use mesos_master::agent::{ExecutorAuthFlags, FetcherFlags, IsolationFlags, SwitchUserFlags};
+use mesos_master::tls::TlsFlags;
 use mesos_master::{LocalCluster, MasterFlags};
 use tracing::info;
 
@@ -28,6 +29,10 @@ use tracing::info;
 struct Args {
     #[command(flatten)]
     master: MasterFlags,
+    #[command(flatten)]
+    tls: TlsFlags,
+    #[command(flatten)]
+    executor_auth: ExecutorAuthFlags,
     /// Number of agents to run.
     #[arg(long, default_value_t = 1)]
     agents: usize,
@@ -53,7 +58,9 @@ struct Args {
 
 async fn run(args: Args) -> Result<(), String> {
     // Without --hostname, "localhost": everything runs on this machine.
-    let config = args.master.config("localhost")?;
+    let mut config = args.master.config("localhost")?;
+    config.tls = args.tls.config().map_err(|e| e.to_string())?;
+    let executor_auth = args.executor_auth.config().map_err(|e| e.to_string())?;
     let mut builder = LocalCluster::builder()
         .master_config(config)
         .addr(args.master.addr())
@@ -63,6 +70,9 @@ async fn run(args: Args) -> Result<(), String> {
         .switch_user(args.switch_user.enabled())
         .isolation(args.isolation.config())
         .fetcher(args.fetcher.config()?);
+    if let Some(auth) = executor_auth {
+        builder = builder.executor_auth(auth);
+    }
     if let Some(dir) = &args.work_dir {
         builder = builder.work_dir(dir);
     }

@@ -15,6 +15,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use mesos_master::election::Leadership;
+use mesos_master::tls::TlsFlags;
 use mesos_master::{ElectionFlags, Master, MasterFlags};
 use tracing::{info, warn};
 
@@ -27,6 +28,8 @@ struct Args {
     master: MasterFlags,
     #[command(flatten)]
     election: ElectionFlags,
+    #[command(flatten)]
+    tls: TlsFlags,
     /// Log filter (`RUST_LOG` syntax), e.g. `info` or `mesos_master=debug`.
     #[arg(long, default_value = "info")]
     log: String,
@@ -41,7 +44,8 @@ fn machine_hostname() -> String {
 }
 
 async fn run(args: Args) -> Result<(), String> {
-    let config = args.master.config(&machine_hostname())?;
+    let mut config = args.master.config(&machine_hostname())?;
+    config.tls = args.tls.config().map_err(|e| e.to_string())?;
     let addr = args.master.addr();
     let master = match args.election.election()? {
         Some(election) => {

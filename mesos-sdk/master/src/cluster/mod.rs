@@ -10,7 +10,7 @@ use tracing::warn;
 
 use crate::agent::FetcherConfig;
 use crate::agent::isolation::IsolationConfig;
-use crate::agent::{AgentConfig, AgentHandle, spawn};
+use crate::agent::{AgentConfig, AgentHandle, ExecutorAuth, spawn};
 use crate::config::MasterConfig;
 use crate::server::{Master, MasterError};
 use crate::state::MasterState;
@@ -71,6 +71,7 @@ pub struct LocalClusterBuilder {
     switch_user: bool,
     isolation: IsolationConfig,
     fetcher: FetcherConfig,
+    executor_auth: Option<ExecutorAuth>,
 }
 
 impl Default for LocalClusterBuilder {
@@ -89,6 +90,7 @@ impl Default for LocalClusterBuilder {
             switch_user: true,
             isolation: IsolationConfig::default(),
             fetcher: FetcherConfig::default(),
+            executor_auth: None,
         }
     }
 }
@@ -190,6 +192,13 @@ impl LocalClusterBuilder {
         self
     }
 
+    /// Executor authentication on every agent (Mesos's `--jwt_secret_key` and
+    /// `--authenticate_http_executors`); see [`AgentConfig::executor_auth`].
+    pub fn executor_auth(mut self, auth: ExecutorAuth) -> Self {
+        self.executor_auth = Some(auth);
+        self
+    }
+
     /// Where task sandboxes go (default: a fresh directory under the system temp dir,
     /// removed again by [`LocalCluster::shutdown`]; a directory given here is kept).
     pub fn work_dir(mut self, dir: impl Into<PathBuf>) -> Self {
@@ -252,6 +261,7 @@ impl LocalClusterBuilder {
             config.switch_user = self.switch_user;
             config.isolation = self.isolation.clone();
             config.fetcher = self.fetcher.clone();
+            config.executor_auth = self.executor_auth.clone();
             let agent = match spawn(config, master.agent_events()).await {
                 Ok(agent) => agent,
                 Err(source) => {

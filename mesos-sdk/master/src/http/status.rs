@@ -230,6 +230,9 @@ pub(crate) enum ExecutorApiError {
     /// 403: the executor has not subscribed.
     #[error("Executor is not subscribed")]
     NotSubscribed,
+    /// 403: the caller's token is another executor's (executor authentication).
+    #[error("{0}")]
+    Forbidden(String),
     /// 503: the agent is stopping.
     #[error("Agent is shutting down")]
     ShuttingDown,
@@ -246,7 +249,7 @@ impl ExecutorApiError {
             E::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             E::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             E::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
-            E::NotSubscribed => StatusCode::FORBIDDEN,
+            E::NotSubscribed | E::Forbidden(_) => StatusCode::FORBIDDEN,
             E::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             E::NotImplemented => StatusCode::NOT_IMPLEMENTED,
             E::MissingContentType

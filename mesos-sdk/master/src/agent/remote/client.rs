@@ -18,7 +18,7 @@ use crate::agent::protocol::{AgentReport, FromAgent, ToAgent};
 use crate::agent::{AgentConfig, AgentError, AgentHandle, start};
 use mesos_sdk::backoff::{Backoff, BackoffConfig};
 use mesos_sdk::codec::Encoding;
-use mesos_sdk::detect::{DetectError, MasterDetector, detector_for};
+use mesos_sdk::detect::{DetectError, MasterDetector, ZooKeeperDetector, detector_for};
 use mesos_sdk::transport::{Auth, HttpTransport, Records, TransportError, Url, records};
 
 /// Largest record accepted on the master's stream.
@@ -105,7 +105,18 @@ pub async fn run_remote_until(
             })
             .map_err(invalid)?;
     }
-    let detector = detector_for(master).map_err(|e| invalid(e.to_string()))?;
+    // Masters found in ZooKeeper are reached over https when the agent trusts a CA
+    // for them (MasterInfo does not say whether a master serves TLS).
+    let detector: Arc<dyn MasterDetector> = if zookeeper && !config.master_tls_roots.is_empty() {
+        let spec = master.strip_prefix("mesos://").unwrap_or(master);
+        Arc::new(
+            ZooKeeperDetector::from_url(spec)
+                .map_err(|e| invalid(e.to_string()))?
+                .https(true),
+        )
+    } else {
+        detector_for(master).map_err(|e| invalid(e.to_string()))?
+    };
     let leader_changes = detector.leader_changes();
     // Registrations and messages are JSON; the master's stream is RecordIO of JSON.
     // Every request carries the agent's credential (HTTP Basic), if it has one.
@@ -113,10 +124,12 @@ pub async fn run_remote_until(
         principal: c.principal.clone(),
         secret: c.secret.clone(),
     });
-    let http = HttpTransport::new(Encoding::Json, auth).map_err(|e| AgentError::InvalidMaster {
-        url: master.to_owned(),
-        reason: format!("cannot build an HTTP client: {e}"),
-    })?;
+    let http =
+        HttpTransport::with_root_certificates(Encoding::Json, auth, &config.master_tls_roots)
+            .map_err(|e| AgentError::InvalidMaster {
+                url: master.to_owned(),
+                reason: format!("cannot build an HTTP client: {e}"),
+            })?;
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let mut remote = Remote {
         master: master.to_owned(),

@@ -150,7 +150,19 @@ impl Runtime {
         let run_as = self
             .create_sandbox(&fid, Some(&command), &sandbox)
             .map_err(StartError::Sandbox)?;
-        let env = executor_env(&fid, &eid, &sandbox, self.endpoint, grace);
+        let mut env = executor_env(&fid, &eid, &sandbox, self.endpoint, grace);
+        if let Some(auth) = &self.config.executor_auth {
+            let token = auth
+                .token(&fid, &eid, &container_id)
+                .map_err(|e| StartError::Launch(e.to_string()))?;
+            env.push((crate::agent::executor_auth::TOKEN_ENV.into(), token));
+        }
+        if self.config.tls.is_some() {
+            env.push(("LIBPROCESS_SSL_ENABLED".into(), "true".into()));
+            if let Some(ca) = &self.config.tls_ca_file {
+                env.push(("LIBPROCESS_SSL_CA_FILE".into(), ca.display().to_string()));
+            }
+        }
         let key = ProcessKey::Executor {
             framework: fid.clone(),
             executor: eid.clone(),

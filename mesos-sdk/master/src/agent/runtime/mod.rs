@@ -72,6 +72,12 @@ pub(crate) enum Internal {
         task: String,
         status: v1::CheckStatusInfo,
     },
+    /// The container id of a framework's executor (to check an executor's token).
+    ContainerOf {
+        framework: String,
+        executor: String,
+        reply: oneshot::Sender<Result<String, Rejection>>,
+    },
     /// A command task's health changed.
     Health {
         framework: String,
@@ -329,6 +335,13 @@ impl Runtime {
             }
             Internal::Message(call, reply) => {
                 let _ = reply.send(self.on_executor_message(call));
+            }
+            Internal::ContainerOf {
+                framework,
+                executor,
+                reply,
+            } => {
+                let _ = reply.send(self.container_of(&framework, &executor));
             }
             Internal::RegistrationTimeout {
                 framework,

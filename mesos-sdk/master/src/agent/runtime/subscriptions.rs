@@ -92,6 +92,23 @@ impl Runtime {
         Ok((info, executor))
     }
 
+    /// The container the executor `executor` of `framework` runs in.
+    pub(super) fn container_of(
+        &self,
+        framework: &str,
+        executor: &str,
+    ) -> Result<String, Rejection> {
+        let framework = self
+            .frameworks
+            .get(framework)
+            .ok_or(Rejection::UnknownFramework)?;
+        framework
+            .executors
+            .get(executor)
+            .map(|e| e.container_id.clone())
+            .ok_or(Rejection::UnknownExecutor)
+    }
+
     fn subscribed_executor(
         &mut self,
         call: &v1::executor::Call,
