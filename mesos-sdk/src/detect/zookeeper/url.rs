@@ -235,7 +235,7 @@ fn check_path(path: &str) -> Result<String, String> {
         }
         if segment
             .chars()
-            .any(|c| c.is_control() || c == '?' || c == '#')
+            .any(|c| c.is_control() || c.is_whitespace() || c == '?' || c == '#')
         {
             return Err(format!("invalid znode path {path:?}"));
         }
@@ -296,6 +296,18 @@ mod tests {
         assert!(reason("zk://nopass@h/m").contains("user:password"));
         assert!(reason("zk://h/a//b").contains("invalid znode path"));
         assert!(reason("zk://h/a/../b").contains("invalid znode path"));
+    }
+
+    /// Found by fuzzing (`zk_master_info`): `zk://h/a /` was read as the path `/a `,
+    /// whose printed form `zk://h/a ` read back as `/a` (the URL is trimmed).
+    #[test]
+    fn paths_with_whitespace_are_refused() {
+        assert!(reason("zk://h/a /").contains("invalid znode path"));
+        assert!(reason("zk://h/mesos /x").contains("invalid znode path"));
+        assert!(reason("zk://h/a\u{2003}b").contains("invalid znode path"));
+        // Whitespace around the whole URL is still ignored.
+        let url = ZooKeeperUrl::parse(" zk://h/mesos/\n").expect("valid");
+        assert_eq!(url.path(), "/mesos");
     }
 
     #[test]
