@@ -15,27 +15,18 @@ impl Runtime {
     /// Starts a running command task's health checks; their updates come back to the
     /// event loop as [`Internal::Health`].
     pub(super) fn start_health_checks(&mut self, fid: &str, tid: &str, check: &v1::HealthCheck) {
-        let Some(command) = self
-            .frameworks
-            .get_mut(fid)
-            .and_then(|f| f.commands.get_mut(tid))
-        else {
+        let (internal, client) = (self.internal.clone(), self.health_client.clone());
+        let Some(command) = self.command_mut(fid, tid) else {
             return;
         };
-        let internal = self.internal.clone();
         let (framework, task) = (fid.to_owned(), tid.to_owned());
-        command.health = health::start(
-            check,
-            command.sandbox.clone(),
-            self.health_client.clone(),
-            move |update| {
-                let _ = internal.send(Internal::Health {
-                    framework: framework.clone(),
-                    task: task.clone(),
-                    update,
-                });
-            },
-        );
+        command.health = health::start(check, command.sandbox.clone(), client, move |update| {
+            let _ = internal.send(Internal::Health {
+                framework: framework.clone(),
+                task: task.clone(),
+                update,
+            });
+        });
         if command.health.is_none() {
             tracing::warn!(task = %tid, "the health check names nothing to probe; not checked");
         }
@@ -46,11 +37,7 @@ impl Runtime {
     /// task is killed and its TASK_KILLED says `healthy=false`.
     pub(super) fn command_health(&mut self, fid: &str, tid: &str, update: HealthUpdate) {
         let grace = self.config.kill_grace_period;
-        let Some(command) = self
-            .frameworks
-            .get_mut(fid)
-            .and_then(|f| f.commands.get_mut(tid))
-        else {
+        let Some(command) = self.command_mut(fid, tid) else {
             return;
         };
         if command.stopping {
@@ -96,27 +83,19 @@ impl Runtime {
     /// Starts a running command task's check; its results come back to the event loop
     /// as [`Internal::Check`].
     pub(super) fn start_check(&mut self, fid: &str, tid: &str, check: &v1::CheckInfo) {
-        let Some(command) = self
-            .frameworks
-            .get_mut(fid)
-            .and_then(|f| f.commands.get_mut(tid))
-        else {
+        let (internal, client) = (self.internal.clone(), self.health_client.clone());
+        let Some(command) = self.command_mut(fid, tid) else {
             return;
         };
-        let internal = self.internal.clone();
         let (framework, task) = (fid.to_owned(), tid.to_owned());
-        command.check = health::start_check(
-            check,
-            command.sandbox.clone(),
-            self.health_client.clone(),
-            move |status| {
+        command.check =
+            health::start_check(check, command.sandbox.clone(), client, move |status| {
                 let _ = internal.send(Internal::Check {
                     framework: framework.clone(),
                     task: task.clone(),
                     status,
                 });
-            },
-        );
+            });
         if command.check.is_none() {
             tracing::warn!(task = %tid, "the check names nothing to probe; not checked");
         }
@@ -126,11 +105,7 @@ impl Runtime {
     /// `REASON_TASK_CHECK_STATUS_UPDATED`) and the latest health. The task keeps
     /// running whatever the result.
     pub(super) fn command_check(&mut self, fid: &str, tid: &str, check: v1::CheckStatusInfo) {
-        let Some(command) = self
-            .frameworks
-            .get_mut(fid)
-            .and_then(|f| f.commands.get_mut(tid))
-        else {
+        let Some(command) = self.command_mut(fid, tid) else {
             return;
         };
         if command.stopping {

@@ -109,11 +109,7 @@ impl Runtime {
 
     /// The command runs: TASK_STARTING, then TASK_RUNNING.
     pub(super) fn command_started(&mut self, fid: &str, tid: &str, pid: u32) {
-        let Some(command) = self
-            .frameworks
-            .get_mut(fid)
-            .and_then(|f| f.commands.get_mut(tid))
-        else {
+        let Some(command) = self.command_mut(fid, tid) else {
             return;
         };
         command.pid = Some(pid);

@@ -34,11 +34,7 @@ impl Runtime {
             let task = framework.commands.get(tid).map(|c| c.task.clone());
             let grace = self.kill_grace(task.as_ref(), kill_policy.as_ref());
             tracing::info!(task = %tid, ?grace, "killing command task");
-            if let Some(command) = self
-                .frameworks
-                .get_mut(fid)
-                .and_then(|f| f.commands.get_mut(tid))
-            {
+            if let Some(command) = self.command_mut(fid, tid) {
                 command.stop_checking();
                 command.process.stop(Duration::ZERO, grace);
             }

@@ -137,6 +137,15 @@ enum Launch {
     Group(v1::TaskGroupInfo),
 }
 
+impl Runtime {
+    /// The command task `tid` of framework `fid`, if it runs here.
+    fn command_mut(&mut self, fid: &str, tid: &str) -> Option<&mut CommandTask> {
+        self.frameworks
+            .get_mut(fid)
+            .and_then(|f| f.commands.get_mut(tid))
+    }
+}
+
 impl Launch {
     /// The launched task with id `task_id`.
     fn task(&self, task_id: &str) -> Option<v1::TaskInfo> {
