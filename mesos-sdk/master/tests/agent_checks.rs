@@ -13,15 +13,6 @@ use mesos_sdk::v1::task_status::Reason;
 use support::agent::*;
 use support::files::FileServer;
 
-fn run(h: &Harness, task: v1::TaskInfo) {
-    h.to_agent
-        .send(ToAgent::RunTask {
-            framework: framework("f1"),
-            task,
-        })
-        .unwrap();
-}
-
 /// A check run at once and every 50 ms.
 fn fast(kind: Type) -> v1::CheckInfo {
     v1::CheckInfo {
@@ -98,7 +89,7 @@ async fn a_command_check_reports_each_changed_exit_code_and_never_kills() {
             ..Default::default()
         },
     });
-    run(&h, checked("t1", "sleep 30", check));
+    h.run_task(checked("t1", "sleep 30", check));
     started(&mut h, Type::Command).await;
     for expected in [1, 0, 1, 0, 1] {
         let status = check_update(&mut h).await;
@@ -128,7 +119,7 @@ async fn an_http_check_reports_the_status_code_once_while_it_stays_the_same() {
         });
         check
     };
-    run(&h, checked("ok", "sleep 30", http("/files/ok")));
+    h.run_task(checked("ok", "sleep 30", http("/files/ok")));
     started(&mut h, Type::Http).await;
     let status = check_update(&mut h).await;
     assert_eq!(status.http.and_then(|s| s.status_code), Some(200));
@@ -137,7 +128,7 @@ async fn an_http_check_reports_the_status_code_once_while_it_stays_the_same() {
     assert_eq!(state(&kill(&mut h, "ok").await), TaskState::TaskKilled);
 
     // A 404 is a result like any other: reported, and the task keeps running.
-    run(&h, checked("missing", "sleep 30", http("/files/missing")));
+    h.run_task(checked("missing", "sleep 30", http("/files/missing")));
     started(&mut h, Type::Http).await;
     let status = check_update(&mut h).await;
     assert_eq!(status.http.and_then(|s| s.status_code), Some(404));
@@ -162,13 +153,13 @@ async fn a_tcp_check_reports_whether_it_connected() {
         check
     };
     let mut h = Harness::start().await;
-    run(&h, checked("up", "sleep 30", tcp(open)));
+    h.run_task(checked("up", "sleep 30", tcp(open)));
     started(&mut h, Type::Tcp).await;
     let status = check_update(&mut h).await;
     assert_eq!(status.tcp.and_then(|t| t.succeeded), Some(true));
     assert_eq!(state(&kill(&mut h, "up").await), TaskState::TaskKilled);
 
-    run(&h, checked("down", "sleep 30", tcp(closed)));
+    h.run_task(checked("down", "sleep 30", tcp(closed)));
     started(&mut h, Type::Tcp).await;
     let status = check_update(&mut h).await;
     assert_eq!(status.tcp.and_then(|t| t.succeeded), Some(false));
@@ -201,7 +192,7 @@ async fn a_check_and_a_health_check_do_not_shadow_each_other() {
     };
     let mut task = checked("t1", "sleep 30", check);
     task.health_check = Some(health);
-    run(&h, task);
+    h.run_task(task);
     started(&mut h, Type::Command).await;
     // One check update and one health update, in either order; the later one carries
     // what the earlier one reported.

@@ -18,15 +18,6 @@ use support::agent::*;
 use support::files::FileServer;
 use support::*;
 
-fn run(h: &Harness, task: v1::TaskInfo) {
-    h.to_agent
-        .send(ToAgent::RunTask {
-            framework: framework("f1"),
-            task,
-        })
-        .unwrap();
-}
-
 fn uri(value: &str) -> v1::command_info::Uri {
     v1::command_info::Uri {
         value: value.into(),
@@ -144,7 +135,7 @@ async fn an_http_uri_is_fetched_executable_under_its_output_file() {
     let mut fetched = uri(&server.url("tool"));
     fetched.executable = Some(true);
     fetched.output_file = Some("bin/run-me".into());
-    run(&h, task_with("t1", "./bin/run-me", vec![fetched]));
+    h.run_task(task_with("t1", "./bin/run-me", vec![fetched]));
 
     assert_eq!(state(&h.next_acked().await), TaskState::TaskStarting);
     assert_eq!(state(&h.next_acked().await), TaskState::TaskRunning);
@@ -184,14 +175,11 @@ async fn every_archive_kind_is_extracted_into_the_sandbox() {
         uri(&write(&src.0, "notes.txt.gz", &gz(b"plain\n"))),
     ];
     let mut h = Harness::start().await;
-    run(
-        &h,
-        task_with(
-            "t1",
-            "cat pkg/hello.txt zpkg/hello.txt notes.txt && ./pkg/run.sh && ./zpkg/run.sh && ls",
-            uris,
-        ),
-    );
+    h.run_task(task_with(
+        "t1",
+        "cat pkg/hello.txt zpkg/hello.txt notes.txt && ./pkg/run.sh && ./zpkg/run.sh && ls",
+        uris,
+    ));
     let done = terminal(&mut h).await;
     assert_eq!(state(&done), TaskState::TaskFinished, "{:?}", done.message);
     let out = stdout(&h);
@@ -215,14 +203,11 @@ async fn extract_false_and_executable_leave_archives_packed() {
     let mut exec = uri(&write(&src.0, "b.tgz", &gz(&tar)));
     exec.executable = Some(true);
     let mut h = Harness::start().await;
-    run(
-        &h,
-        task_with(
-            "t1",
-            "test ! -e pkg && test -x b.tgz && test -f a.tar",
-            vec![packed, exec],
-        ),
-    );
+    h.run_task(task_with(
+        "t1",
+        "test ! -e pkg && test -x b.tgz && test -f a.tar",
+        vec![packed, exec],
+    ));
     let done = terminal(&mut h).await;
     assert_eq!(state(&done), TaskState::TaskFinished, "{:?}", done.message);
     h.shutdown().await;
@@ -266,7 +251,7 @@ async fn bad_uris_fail_the_task_naming_the_uri_and_the_cause() {
     ];
     let mut h = Harness::start().await;
     for (i, (bad, cause)) in cases.iter().enumerate() {
-        run(&h, task_with(&format!("t{i}"), "touch ran", vec![uri(bad)]));
+        h.run_task(task_with(&format!("t{i}"), "touch ran", vec![uri(bad)]));
         fails_to_fetch(&mut h, bad, cause).await;
     }
     assert!(find_files(&h.scratch.0, "ran").is_empty(), "no task ran");
@@ -303,7 +288,7 @@ async fn path_traversal_is_refused() {
         .into_iter()
         .enumerate()
     {
-        run(&h, task_with(&format!("t{i}"), "true", vec![uri(bad)]));
+        h.run_task(task_with(&format!("t{i}"), "true", vec![uri(bad)]));
         fails_to_fetch(&mut h, bad, "outside the sandbox; refused").await;
     }
     for (i, output) in ["../escaped", "/tmp/escaped", "a/../../escaped"]
@@ -312,7 +297,7 @@ async fn path_traversal_is_refused() {
     {
         let mut out = uri(&plain);
         out.output_file = Some(output.into());
-        run(&h, task_with(&format!("o{i}"), "true", vec![out]));
+        h.run_task(task_with(&format!("o{i}"), "true", vec![out]));
         fails_to_fetch(&mut h, &plain, "is not a relative path inside the sandbox").await;
     }
     assert!(!outside.exists(), "nothing was written outside the sandbox");
@@ -336,16 +321,16 @@ async fn downloads_are_bounded_in_size_and_time() {
     })
     .await;
     let big = server.url("big");
-    run(&h, task_with("t1", "true", vec![uri(&big)]));
+    h.run_task(task_with("t1", "true", vec![uri(&big)]));
     fails_to_fetch(&mut h, &big, "larger than the limit of 1024 bytes").await;
-    run(&h, task_with("t2", "true", vec![uri(&big_local)]));
+    h.run_task(task_with("t2", "true", vec![uri(&big_local)]));
     fails_to_fetch(&mut h, &big_local, "larger than the limit of 1024 bytes").await;
     // Small compressed, large unpacked: the content is bounded too.
     assert!(std::fs::metadata(&bomb).unwrap().len() < 1024);
-    run(&h, task_with("t3", "true", vec![uri(&bomb)]));
+    h.run_task(task_with("t3", "true", vec![uri(&bomb)]));
     fails_to_fetch(&mut h, &bomb, "larger than the limit of 1024 bytes").await;
     let stalled = server.stall_url("slow");
-    run(&h, task_with("t4", "true", vec![uri(&stalled)]));
+    h.run_task(task_with("t4", "true", vec![uri(&stalled)]));
     fails_to_fetch(&mut h, &stalled, "the download stalled").await;
     h.shutdown().await;
 }
@@ -354,10 +339,11 @@ async fn downloads_are_bounded_in_size_and_time() {
 async fn a_task_killed_while_fetching_is_killed_without_starting() {
     let server = FileServer::start(vec![]).await;
     let mut h = Harness::start().await;
-    run(
-        &h,
-        task_with("t1", "touch ran", vec![uri(&server.stall_url("x"))]),
-    );
+    h.run_task(task_with(
+        "t1",
+        "touch ran",
+        vec![uri(&server.stall_url("x"))],
+    ));
     // The agent takes the kill while the download hangs.
     h.to_agent
         .send(ToAgent::KillTask {
@@ -392,14 +378,11 @@ async fn cached_uris_are_downloaded_once_per_user() {
         let mut tool = uri(&server.url("tool"));
         tool.cache = Some(true);
         tool.executable = Some(true);
-        run(
-            &h,
-            task_with(
-                &format!("t{i}"),
-                "cat pkg/hello.txt && ./tool && ls",
-                vec![archive, tool],
-            ),
-        );
+        h.run_task(task_with(
+            &format!("t{i}"),
+            "cat pkg/hello.txt && ./tool && ls",
+            vec![archive, tool],
+        ));
         let done = terminal(&mut h).await;
         assert_eq!(state(&done), TaskState::TaskFinished, "{:?}", done.message);
     }
@@ -432,7 +415,7 @@ async fn an_executor_whose_fetch_fails_fails_its_tasks() {
         command: Some(command),
         ..Default::default()
     });
-    run(&h, task);
+    h.run_task(task);
     fails_to_fetch(&mut h, &bad, "received HTTP return code 404").await;
     match h.next().await {
         FromAgent::ExecutorTerminated { executor_id, .. } => assert_eq!(executor_id.value, "e1"),

@@ -12,15 +12,6 @@ use mesos_sdk::v1::task_status::Reason;
 use support::agent::*;
 use support::files::FileServer;
 
-fn run(h: &Harness, task: v1::TaskInfo) {
-    h.to_agent
-        .send(ToAgent::RunTask {
-            framework: framework("f1"),
-            task,
-        })
-        .unwrap();
-}
-
 /// A check run at once and every 50 ms, failures counting from the first.
 fn fast(kind: Type) -> v1::HealthCheck {
     v1::HealthCheck {
@@ -86,7 +77,7 @@ async fn a_healthy_http_check_is_reported_once() {
         path: Some("/files/health".into()),
         ..Default::default()
     });
-    run(&h, checked("t1", "sleep 30", check));
+    h.run_task(checked("t1", "sleep 30", check));
     started(&mut h).await;
     assert!(health(&mut h).await, "the check passes");
     // Later passing checks are not reported again: the next update is the kill's.
@@ -106,7 +97,7 @@ async fn a_failing_command_check_kills_the_task_unhealthy() {
         value: Some("test -e \"$MESOS_SANDBOX/ready\"".into()),
         ..Default::default()
     });
-    run(&h, checked("t1", "sleep 30", check));
+    h.run_task(checked("t1", "sleep 30", check));
     started(&mut h).await;
     assert!(!health(&mut h).await);
     assert!(!health(&mut h).await);
@@ -131,14 +122,11 @@ async fn a_command_check_runs_in_the_sandbox_and_recovers() {
         ..Default::default()
     });
     // Unhealthy until the task creates `ready` in its sandbox.
-    run(
-        &h,
-        checked(
-            "t1",
-            "while [ ! -e go ]; do sleep 0.01; done; touch ready; sleep 30",
-            check,
-        ),
-    );
+    h.run_task(checked(
+        "t1",
+        "while [ ! -e go ]; do sleep 0.01; done; touch ready; sleep 30",
+        check,
+    ));
     started(&mut h).await;
     assert!(!health(&mut h).await);
     let sandbox = support::find_files(&h.scratch.0, "stdout")
@@ -170,7 +158,7 @@ async fn tcp_checks_pass_on_a_listener_and_fail_without() {
         port: u32::from(open),
         ..Default::default()
     });
-    run(&h, checked("up", "sleep 30", up));
+    h.run_task(checked("up", "sleep 30", up));
     started(&mut h).await;
     assert!(health(&mut h).await);
     assert_eq!(state(&kill(&mut h, "up").await), TaskState::TaskKilled);
@@ -181,7 +169,7 @@ async fn tcp_checks_pass_on_a_listener_and_fail_without() {
         ..Default::default()
     });
     down.consecutive_failures = Some(1);
-    run(&h, checked("down", "sleep 30", down));
+    h.run_task(checked("down", "sleep 30", down));
     started(&mut h).await;
     assert!(!health(&mut h).await);
     let killed = h.next_acked().await;

@@ -69,15 +69,6 @@ fn task(id: &str, command: &str, cpus: f64, mem: f64) -> v1::TaskInfo {
     task
 }
 
-fn run(h: &Harness, task: v1::TaskInfo) {
-    h.to_agent
-        .send(ToAgent::RunTask {
-            framework: framework("f1"),
-            task,
-        })
-        .unwrap();
-}
-
 /// TASK_STARTING then TASK_RUNNING; the pid of the command.
 async fn running(h: &mut Harness) -> i32 {
     assert_eq!(state(&h.next_acked().await), TaskState::TaskStarting);
@@ -110,15 +101,12 @@ async fn a_task_over_its_memory_limit_fails_with_the_memory_reason() {
     let mut h = Harness::start_with(move |c| c.isolation = config).await;
     // 32 MB plus the command executor's 32 MB: `tail` keeps all of a line that never
     // ends, so it grows past 64 MB and the kernel kills it.
-    run(
-        &h,
-        task(
-            "hog",
-            "head -c 400M /dev/zero | tail > /dev/null",
-            0.1,
-            32.0,
-        ),
-    );
+    h.run_task(task(
+        "hog",
+        "head -c 400M /dev/zero | tail > /dev/null",
+        0.1,
+        32.0,
+    ));
     running(&mut h).await;
     let failed = h.next_acked().await;
     assert_eq!(state(&failed), TaskState::TaskFailed, "{failed:?}");
@@ -146,7 +134,7 @@ async fn a_running_task_has_its_limits_and_its_cgroup_goes_with_it() {
     let hierarchy = hierarchy(&isolation);
     let config = isolation.clone();
     let mut h = Harness::start_with(move |c| c.isolation = config).await;
-    run(&h, task("sleeper", "sleep 60", 0.5, 64.0));
+    h.run_task(task("sleeper", "sleep 60", 0.5, 64.0));
     let pid = running(&mut h).await;
 
     let dirs = containers(&hierarchy, &isolation);
@@ -200,7 +188,7 @@ async fn a_cpu_hog_with_a_quota_is_throttled() {
     let hierarchy = hierarchy(&isolation);
     let config = isolation.clone();
     let mut h = Harness::start_with(move |c| c.isolation = config).await;
-    run(&h, task("spinner", "while :; do :; done", 0.1, 32.0));
+    h.run_task(task("spinner", "while :; do :; done", 0.1, 32.0));
     running(&mut h).await;
     let dirs = containers(&hierarchy, &isolation);
     let stat = v1_dir(&dirs, &hierarchy, "cpu").join("cpu.stat");
@@ -230,15 +218,12 @@ async fn posix_isolation_enforces_nothing() {
     let isolation = cgroups(false);
     let hierarchy = hierarchy(&isolation);
     let mut h = Harness::start().await; // posix, the default
-    run(
-        &h,
-        task(
-            "big",
-            "head -c 200M /dev/zero | tail > /dev/null",
-            0.1,
-            32.0,
-        ),
-    );
+    h.run_task(task(
+        "big",
+        "head -c 200M /dev/zero | tail > /dev/null",
+        0.1,
+        32.0,
+    ));
     running(&mut h).await;
     let finished = h.next_acked().await;
     assert_eq!(state(&finished), TaskState::TaskFinished, "{finished:?}");
@@ -286,15 +271,12 @@ async fn a_container_whose_child_is_oom_killed_is_ended_while_its_leader_lives()
     let config = isolation.clone();
     let mut h = Harness::start_with(move |c| c.isolation = config).await;
     // The shell survives its pipeline's OOM kill: the agent must end the container.
-    run(
-        &h,
-        task(
-            "hog",
-            "head -c 400M /dev/zero | tail > /dev/null; sleep 60",
-            0.1,
-            32.0,
-        ),
-    );
+    h.run_task(task(
+        "hog",
+        "head -c 400M /dev/zero | tail > /dev/null; sleep 60",
+        0.1,
+        32.0,
+    ));
     running(&mut h).await;
     let failed = h.next_acked().await;
     assert_eq!(state(&failed), TaskState::TaskFailed, "{failed:?}");
@@ -318,7 +300,7 @@ async fn a_task_run_as_another_user_joins_its_cgroup() {
     let mut h = Harness::start_with(move |c| c.isolation = config).await;
     let mut sleeper = task("nobody-sleeps", "sleep 60", 0.1, 32.0);
     sleeper.command.as_mut().unwrap().user = Some("nobody".into());
-    run(&h, sleeper);
+    h.run_task(sleeper);
     let pid = running(&mut h).await;
     let dirs = containers(&hierarchy, &isolation);
     assert!(!dirs.is_empty());
@@ -359,7 +341,7 @@ async fn statistics_read_the_container_cgroup_counters() {
     let _ = hierarchy(&isolation);
     let config = isolation.clone();
     let mut h = Harness::start_with(move |c| c.isolation = config).await;
-    run(&h, task("burner", "while :; do :; done", 0.5, 64.0));
+    h.run_task(task("burner", "while :; do :; done", 0.5, 64.0));
     running(&mut h).await;
 
     let cpu = |s: &serde_json::Value| {

@@ -23,15 +23,6 @@ use support::*;
 
 const MB: f64 = 1024.0 * 1024.0;
 
-fn run(h: &Harness, task: v1::TaskInfo) {
-    h.to_agent
-        .send(ToAgent::RunTask {
-            framework: framework("f1"),
-            task,
-        })
-        .unwrap();
-}
-
 fn burner(id: &str) -> v1::TaskInfo {
     let mut task = shell_task(id, "while :; do :; done");
     task.resources = vec![scalar("cpus", 0.5), scalar("mem", 64.0)];
@@ -96,7 +87,7 @@ async fn a_burning_command_task_shows_growing_cpu_time_and_resident_memory() {
         Vec::<Value>::new(),
         "nothing runs yet"
     );
-    run(&h, burner("burn"));
+    h.run_task(burner("burn"));
     running(&mut h).await;
 
     let entry = h.executor_statistics("burn").await.expect("reported");
@@ -137,13 +128,10 @@ async fn a_burning_command_task_shows_growing_cpu_time_and_resident_memory() {
 async fn the_children_of_a_task_count_and_other_methods_are_refused() {
     let mut h = Harness::start().await;
     // Two burning children under one shell: all in the task's process group.
-    run(
-        &h,
-        shell_task(
-            "family",
-            "(while :; do :; done) & (while :; do :; done) & wait",
-        ),
-    );
+    h.run_task(shell_task(
+        "family",
+        "(while :; do :; done) & (while :; do :; done) & wait",
+    ));
     running(&mut h).await;
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
@@ -199,7 +187,7 @@ async fn a_custom_executor_is_measured_with_its_tasks_allocation() {
         resources: vec![scalar("cpus", 0.25), scalar("mem", 32.0)],
         ..Default::default()
     });
-    run(&h, task);
+    h.run_task(task);
     let deadline = tokio::time::Instant::now() + WAIT;
     let entry = loop {
         if let Some(entry) = h.executor_statistics("exec-1").await

@@ -140,6 +140,16 @@ pub fn state(status: &v1::TaskStatus) -> v1::TaskState {
 }
 
 impl Harness {
+    /// Sends the agent a task of framework `f1` to run.
+    pub fn run_task(&self, task: v1::TaskInfo) {
+        self.to_agent
+            .send(ToAgent::RunTask {
+                framework: framework("f1"),
+                task,
+            })
+            .unwrap();
+    }
+
     /// The agent's `GET /monitor/statistics` answer (a JSON array), over real HTTP.
     pub async fn statistics(&self) -> Vec<serde_json::Value> {
         let endpoint = self
