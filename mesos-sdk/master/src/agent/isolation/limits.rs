@@ -49,11 +49,27 @@ impl Limits {
 
     /// The limits of a container holding `resources` (cpus and mem, summed).
     pub fn of(resources: &[v1::Resource], enable_cfs: bool) -> Self {
-        Limits::new(
-            scalar(resources, "cpus"),
-            scalar(resources, "mem"),
-            enable_cfs,
-        )
+        Limits::of_all(resources, enable_cfs)
+    }
+
+    /// The limits of a container holding every resource of `resources` (cpus and mem,
+    /// summed), read in one pass without collecting them first.
+    pub fn of_all<'a>(
+        resources: impl IntoIterator<Item = &'a v1::Resource>,
+        enable_cfs: bool,
+    ) -> Self {
+        let (mut cpus, mut mem) = (None, None);
+        for resource in resources {
+            let Some(value) = resource.scalar.as_ref().map(|s| s.value) else {
+                continue;
+            };
+            match resource.name.as_str() {
+                "cpus" => *cpus.get_or_insert(0.0) += value,
+                "mem" => *mem.get_or_insert(0.0) += value,
+                _ => {}
+            }
+        }
+        Limits::new(cpus, mem, enable_cfs)
     }
 
     /// The limits of a command task's container: its resources plus the command
