@@ -112,6 +112,23 @@ mod tests {
     const MB: u64 = 1024 * 1024;
 
     #[test]
+    fn an_executor_and_its_tasks_are_summed_in_one_pass() {
+        use mesos_sdk::resources::scalar as r;
+        let executor = [r("cpus", 0.1), r("mem", 32.0)];
+        let tasks = [vec![r("cpus", 0.5), r("disk", 10.0)], vec![r("mem", 64.0)]];
+        let all: Vec<v1::Resource> = executor
+            .iter()
+            .chain(tasks.iter().flatten())
+            .cloned()
+            .collect();
+        let summed = Limits::of_all(executor.iter().chain(tasks.iter().flatten()), true);
+        assert_eq!(summed, Limits::of(&all, true));
+        assert_eq!(summed, Limits::new(Some(0.6), Some(96.0), true));
+        // No cpus at all: not limited, as before.
+        assert_eq!(Limits::of_all(&tasks[1], false).cpu_shares, None);
+    }
+
+    #[test]
     fn shares_quota_and_memory_follow_the_resources() {
         let limits = Limits::new(Some(1.5), Some(256.0), true);
         assert_eq!(limits.cpu_shares, Some(1536));
