@@ -17,6 +17,13 @@
 //! first; the `finished_only` case does that (one update per task), the
 //! `running_then_finished` case sends both (two updates and two acknowledgements per
 //! task), as most real executors do.
+//!
+//! Profiling mode (criterion is not run): with `TASK_THROUGHPUT_PROFILE_ITERATIONS=<k>`
+//! the binary starts the cluster, runs `k` iterations of [`TASKS`] tasks of the case named
+//! by `TASK_THROUGHPUT_PROFILE_CASE` (`finished_only`, the default, or
+//! `running_then_finished`), shuts the cluster down and exits. Running it under
+//! `valgrind --tool=callgrind` with `k = 1` and `k = 2` and subtracting gives the cost of
+//! one steady-state iteration without start-up and shutdown (`docs/benchmarks.md`).
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -288,23 +295,51 @@ fn offer_role(offer: &v1::Offer) -> &str {
 // ---------------------------------------------------------------------------------
 // The benchmark.
 
+/// Starts the cluster and subscribes the scheduler.
+async fn start(grace: Duration) -> (LocalCluster, Scheduler) {
+    let cluster = LocalCluster::builder()
+        .agents(AGENTS)
+        .resources("cpus:1000;mem:1000000")
+        .allocation_interval(Duration::from_millis(100))
+        .executor_shutdown_grace_period(grace)
+        .start()
+        .await
+        .expect("cluster");
+    let scheduler = Scheduler::subscribe(&cluster.url()).await;
+    (cluster, scheduler)
+}
+
+/// The profiling mode (see the module documentation): `iterations` fixed iterations,
+/// no criterion sampling.
+fn profile(iterations: usize) {
+    let data = match std::env::var("TASK_THROUGHPUT_PROFILE_CASE").as_deref() {
+        Ok("running_then_finished") => Bytes::from_static(RUNNING_FIRST),
+        Ok("finished_only") | Err(_) => Bytes::new(),
+        Ok(other) => panic!("unknown TASK_THROUGHPUT_PROFILE_CASE {other}"),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        // A long grace period: executors run under a profiler exit on their own (and
+        // write their profile) instead of being killed.
+        let (cluster, mut scheduler) = start(Duration::from_secs(60)).await;
+        for _ in 0..iterations {
+            tokio::time::timeout(ITERATION_LIMIT * 10, scheduler.run_tasks(TASKS, &data))
+                .await
+                .expect("an iteration finished in time");
+        }
+        cluster.shutdown().await;
+    });
+}
+
 fn bench(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    let (cluster, mut scheduler) = runtime.block_on(async {
-        let cluster = LocalCluster::builder()
-            .agents(AGENTS)
-            .resources("cpus:1000;mem:1000000")
-            .allocation_interval(Duration::from_millis(100))
-            .executor_shutdown_grace_period(Duration::from_millis(100))
-            .start()
-            .await
-            .expect("cluster");
-        let scheduler = Scheduler::subscribe(&cluster.url()).await;
-        (cluster, scheduler)
-    });
+    let (cluster, mut scheduler) = runtime.block_on(start(Duration::from_millis(100)));
     let mut group = c.benchmark_group("task_throughput");
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(15));
@@ -334,6 +369,14 @@ fn bench(c: &mut Criterion) {
 fn main() {
     if mesos_sdk::executor::is_executor_env() {
         run_executor();
+    }
+    if let Ok(iterations) = std::env::var("TASK_THROUGHPUT_PROFILE_ITERATIONS") {
+        profile(
+            iterations
+                .parse()
+                .expect("TASK_THROUGHPUT_PROFILE_ITERATIONS: a count"),
+        );
+        return;
     }
     let mut c = Criterion::default().configure_from_args();
     bench(&mut c);

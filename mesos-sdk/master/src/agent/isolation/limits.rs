@@ -49,11 +49,27 @@ impl Limits {
 
     /// The limits of a container holding `resources` (cpus and mem, summed).
     pub fn of(resources: &[v1::Resource], enable_cfs: bool) -> Self {
-        Limits::new(
-            scalar(resources, "cpus"),
-            scalar(resources, "mem"),
-            enable_cfs,
-        )
+        Limits::of_all(resources, enable_cfs)
+    }
+
+    /// The limits of a container holding every resource of `resources` (cpus and mem,
+    /// summed), read in one pass without collecting them first.
+    pub fn of_all<'a>(
+        resources: impl IntoIterator<Item = &'a v1::Resource>,
+        enable_cfs: bool,
+    ) -> Self {
+        let (mut cpus, mut mem) = (None, None);
+        for resource in resources {
+            let Some(value) = resource.scalar.as_ref().map(|s| s.value) else {
+                continue;
+            };
+            match resource.name.as_str() {
+                "cpus" => *cpus.get_or_insert(0.0) += value,
+                "mem" => *mem.get_or_insert(0.0) += value,
+                _ => {}
+            }
+        }
+        Limits::new(cpus, mem, enable_cfs)
     }
 
     /// The limits of a command task's container: its resources plus the command
@@ -94,6 +110,23 @@ mod tests {
     use super::*;
 
     const MB: u64 = 1024 * 1024;
+
+    #[test]
+    fn an_executor_and_its_tasks_are_summed_in_one_pass() {
+        use mesos_sdk::resources::scalar as r;
+        let executor = [r("cpus", 0.1), r("mem", 32.0)];
+        let tasks = [vec![r("cpus", 0.5), r("disk", 10.0)], vec![r("mem", 64.0)]];
+        let all: Vec<v1::Resource> = executor
+            .iter()
+            .chain(tasks.iter().flatten())
+            .cloned()
+            .collect();
+        let summed = Limits::of_all(executor.iter().chain(tasks.iter().flatten()), true);
+        assert_eq!(summed, Limits::of(&all, true));
+        assert_eq!(summed, Limits::new(Some(0.6), Some(96.0), true));
+        // No cpus at all: not limited, as before.
+        assert_eq!(Limits::of_all(&tasks[1], false).cpu_shares, None);
+    }
 
     #[test]
     fn shares_quota_and_memory_follow_the_resources() {

@@ -109,12 +109,17 @@ impl Runtime {
                 },
             );
         }
-        // The container holds the executor and every task it runs.
-        let mut resources = executor.info.resources.clone();
-        for task in executor.tasks.values().filter(|t| !t.is_terminal()) {
-            resources.extend(task.info.iter().flat_map(|t| t.resources.iter().cloned()));
-        }
-        let limits = Limits::of(&resources, self.isolator.enable_cfs());
+        // The container holds the executor and every task it runs (summed in place:
+        // cloning every live task's resources made each launch cost as much as all the
+        // executor's live tasks together).
+        let resources = executor.info.resources.iter().chain(
+            executor
+                .tasks
+                .values()
+                .filter(|t| !t.is_terminal())
+                .flat_map(|t| t.info.iter().flat_map(|info| info.resources.iter())),
+        );
+        let limits = Limits::of_all(resources, self.isolator.enable_cfs());
         let container_id = executor.container_id.clone();
         if let Err(e) = self.isolator.update(&container_id, limits) {
             tracing::warn!(executor = %eid, error = %e, "could not update the executor's container limits");
