@@ -38,6 +38,7 @@ mod cluster;
 mod config;
 mod core;
 pub mod election;
+mod event_chunks;
 mod flags;
 pub mod http;
 mod serve;

@@ -107,6 +107,33 @@ impl Encoding {
         }
     }
 
+    /// Appends a message in this encoding to `dst` as one RecordIO record
+    /// (`<length>\n<bytes>`), the framing of event streams. A protobuf message is encoded
+    /// straight into `dst`, without an intermediate buffer.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use mesos_sdk::codec::Encoding;
+    /// use mesos_sdk::v1::FrameworkId;
+    ///
+    /// let id = FrameworkId { value: "f-1".into() };
+    /// let mut stream = BytesMut::new();
+    /// Encoding::Json.encode_record(&id, &mut stream);
+    /// Encoding::Json.encode_record(&id, &mut stream);
+    /// assert_eq!(&stream[..], &b"15\n{\"value\":\"f-1\"}15\n{\"value\":\"f-1\"}"[..]);
+    /// ```
+    pub fn encode_record<M: WireMessage>(self, message: &M, dst: &mut bytes::BytesMut) {
+        match self {
+            Encoding::Protobuf => {
+                let len = message.encoded_len();
+                recordio::encode_header(len, dst);
+                dst.reserve(len);
+                message.encode_raw(dst);
+            }
+            Encoding::Json => recordio::encode_record(&json::to_vec(message), dst),
+        }
+    }
+
     /// Decodes a message in this encoding, leniently: absent required fields take their
     /// defaults, as prost does. Use [`Encoding::decode_strict`] to reject them.
     ///

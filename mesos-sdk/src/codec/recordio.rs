@@ -46,6 +46,6 @@ mod stream;
 mod tokio_codec;
 
 pub use decoder::{DEFAULT_MAX_RECORD_LEN, RecordIoDecoder};
-pub use encoder::{RecordIoEncoder, encode_record, encode_record_vec};
+pub use encoder::{RecordIoEncoder, encode_header, encode_record, encode_record_vec};
 pub use error::{RecordIoError, RecordStreamError};
 pub use stream::{RecordStream, decode_stream};

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
@@ -21,6 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::executor_auth::{ExecutorAuth, ExecutorClaims, check_claims};
 use super::runtime::{Internal, Rejection, validate_status};
+use crate::event_chunks::chunk;
 use crate::http::status::ExecutorApiError;
 use mesos_sdk::codec::Encoding;
 use mesos_sdk::codec::recordio::encode_record_vec;
@@ -55,12 +56,16 @@ pub(crate) fn router(
         })
 }
 
-async fn handle(
-    State(state): State<ApiState>,
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn handle(State(state): State<ApiState>, request: Request) -> Response {
+    // The request's own parts (extracting a `HeaderMap` would copy every header); the
+    // body is read as the `Bytes` extractor reads it, within the body limit.
+    let (mut parts, body) = request.into_parts();
+    let method = parts.method.clone();
+    let headers = std::mem::take(&mut parts.headers);
+    let body = match Bytes::from_request(Request::from_parts(parts, body), &()).await {
+        Ok(body) => body,
+        Err(rejection) => return rejection.into_response(),
+    };
     // Authentication comes first, as in Mesos (whatever the request is).
     let claims = match state.auth.as_ref().map(|a| a.authenticate(&headers)) {
         None | Some(Ok(None)) => None,
@@ -207,11 +212,10 @@ fn stream_response(
     let stream = futures::stream::unfold(
         (events, ticker),
         move |(mut events, mut ticker)| async move {
-            let event = tokio::select! {
-                event = events.recv() => event?,
-                _ = ticker.tick() => heartbeat_event(),
+            let frame = tokio::select! {
+                event = events.recv() => chunk(encoding, &event?, &mut events),
+                _ = ticker.tick() => Bytes::from(encode_record_vec(&encoding.encode(&heartbeat_event()))),
             };
-            let frame = Bytes::from(encode_record_vec(&encoding.encode(&event)));
             Some((Ok::<_, Infallible>(frame), (events, ticker)))
         },
     );

@@ -5,7 +5,7 @@ use std::sync::{Arc, Weak};
 
 use axum::Extension;
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -15,6 +15,7 @@ use super::status::ApiError;
 use crate::auth::Principal;
 use crate::core::events;
 use crate::core::{Answer, CallError, Subscription};
+use crate::event_chunks::chunk;
 use crate::shared::Shared;
 use mesos_sdk::codec::{Encoding, recordio};
 use mesos_sdk::v1::scheduler::{Call, Event, call};
@@ -24,12 +25,12 @@ const STREAM_ID: &str = "Mesos-Stream-Id";
 pub(super) async fn handle(
     State(shared): State<Arc<Shared>>,
     principal: Option<Extension<Principal>>,
-    method: Method,
-    headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> Response {
     let principal = principal.map(|Extension(Principal(p))| p);
-    match serve(shared, principal, method, headers, body).await {
+    // The request's own parts (extracting a `HeaderMap` would copy every header).
+    let (parts, body) = request.into_parts();
+    match serve(shared, principal, parts.method, parts.headers, body).await {
         Ok(response) => response,
         Err(error) => {
             tracing::debug!(%error, status = %error.status(), "scheduler call refused");
@@ -214,12 +215,11 @@ fn stream_response(
         },
     };
     let body = futures::stream::unfold(state, |mut st| async move {
-        let event = tokio::select! {
+        let bytes = tokio::select! {
             biased;
-            event = st.events.recv() => event?,
-            _ = st.heartbeat.tick() => events::heartbeat(),
+            event = st.events.recv() => chunk(st.encoding, &event?, &mut st.events),
+            _ = st.heartbeat.tick() => record(st.encoding, &events::heartbeat()),
         };
-        let bytes = record(st.encoding, &event);
         Some((Ok::<_, Infallible>(bytes), st))
     });
     let mut response = Response::new(Body::from_stream(body));

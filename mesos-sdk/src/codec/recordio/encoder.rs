@@ -11,12 +11,26 @@ use bytes::{BufMut, BytesMut};
 /// assert_eq!(&dst[..], b"5\nhello");
 /// ```
 pub fn encode_record(payload: &[u8], dst: &mut BytesMut) {
+    dst.reserve(21 + payload.len());
+    encode_header(payload.len(), dst);
+    dst.put_slice(payload);
+}
+
+/// Appends the header of a record of `len` payload bytes (`<len>\n`) to `dst`; the
+/// caller appends the payload itself.
+///
+/// ```
+/// use bytes::BytesMut;
+/// let mut dst = BytesMut::new();
+/// mesos_sdk::codec::recordio::encode_header(5, &mut dst);
+/// assert_eq!(&dst[..], b"5\n");
+/// ```
+pub fn encode_header(len: usize, dst: &mut BytesMut) {
     let mut digits = [0u8; 20];
-    let header = length_digits(payload.len() as u64, &mut digits);
-    dst.reserve(header.len() + 1 + payload.len());
+    let header = length_digits(len as u64, &mut digits);
+    dst.reserve(header.len() + 1);
     dst.put_slice(header);
     dst.put_u8(b'\n');
-    dst.put_slice(payload);
 }
 
 /// Frames `payload` as one RecordIO record in a new vector.
