@@ -1,4 +1,4 @@
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -16,8 +16,9 @@ use crate::v1::executor::{Call, call};
 pub(crate) struct Unacked {
     /// Launched tasks, by task id, until an update for them is acknowledged.
     pub(crate) tasks: BTreeMap<String, v1::TaskInfo>,
-    /// Sent updates, in order, until acknowledged (matched by uuid).
-    pub(crate) updates: Vec<call::Update>,
+    /// Sent updates, in order, until acknowledged (matched by uuid). Acknowledgements
+    /// mostly come oldest first, so the match is usually at the front.
+    pub(crate) updates: VecDeque<call::Update>,
 }
 
 pub(crate) struct Shared {
@@ -122,7 +123,7 @@ impl ExecutorClient {
                 .unwrap_or_default(),
         );
         status.executor_id = Some(self.shared.executor_id.clone());
-        self.shared.unacked().updates.push(call::Update {
+        self.shared.unacked().updates.push_back(call::Update {
             status: status.clone(),
         });
         let shared = &self.shared;

@@ -253,7 +253,7 @@ async fn subscribe(
             &client.shared.framework_id,
             &client.shared.executor_id,
             unacked.tasks.values().cloned().collect(),
-            unacked.updates.clone(),
+            unacked.updates.iter().cloned().collect(),
         )
     };
     let body = client.shared.http.encoding().encode(&c);
@@ -386,9 +386,14 @@ async fn dispatch(client: &ExecutorClient, executor: &mut impl Executor, event: 
 
 fn acknowledged(client: &ExecutorClient, task_id: &v1::TaskId, uuid: &[u8]) {
     let mut unacked = client.shared.unacked();
-    unacked
+    // Uuids are unique: at most one update matches.
+    if let Some(at) = unacked
         .updates
-        .retain(|u| u.status.uuid.as_deref() != Some(uuid));
+        .iter()
+        .position(|u| u.status.uuid.as_deref() == Some(uuid))
+    {
+        unacked.updates.remove(at);
+    }
     unacked.tasks.remove(&task_id.value);
 }
 
