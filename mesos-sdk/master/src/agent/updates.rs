@@ -38,6 +38,11 @@ pub(crate) struct Acked {
 /// Every task's pending status updates.
 pub(crate) struct StatusUpdates {
     streams: HashMap<TaskKey, Stream>,
+    /// No head is due before this: kept as a lower bound as updates are queued and
+    /// acknowledged (an acknowledgement may remove the head that set it), made exact
+    /// again whenever heads are re-sent, so that the agent's loop learns when to wake
+    /// without walking every task's queue per message.
+    earliest: Option<Instant>,
     first_retry: Duration,
     max_retry: Duration,
 }
@@ -46,6 +51,7 @@ impl StatusUpdates {
     pub(crate) fn new(first_retry: Duration, max_retry: Duration) -> Self {
         StatusUpdates {
             streams: HashMap::new(),
+            earliest: None,
             first_retry,
             max_retry: max_retry.max(first_retry),
         }
@@ -70,7 +76,9 @@ impl StatusUpdates {
         stream.pending.push_back(status);
         if stream.pending.len() == 1 {
             stream.interval = self.first_retry;
-            stream.due = Some(now + stream.interval);
+            let due = now + stream.interval;
+            stream.due = Some(due);
+            self.earliest = Some(self.earliest.map_or(due, |e| e.min(due)));
             stream.pending.front().cloned()
         } else {
             None
@@ -105,15 +113,28 @@ impl StatusUpdates {
         let next = stream.pending.front().cloned();
         stream.interval = self.first_retry;
         stream.due = next.as_ref().map(|_| now + stream.interval);
+        if let Some(due) = stream.due {
+            self.earliest = Some(self.earliest.map_or(due, |e| e.min(due)));
+        }
         if task_done {
             self.streams.remove(key);
+            if self.streams.is_empty() {
+                self.earliest = None;
+            }
         }
         (Some(Acked { status, task_done }), next)
     }
 
-    /// The earliest instant at which some head update is due for a re-send.
+    /// When to look for head updates due for a re-send: never later than the earliest
+    /// (it may be earlier; [`StatusUpdates::due`] then finds none and makes it exact).
+    /// `None` when no update waits.
     pub(crate) fn next_due(&self) -> Option<Instant> {
-        self.streams.values().filter_map(|s| s.due).min()
+        self.earliest
+    }
+
+    /// Makes [`StatusUpdates::next_due`] exact again.
+    fn recompute_earliest(&mut self) {
+        self.earliest = self.streams.values().filter_map(|s| s.due).min();
     }
 
     /// Head updates due at `now`, to be re-sent; their next re-send is scheduled with a
@@ -129,6 +150,7 @@ impl StatusUpdates {
                 stream.due = Some(now + stream.interval);
             }
         }
+        self.recompute_earliest();
         out
     }
 
@@ -143,6 +165,7 @@ impl StatusUpdates {
                 stream.due = Some(now + stream.interval);
             }
         }
+        self.recompute_earliest();
         out
     }
 
@@ -158,6 +181,9 @@ impl StatusUpdates {
     /// Forgets every stream of a framework (it was shut down).
     pub(crate) fn forget_framework(&mut self, framework_id: &str) {
         self.streams.retain(|(f, _), _| f != framework_id);
+        if self.streams.is_empty() {
+            self.earliest = None;
+        }
     }
 }
 
@@ -213,5 +239,33 @@ mod tests {
         assert!(next.is_none());
         assert!(u.next_due().is_none());
         assert!(!u.knows(&key, &[2; 16]), "a finished task is forgotten");
+    }
+
+    #[test]
+    fn the_wake_up_time_never_misses_a_due_head_and_is_made_exact_when_it_fires() {
+        let fw = v1::FrameworkId { value: "f".into() };
+        let mut u = StatusUpdates::new(Duration::from_secs(1), Duration::from_secs(8));
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        u.enqueue(&fw, status("a", v1::TaskState::TaskFinished, 1), t0);
+        u.enqueue(
+            &fw,
+            status("b", v1::TaskState::TaskFinished, 2),
+            t0 + ms(500),
+        );
+        assert_eq!(u.next_due(), Some(t0 + ms(1000)));
+        let a = task_key(&fw, &v1::TaskId { value: "a".into() });
+        assert!(u.acknowledge(&a, &[1; 16], t0 + ms(600)).0.is_some());
+        // Still the acknowledged head's time: early, never late.
+        let wake = u.next_due().unwrap();
+        assert!(wake <= t0 + ms(1500));
+        assert!(u.due(wake).is_empty(), "nothing is due yet");
+        assert_eq!(u.next_due(), Some(t0 + ms(1500)), "exact after a wake-up");
+        let resent = u.due(t0 + ms(1500));
+        assert_eq!(resent.len(), 1);
+        assert_eq!(resent[0].1.task_id.value, "b");
+        assert_eq!(u.next_due(), Some(t0 + ms(3500)), "b's doubled interval");
+        u.forget_framework("f");
+        assert_eq!(u.next_due(), None, "no update waits");
     }
 }
