@@ -191,6 +191,12 @@ impl Isolator {
     ///
     /// # Errors
     /// [`IsolationError`] when a limit cannot be written.
+    /// Whether containers' limits are enforced (cgroups isolation): without it,
+    /// [`Isolator::update`] does nothing and callers need not compute limits at all.
+    pub(crate) fn enforces_limits(&self) -> bool {
+        self.hierarchy.is_some()
+    }
+
     pub(crate) fn update(&self, container_id: &str, limits: Limits) -> Result<(), IsolationError> {
         let Some(hierarchy) = &self.hierarchy else {
             return Ok(());

@@ -93,12 +93,16 @@ impl Runtime {
         // waits for the next SUBSCRIBE, and its tasks count as not launched.
         let infos: Vec<Option<v1::TaskInfo>> =
             task_ids.iter().map(|tid| launch.task(tid)).collect();
-        let sent = executor.send(launch_event(launch.clone()));
-        if sent {
-            executor.ever_sent = true;
-        } else {
-            executor.queued.push(launch);
-        }
+        let sent = match executor.send_launch(launch) {
+            None => {
+                executor.ever_sent = true;
+                true
+            }
+            Some(unsent) => {
+                executor.queued.push(unsent);
+                false
+            }
+        };
         for (tid, info) in task_ids.into_iter().zip(infos) {
             executor.tasks.insert(
                 tid,
@@ -108,6 +112,11 @@ impl Runtime {
                     info,
                 },
             );
+        }
+        // Without cgroups nothing enforces limits (as with Mesos's posix isolators), so
+        // they are not even computed.
+        if !self.isolator.enforces_limits() {
+            return;
         }
         // The container holds the executor and every task it runs (summed in place:
         // cloning every live task's resources made each launch cost as much as all the
@@ -405,6 +414,15 @@ enum StartError {
     Sandbox(SandboxError),
     /// It could not be started.
     Launch(String),
+}
+
+/// The launch an event made by [`launch_event`] carries (given back when it could not
+/// be sent).
+pub(super) fn launch_of(event: Event) -> Launch {
+    match (event.launch, event.launch_group) {
+        (Some(launch), _) => Launch::Task(Box::new(launch.task)),
+        (None, group) => Launch::Group(group.unwrap_or_default().task_group),
+    }
 }
 
 pub(super) fn launch_event(launch: Launch) -> Event {

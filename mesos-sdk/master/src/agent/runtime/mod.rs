@@ -204,6 +204,20 @@ struct Executor {
 impl Executor {
     /// Sends an event on the executor's stream; `false` when the executor is not
     /// subscribed or its connection is gone (then it is marked unsubscribed).
+    /// Sends a launch; gives it back when the executor cannot take it now (it is not
+    /// subscribed, or its connection just broke), to be queued for its next SUBSCRIBE.
+    fn send_launch(&mut self, launch: Launch) -> Option<Launch> {
+        let Some(stream) = self.stream.as_ref() else {
+            return Some(launch);
+        };
+        let Err(unsent) = stream.send(executors::launch_event(launch)) else {
+            return None;
+        };
+        tracing::info!(executor = %self.info.executor_id.value, "executor disconnected");
+        self.stream = None;
+        Some(executors::launch_of(unsent.0))
+    }
+
     fn send(&mut self, event: Event) -> bool {
         let Some(stream) = &self.stream else {
             return false;
