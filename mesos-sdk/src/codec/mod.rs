@@ -21,6 +21,7 @@ mod error;
 pub mod json;
 pub mod protobuf;
 pub mod recordio;
+mod required;
 
 pub use descriptors::schema;
 pub use error::DecodeError;
