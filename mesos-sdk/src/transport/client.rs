@@ -1,8 +1,10 @@
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, LOCATION};
 use reqwest::{Response, Url};
+use tokio::sync::Semaphore;
 
 use super::error::{ApiError, TransportError};
 use crate::codec::Encoding;
@@ -12,6 +14,14 @@ pub const STREAM_ID_HEADER: &str = "Mesos-Stream-Id";
 
 /// At most this many bytes of an error body are read into [`ApiError::message`].
 pub const MAX_ERROR_BODY: usize = 4096;
+
+/// At most this many calls of one transport (and its clones) wait for their answer at
+/// once; more wait their turn, in order. An HTTP/1.1 connection carries one call at a
+/// time, so without a bound a burst of concurrent calls (an executor reporting hundreds
+/// of tasks at once) opens a connection per call and can overflow the server's accept
+/// queue, whose dropped connections are retried only after a second or more. A call
+/// counts until its answer's headers arrive, so open event streams do not.
+pub const MAX_CALLS_IN_FLIGHT: usize = 16;
 
 /// How a client proves who it is.
 #[derive(Clone, PartialEq, Eq)]
@@ -77,6 +87,8 @@ pub struct HttpTransport {
     client: reqwest::Client,
     encoding: Encoding,
     auth: Option<HeaderValue>,
+    /// Turns for calls in flight ([`MAX_CALLS_IN_FLIGHT`]), shared by clones.
+    in_flight: Arc<Semaphore>,
 }
 
 impl HttpTransport {
@@ -126,6 +138,7 @@ impl HttpTransport {
             client,
             encoding,
             auth,
+            in_flight: Arc::new(Semaphore::new(MAX_CALLS_IN_FLIGHT)),
         })
     }
 
@@ -179,6 +192,8 @@ impl HttpTransport {
         for &(name, value) in headers {
             request = request.header(name, value);
         }
+        // The semaphore is never closed, so a turn always comes.
+        let turn = self.in_flight.acquire().await.ok();
         let response = request
             .send()
             .await
@@ -186,6 +201,7 @@ impl HttpTransport {
                 endpoint: url.to_string(),
                 source,
             })?;
+        drop(turn);
         if response.status().is_success() {
             return Ok(response);
         }

@@ -11,7 +11,7 @@ mod client;
 mod error;
 mod records;
 
-pub use client::{Auth, HttpTransport, MAX_ERROR_BODY, STREAM_ID_HEADER};
+pub use client::{Auth, HttpTransport, MAX_CALLS_IN_FLIGHT, MAX_ERROR_BODY, STREAM_ID_HEADER};
 pub use error::{ApiError, TransportError};
 pub use records::{Records, records, records_from_stream};
 /// URLs of masters and agents.
