@@ -38,6 +38,7 @@ use mesos_sdk::codec::Encoding;
 use mesos_sdk::codec::recordio::decode_stream;
 use mesos_sdk::executor::{Executor, ExecutorClient, ExecutorConfig, ExecutorDriver};
 use mesos_sdk::resources::{self, Resources};
+use mesos_sdk::transport::{HttpTransport, Url};
 use mesos_sdk::v1;
 use mesos_sdk::v1::scheduler::{Call, Event, event};
 use tokio::sync::mpsc;
@@ -86,8 +87,9 @@ impl Executor for FinishAtOnce {
 }
 
 fn run_executor() -> ! {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
+    // One thread: the driver and the updates it spawns share it, with no wake-ups
+    // across threads.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("executor runtime");
@@ -102,13 +104,18 @@ fn run_executor() -> ! {
 // The scheduler.
 
 struct Scheduler {
-    http: reqwest::Client,
-    url: String,
-    stream_id: String,
+    /// Calls go through the SDK's transport (its bound on calls in flight included).
+    calls: HttpTransport,
+    url: Url,
+    stream_id: Arc<str>,
     framework_id: v1::FrameworkId,
     events: mpsc::UnboundedReceiver<Event>,
     executor: v1::ExecutorInfo,
     next_task: u64,
+    /// Offers received and ACCEPTs posted without a task (declines), reported by the
+    /// profiling mode: offers that bounce cost the control plane without running work.
+    offers: u64,
+    declines: u64,
     /// The first call the master did not take (checked after every iteration).
     failed: Arc<Mutex<Option<String>>>,
 }
@@ -152,6 +159,7 @@ impl Scheduler {
             .to_str()
             .expect("stream id")
             .to_owned();
+        let stream_id: Arc<str> = stream_id.into();
         let (tx, mut events) = mpsc::unbounded_channel();
         tokio::spawn(async move {
             let mut records = decode_stream(response.bytes_stream(), 16 << 20);
@@ -168,28 +176,27 @@ impl Scheduler {
             .expect("SUBSCRIBED first")
             .framework_id;
         Self {
-            http,
-            url,
+            calls: HttpTransport::new(Encoding::Protobuf, None).expect("transport"),
+            url: Url::parse(&url).expect("scheduler API URL"),
             stream_id,
             framework_id,
             events,
             executor: executor_info(),
             next_task: 0,
+            offers: 0,
+            declines: 0,
             failed: Arc::new(Mutex::new(None)),
         }
     }
 
     /// Posts a call without waiting for the answer (the caller's loop keeps going).
     fn post(&self, call: &Call) {
-        let request = self
-            .http
-            .post(&self.url)
-            .header("Content-Type", Encoding::Protobuf.content_type())
-            .header("Mesos-Stream-Id", &self.stream_id)
-            .body(Encoding::Protobuf.encode(call));
+        let body = Encoding::Protobuf.encode(call);
+        let (calls, url, stream_id) =
+            (self.calls.clone(), self.url.clone(), self.stream_id.clone());
         let failed = self.failed.clone();
         tokio::spawn(async move {
-            let error = match request.send().await {
+            let error = match calls.post(&url, body, Some(&stream_id)).await {
                 Ok(r) if r.status() == 202 => return,
                 Ok(r) => format!("call refused: {}", r.status()),
                 Err(e) => format!("call failed: {e}"),
@@ -228,7 +235,9 @@ impl Scheduler {
                 .build()
             })
             .collect();
+        self.offers += 1;
         let operations = if tasks.is_empty() {
+            self.declines += 1;
             Vec::new()
         } else {
             vec![calls::operations::launch(tasks)]
@@ -330,6 +339,14 @@ fn profile(iterations: usize) {
                 .await
                 .expect("an iteration finished in time");
         }
+        let tasks = (iterations * TASKS).max(1) as f64;
+        eprintln!(
+            "{} tasks: {} offers received ({:.3} per task), {} of them declined",
+            iterations * TASKS,
+            scheduler.offers,
+            scheduler.offers as f64 / tasks,
+            scheduler.declines,
+        );
         cluster.shutdown().await;
     });
 }
