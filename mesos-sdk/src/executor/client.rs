@@ -14,8 +14,9 @@ use crate::v1::executor::{Call, call};
 /// Tasks and updates the agent has not acknowledged yet; resent in SUBSCRIBE.
 #[derive(Debug, Default)]
 pub(crate) struct Unacked {
-    /// Launched tasks, by task id, until an update for them is acknowledged.
-    pub(crate) tasks: BTreeMap<String, v1::TaskInfo>,
+    /// Launched tasks, by task id, until an update for them is acknowledged. Boxed: a
+    /// map node moves its values on every insert and removal, and a `TaskInfo` is large.
+    pub(crate) tasks: BTreeMap<String, Box<v1::TaskInfo>>,
     /// Sent updates, in order, until acknowledged (matched by uuid). Acknowledgements
     /// mostly come oldest first, so the match is usually at the front.
     pub(crate) updates: VecDeque<call::Update>,

@@ -252,7 +252,7 @@ async fn subscribe(
         crate::calls::executor::subscribe(
             &client.shared.framework_id,
             &client.shared.executor_id,
-            unacked.tasks.values().cloned().collect(),
+            unacked.tasks.values().map(|t| t.as_ref().clone()).collect(),
             unacked.updates.iter().cloned().collect(),
         )
     };
@@ -334,7 +334,7 @@ async fn dispatch(client: &ExecutorClient, executor: &mut impl Executor, event: 
                     .shared
                     .unacked()
                     .tasks
-                    .insert(l.task.task_id.value.clone(), l.task.clone());
+                    .insert(l.task.task_id.value.clone(), Box::new(l.task.clone()));
                 executor.launch(client, l.task).await;
             }
             None => tracing::warn!("LAUNCH without payload"),
@@ -346,7 +346,7 @@ async fn dispatch(client: &ExecutorClient, executor: &mut impl Executor, event: 
                     for task in &g.task_group.tasks {
                         unacked
                             .tasks
-                            .insert(task.task_id.value.clone(), task.clone());
+                            .insert(task.task_id.value.clone(), Box::new(task.clone()));
                     }
                 }
                 executor.launch_group(client, g.task_group).await;
