@@ -233,16 +233,38 @@ mod tests {
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
 
+    /// An ACCEPT launching one task (built field by field: the codec sits below the
+    /// call builders).
     fn launch_call() -> v1::scheduler::Call {
-        let task = crate::calls::task_info("t1", "task", v1::AgentId { value: "a".into() })
-            .resources([crate::resources::scalar("cpus", 0.1)])
-            .build();
-        crate::calls::scheduler::accept(
-            &v1::FrameworkId { value: "f".into() },
-            vec![v1::OfferId { value: "o".into() }],
-            vec![crate::calls::operations::launch(vec![task])],
-            None,
-        )
+        use v1::scheduler::call;
+        let task = v1::TaskInfo {
+            name: "task".into(),
+            task_id: v1::TaskId { value: "t1".into() },
+            agent_id: v1::AgentId { value: "a".into() },
+            resources: vec![v1::Resource {
+                name: "cpus".into(),
+                r#type: v1::value::Type::Scalar as i32,
+                scalar: Some(v1::value::Scalar { value: 0.1 }),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        v1::scheduler::Call {
+            framework_id: Some(v1::FrameworkId { value: "f".into() }),
+            r#type: Some(call::Type::Accept as i32),
+            accept: Some(call::Accept {
+                offer_ids: vec![v1::OfferId { value: "o".into() }],
+                operations: vec![v1::offer::Operation {
+                    r#type: Some(v1::offer::operation::Type::Launch as i32),
+                    launch: Some(v1::offer::operation::Launch {
+                        task_infos: vec![task],
+                    }),
+                    ..Default::default()
+                }],
+                filters: None,
+            }),
+            ..Default::default()
+        }
     }
 
     #[test]
