@@ -311,6 +311,85 @@ mod tests {
         assert!(protobuf::decode_strict::<v1::FrameworkInfo>(&bytes).is_ok());
     }
 
+    /// A SUBSCRIBE (required fields two levels down) and an executor UPDATE.
+    fn subscribe_call() -> v1::scheduler::Call {
+        use v1::scheduler::call;
+        v1::scheduler::Call {
+            r#type: Some(call::Type::Subscribe as i32),
+            subscribe: Some(call::Subscribe {
+                framework_info: v1::FrameworkInfo {
+                    user: "u".into(),
+                    name: "n".into(),
+                    id: Some(v1::FrameworkId { value: "f".into() }),
+                    roles: vec!["r".into()],
+                    ..Default::default()
+                },
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn update_call() -> v1::executor::Call {
+        use v1::executor::call;
+        v1::executor::Call {
+            framework_id: v1::FrameworkId { value: "f".into() },
+            executor_id: v1::ExecutorId { value: "e".into() },
+            r#type: Some(call::Type::Update as i32),
+            update: Some(call::Update {
+                status: v1::TaskStatus {
+                    task_id: v1::TaskId { value: "t".into() },
+                    state: v1::TaskState::TaskFinished as i32,
+                    uuid: Some(vec![7; 16].into()),
+                    ..Default::default()
+                },
+            }),
+            ..Default::default()
+        }
+    }
+
+    /// Mutants of `valid`: cut, a bit flipped, a byte removed or a byte inserted.
+    fn mutant(valid: &[u8], rng: &mut StdRng) -> Vec<u8> {
+        let mut bytes = valid.to_vec();
+        let at = rng.random_range(0..bytes.len());
+        match rng.random_range(0..4) {
+            0 => bytes.truncate(at),
+            1 => bytes[at] ^= 1 << rng.random_range(0..8),
+            2 => {
+                bytes.remove(at);
+            }
+            _ => bytes.insert(at, rng.random()),
+        }
+        bytes
+    }
+
+    /// Whenever the fast check says complete and the bytes decode, the exact check
+    /// accepts them too and gives the same message; returns how often that happened.
+    fn agrees<M: WireMessage + PartialEq>(valid: &[u8], seed: u64) -> usize {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut completes = 0;
+        for _ in 0..20_000 {
+            let bytes = mutant(valid, &mut rng);
+            if check::<M>(&bytes) == Verdict::Complete
+                && let Ok(fast) = M::decode(bytes.as_slice())
+            {
+                completes += 1;
+                let exact = decode_strict_by_reflection::<M>(&bytes)
+                    .expect("the exact check accepts what the fast one calls complete");
+                assert!(fast == exact, "the same message either way");
+            }
+        }
+        completes
+    }
+
+    #[test]
+    fn never_more_lenient_than_reflection_on_other_calls() {
+        let subscribe = subscribe_call().encode_to_vec();
+        assert!(agrees::<v1::scheduler::Call>(&subscribe, 17) > 0);
+        let update = update_call().encode_to_vec();
+        assert!(agrees::<v1::executor::Call>(&update, 18) > 0);
+    }
+
     /// The fast check agrees with reflection: whenever it says complete, the exact
     /// check accepts the bytes and gives the same message. Inputs are valid calls cut
     /// and flipped at random (fixed seed).
