@@ -19,8 +19,9 @@
 //!
 //! Each cycle visits the agents in a fresh random order, as Mesos does, so that no
 //! agent is always offered first ([`AllocatorConfig::seed`] makes it reproducible).
-//! Orders are kept in `BTreeSet`s updated as shares change, so a cycle costs
-//! O(agents × log(roles + frameworks)) when nothing is filtered.
+//! Orders are kept in sorted ring buffers updated as shares change (the client that
+//! just received an offer moves back, usually to near the end), so a cycle costs
+//! O(agents × log(roles + frameworks)) comparisons when nothing is filtered.
 //!
 //! ```
 //! use std::time::Instant;
