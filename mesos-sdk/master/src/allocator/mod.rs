@@ -45,6 +45,7 @@ mod filter;
 mod order;
 mod quantities;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -54,6 +55,7 @@ use filter::OfferFilter;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
+use smallvec::SmallVec;
 
 use mesos_sdk::resources::Resources;
 
@@ -120,8 +122,11 @@ pub struct Allocation {
 struct Held {
     fw: FwId,
     role: RoleId,
-    /// `None` stands for the agent's whole total: an idle agent offered in one piece
-    /// (the common case) costs no copy of its resources.
+    /// `None` stands for *the rest*: everything on the agent that is neither available
+    /// nor in one of the agent's other holdings (at most one holding per agent is
+    /// `None`). An offer of everything available (the common case, idle or partly used
+    /// agent) is recorded so and costs no copy; moving resources between the available
+    /// pool and the other holdings leaves the rest unchanged.
     resources: Option<Resources>,
 }
 
@@ -131,34 +136,74 @@ struct Agent {
     total: Resources,
     /// Not allocated to anyone (unallocated form).
     available: Resources,
-    /// What frameworks hold here, by framework and role.
-    held: Vec<Held>,
+    /// What frameworks hold here, by framework and role (at most one entry per pair).
+    held: SmallVec<[Held; 2]>,
     /// Offered in allocation cycles (an operator's DEACTIVATE_AGENT turns it off).
     active: bool,
 }
 
 impl Agent {
-    /// Records that `fw` now also holds `resources` (unallocated form) here in `role`.
-    fn hold(&mut self, fw: FwId, role: RoleId, resources: Resources) {
-        match self.held.iter().position(|h| h.fw == fw && h.role == role) {
-            Some(i) => *self.held_mut(i) += resources,
-            None => self.held.push(Held {
-                fw,
-                role,
-                resources: Some(resources),
-            }),
+    /// Everything neither available nor held explicitly: what a `None` holding stands
+    /// for.
+    fn rest(&self) -> Resources {
+        let mut rest = self.total.clone();
+        if !self.available.is_empty() {
+            rest -= &self.available;
         }
+        for r in self.held.iter().filter_map(|h| h.resources.as_ref()) {
+            rest -= r;
+        }
+        rest
     }
 
     /// What `h` (one of this agent's holdings) stands for.
-    fn resources_of<'a>(&'a self, h: &'a Held) -> &'a Resources {
-        h.resources.as_ref().unwrap_or(&self.total)
+    fn resources_of<'a>(&'a self, h: &'a Held) -> Cow<'a, Resources> {
+        match &h.resources {
+            Some(r) => Cow::Borrowed(r),
+            None if self.held.len() == 1 && self.available.is_empty() => Cow::Borrowed(&self.total),
+            None => Cow::Owned(self.rest()),
+        }
     }
 
     /// Holding `i`, spelled out so that it can be changed.
     fn held_mut(&mut self, i: usize) -> &mut Resources {
-        let total = &self.total;
-        self.held[i].resources.get_or_insert_with(|| total.clone())
+        if self.held[i].resources.is_none() {
+            let rest = self.rest();
+            self.held[i].resources = Some(rest);
+        }
+        self.held[i].resources.get_or_insert_with(Resources::new)
+    }
+
+    /// Moves `part` (everything available if `None`) from the available pool into what
+    /// `fw` holds here in `role`, and returns it (unallocated form).
+    fn give(&mut self, fw: FwId, role: RoleId, part: Option<Resources>) -> Resources {
+        let existing = self.held.iter().position(|h| h.fw == fw && h.role == role);
+        if let Some(i) = existing {
+            // Spelled out before the available pool changes, while the rest is right.
+            self.held_mut(i);
+        }
+        let everything = part.is_none();
+        let offer = match part {
+            Some(part) => {
+                self.available -= &part;
+                part
+            }
+            None => std::mem::take(&mut self.available),
+        };
+        match existing {
+            Some(i) => *self.held_mut(i) += &offer,
+            None => {
+                // The whole pool, and no other holding stands for the rest: this one
+                // can (it is exactly what was available).
+                let lazy = everything && self.held.iter().all(|h| h.resources.is_some());
+                self.held.push(Held {
+                    fw,
+                    role,
+                    resources: (!lazy).then(|| offer.clone()),
+                });
+            }
+        }
+        offer
     }
 }
 
@@ -219,7 +264,7 @@ impl Allocator {
             id,
             available: total.clone(),
             total,
-            held: Vec::new(),
+            held: SmallVec::new(),
             active: true,
         });
     }
@@ -261,7 +306,7 @@ impl Allocator {
             }
         }
         for h in &agent.held {
-            self.book.charge(h.fw, h.role, agent.resources_of(h), -1);
+            self.book.charge(h.fw, h.role, &agent.resources_of(h), -1);
         }
         for fw in self.book.frameworks_mut() {
             for by_agent in fw.filters.values_mut() {
@@ -298,7 +343,8 @@ impl Allocator {
                     continue;
                 }
                 let h = agent.held.swap_remove(i);
-                let resources = h.resources.unwrap_or_else(|| agent.total.clone());
+                // The rest is unchanged by what this loop moved to `available` so far.
+                let resources = h.resources.unwrap_or_else(|| agent.rest());
                 self.book.charge(fw, h.role, &resources, -1);
                 agent.available += resources;
             }
@@ -393,6 +439,10 @@ impl Allocator {
             );
             return;
         };
+        // Spell out the holding that may stand for the rest while the rest is right.
+        for &i in &mine {
+            agent.held_mut(i);
+        }
         let book = &self.book;
         mine.sort_by(|&a, &b| {
             book.role_name(agent.held[a].role)
@@ -483,10 +533,9 @@ impl Allocator {
             if taken.is_empty() {
                 continue;
             }
-            agent.available -= &taken;
             let role = self.book.role_id(&role);
             self.book.charge(fw, role, &taken, 1);
-            agent.hold(fw, role, taken);
+            agent.give(fw, role, Some(taken));
             self.book.reindex(fw, role);
         }
     }
@@ -551,29 +600,10 @@ impl Allocator {
                 else {
                     break;
                 };
-                // Nothing held and everything offered: the holding is the agent's total.
-                let whole = part.is_none() && agent.held.is_empty();
-                let offer = match part {
-                    Some(part) => {
-                        agent.available -= &part;
-                        part
-                    }
-                    None => std::mem::take(&mut agent.available),
-                };
+                let offer = agent.give(fw, role, part);
                 self.book.charge(fw, role, &offer, 1);
                 let role_name = self.book.role_name(role);
-                let resources = if whole {
-                    agent.held.push(Held {
-                        fw,
-                        role,
-                        resources: None,
-                    });
-                    offer.allocate(role_name)
-                } else {
-                    let resources = offer.clone().allocate(role_name);
-                    agent.hold(fw, role, offer);
-                    resources
-                };
+                let resources = offer.allocate(role_name);
                 let role_name = String::from(&**role_name);
                 let framework_id = self
                     .book
@@ -613,7 +643,7 @@ impl Allocator {
                 for h in agent.held.iter().filter(|h| h.fw == fw) {
                     out += agent
                         .resources_of(h)
-                        .clone()
+                        .into_owned()
                         .allocate(self.book.role_name(h.role));
                 }
             }
@@ -632,7 +662,7 @@ impl Allocator {
             for h in agent.held.iter().filter(|h| h.fw == fw) {
                 out += agent
                     .resources_of(h)
-                    .clone()
+                    .into_owned()
                     .allocate(self.book.role_name(h.role));
             }
         }

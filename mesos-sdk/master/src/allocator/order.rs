@@ -54,6 +54,7 @@ impl Key {
 
     /// Compares two keys; `name` gives a client's name by slot (names are unique within
     /// one ordering, as slots are).
+    #[inline]
     fn cmp<'n>(&self, other: &Self, name: &impl Fn(u32) -> &'n str) -> Ordering {
         // Equal prefixes say nothing (`"ab"` and `"ab\0"` pad alike): compare the names.
         self.share
@@ -130,17 +131,23 @@ impl Order {
             self.insert(new, name);
             return;
         };
-        let after_prev = i == 0 || self.keys[i - 1].cmp(&new, name) == Ordering::Less;
-        let before_next = self
-            .keys
-            .get(i + 1)
-            .is_none_or(|k| new.cmp(k, name) == Ordering::Less);
+        let less = |a: &Key, b: &Key| a.cmp(b, name) == Ordering::Less;
+        let after_prev = i == 0 || less(&self.keys[i - 1], &new);
+        let before_next = self.keys.get(i + 1).is_none_or(|k| less(&new, k));
         if after_prev && before_next {
             self.keys[i] = new;
             return;
         }
         self.keys.remove(i);
-        self.insert(new, name);
+        // A client that received something usually goes last (clients take turns), one
+        // that returned something first: try the ends before searching.
+        if !before_next && self.keys.back().is_none_or(|k| less(k, &new)) {
+            self.keys.push_back(new);
+        } else if !after_prev && self.keys.front().is_none_or(|k| less(&new, k)) {
+            self.keys.push_front(new);
+        } else {
+            self.insert(new, name);
+        }
     }
 }
 
