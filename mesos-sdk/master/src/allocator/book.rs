@@ -221,6 +221,18 @@ impl Book {
         self.dirty = true;
     }
 
+    /// The numbering of scalar resource names.
+    #[cfg(test)]
+    pub(crate) fn names(&self) -> &Names {
+        &self.names
+    }
+
+    /// The scalars (times `sign`) of the last [`Book::add_total`], [`Book::charge`] or
+    /// [`Book::charge_quantities`].
+    pub(crate) fn last_delta(&self) -> &[(usize, i64)] {
+        &self.delta
+    }
+
     /// A framework's dominant share over all its roles.
     pub(crate) fn framework_share(&self, id: &str) -> f64 {
         self.framework_id(id)
@@ -326,6 +338,18 @@ impl Book {
     /// `resources` in `role`, and moves both in their orders.
     pub(crate) fn charge(&mut self, fw: FwId, role: RoleId, resources: &Resources, sign: i64) {
         self.names.scalars(resources, sign, &mut self.delta);
+        self.charge_delta(fw, role, sign);
+    }
+
+    /// [`Book::charge`] of resources whose scalars are `q` (already numbered: no
+    /// resource names to look up), received by `fw`.
+    pub(crate) fn charge_quantities(&mut self, fw: FwId, role: RoleId, q: &Quantities) {
+        q.delta(&mut self.delta);
+        self.charge_delta(fw, role, 1);
+    }
+
+    /// [`Book::charge`] of the scalars in `self.delta`.
+    fn charge_delta(&mut self, fw: FwId, role: RoleId, sign: i64) {
         let r = &mut self.roles[role as usize];
         r.allocated.apply(&self.delta);
         if sign > 0 {
@@ -358,13 +382,16 @@ impl Book {
     /// The next offer on one agent: the lowest weighted-share role with something
     /// allocatable there, and its lowest-share framework that has not filtered it.
     /// The offer is `None` when it is everything in `available`.
+    /// `reserved` says whether the agent has reserved resources at all (if not,
+    /// `available` need not be searched for any).
     pub(crate) fn pick(
         &self,
         agent_id: &str,
         available: &Resources,
+        reserved: bool,
         now: Instant,
     ) -> Option<(RoleId, FwId, Option<Resources>)> {
-        let unreserved = available.iter().all(|r| r.reservations.is_empty());
+        let unreserved = !reserved || available.iter().all(|r| r.reservations.is_empty());
         for role_key in self.order.iter() {
             let role = &self.roles[role_key.id as usize];
             let part = (!unreserved).then(|| available.allocatable_to(&role.name));

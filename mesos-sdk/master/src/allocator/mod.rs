@@ -44,6 +44,8 @@ pub mod convert;
 mod filter;
 mod order;
 mod quantities;
+#[cfg(test)]
+mod tests;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -52,6 +54,7 @@ use std::time::{Duration, Instant};
 
 use book::{Book, Framework, FwId, RoleId};
 use filter::OfferFilter;
+use quantities::Quantities;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
@@ -136,10 +139,20 @@ struct Agent {
     total: Resources,
     /// Not allocated to anyone (unallocated form).
     available: Resources,
+    /// The scalars of `available`, kept up to date with it: offering everything available
+    /// (the common case) then needs no resource names looked up.
+    available_q: Quantities,
+    /// Whether `total` has reserved resources (if not, neither has `available`).
+    reserved: bool,
     /// What frameworks hold here, by framework and role (at most one entry per pair).
     held: SmallVec<[Held; 2]>,
     /// Offered in allocation cycles (an operator's DEACTIVATE_AGENT turns it off).
     active: bool,
+}
+
+/// Whether any of `r` is reserved.
+fn has_reservations(r: &Resources) -> bool {
+    r.iter().any(|r| !r.reservations.is_empty())
 }
 
 impl Agent {
@@ -258,11 +271,15 @@ impl Allocator {
         }
         let total = total.unallocate();
         self.book.add_total(&total, 1);
+        let mut available_q = Quantities::default();
+        available_q.apply(self.book.last_delta());
         let id: Arc<str> = Arc::from(agent_id);
         self.agent_ids.insert(id.clone(), self.agents.len());
         self.agents.push(Agent {
             id,
             available: total.clone(),
+            available_q,
+            reserved: has_reservations(&total),
             total,
             held: SmallVec::new(),
             active: true,
@@ -346,6 +363,7 @@ impl Allocator {
                 // The rest is unchanged by what this loop moved to `available` so far.
                 let resources = h.resources.unwrap_or_else(|| agent.rest());
                 self.book.charge(fw, h.role, &resources, -1);
+                agent.available_q.apply_signed(self.book.last_delta(), -1);
                 agent.available += resources;
             }
         }
@@ -473,6 +491,7 @@ impl Allocator {
         let refuse = refuse.filter(|d| !d.is_zero());
         for (role_id, role, asked, actual) in returned {
             self.book.charge(fw, role_id, &actual, -1);
+            agent.available_q.apply_signed(self.book.last_delta(), -1);
             agent.available += actual;
             if let (Some(d), Some(f)) = (refuse, self.book.framework_mut(fw)) {
                 let expires = now + d.max(self.config.allocation_interval);
@@ -535,6 +554,7 @@ impl Allocator {
             }
             let role = self.book.role_id(&role);
             self.book.charge(fw, role, &taken, 1);
+            agent.available_q.apply_signed(self.book.last_delta(), -1);
             agent.give(fw, role, Some(taken));
             self.book.reindex(fw, role);
         }
@@ -596,12 +616,21 @@ impl Allocator {
                 continue;
             }
             while !agent.available.is_empty() {
-                let Some((role, fw, part)) = self.book.pick(&agent.id, &agent.available, now)
+                let Some((role, fw, part)) =
+                    self.book
+                        .pick(&agent.id, &agent.available, agent.reserved, now)
                 else {
                     break;
                 };
+                let everything = part.is_none();
                 let offer = agent.give(fw, role, part);
-                self.book.charge(fw, role, &offer, 1);
+                if everything {
+                    self.book.charge_quantities(fw, role, &agent.available_q);
+                    agent.available_q.clear();
+                } else {
+                    self.book.charge(fw, role, &offer, 1);
+                    agent.available_q.apply_signed(self.book.last_delta(), -1);
+                }
                 let role_name = self.book.role_name(role);
                 let resources = offer.allocate(role_name);
                 let role_name = String::from(&**role_name);
