@@ -138,7 +138,11 @@ impl Order {
             self.keys[i] = new;
             return;
         }
-        self.keys.remove(i);
+        if i == 0 {
+            self.keys.pop_front();
+        } else {
+            self.keys.remove(i);
+        }
         // A client that received something usually goes last (clients take turns), one
         // that returned something first: try the ends before searching.
         if !before_next && self.keys.back().is_none_or(|k| less(k, &new)) {
