@@ -187,6 +187,25 @@ impl Agent {
         self.held[i].resources.get_or_insert_with(Resources::new)
     }
 
+    /// Reads what offering this agent will read, so that the memory is on its way to
+    /// the cache while the agent before it is offered (agents are visited in random
+    /// order, so at large sizes their memory is rarely cached). Has no effect otherwise.
+    fn touch(&self) {
+        let first_labels = self
+            .available
+            .iter()
+            .filter(|r| r.allocation_info.is_some())
+            .count();
+        std::hint::black_box((
+            self.id.as_bytes().first(),
+            first_labels,
+            self.active,
+            self.reserved,
+            self.held.len(),
+            self.available_q.is_empty(),
+        ));
+    }
+
     /// Moves `part` (everything available if `None`) from the available pool into what
     /// `fw` holds here in `role`, and returns it (unallocated form).
     fn give(&mut self, fw: FwId, role: RoleId, part: Option<Resources>) -> Resources {
@@ -610,7 +629,10 @@ impl Allocator {
         visit.extend(0..self.agents.len());
         visit.shuffle(&mut self.rng);
         let mut out = Vec::with_capacity(self.agents.len());
-        for &i in &visit {
+        for (k, &i) in visit.iter().enumerate() {
+            if let Some(&next) = visit.get(k + 1) {
+                self.agents[next].touch();
+            }
             let agent = &mut self.agents[i];
             if !agent.active {
                 continue;

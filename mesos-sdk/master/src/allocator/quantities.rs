@@ -81,6 +81,11 @@ impl Quantities {
         );
     }
 
+    /// Whether every quantity is zero.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.items.iter().all(|&v| v == 0)
+    }
+
     /// Sets every quantity to zero.
     pub(crate) fn clear(&mut self) {
         self.items.clear();
