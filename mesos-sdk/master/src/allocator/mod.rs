@@ -633,6 +633,11 @@ impl Allocator {
             if let Some(&next) = visit.get(k + 1) {
                 self.agents[next].touch();
             }
+            if let Some(&after) = visit.get(k + 2) {
+                // Its fields only (loading what they point to waits for them).
+                let a = &self.agents[after];
+                std::hint::black_box((a.active, a.available.len(), a.held.len()));
+            }
             let agent = &mut self.agents[i];
             if !agent.active {
                 continue;
