@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::filter::OfferFilter;
-use super::order::Key;
+use super::order::{Key, Order};
 use super::quantities::{Names, Quantities};
 use mesos_sdk::resources::Resources;
 
@@ -97,7 +97,7 @@ struct Role {
     allocated: Quantities,
     count: u64,
     /// Eligible frameworks (active, subscribed, not suppressed), lowest share first.
-    order: BTreeSet<Key>,
+    order: Order,
     /// This role's key in [`Book::order`], while it has eligible frameworks.
     key: Option<Key>,
 }
@@ -107,10 +107,14 @@ struct Role {
 pub(crate) struct Book {
     frameworks: Vec<Option<Framework>>,
     framework_ids: HashMap<Arc<str>, FwId>,
+    /// Each framework slot's id (stale for an empty slot): breaks ties in the orders.
+    fw_names: Vec<Arc<str>>,
     /// Empty slots of `frameworks`.
     free: Vec<FwId>,
     roles: Vec<Role>,
     role_ids: HashMap<Arc<str>, RoleId>,
+    /// Each role's name, by slot: breaks ties in the role order.
+    role_names: Vec<Arc<str>>,
     /// Scalars of all agents.
     total: Quantities,
     /// Numbers for scalar resource names.
@@ -118,7 +122,7 @@ pub(crate) struct Book {
     /// Scratch space for [`Book::charge`].
     delta: Vec<(usize, i64)>,
     /// Roles with eligible frameworks, lowest weighted share first.
-    order: BTreeSet<Key>,
+    order: Order,
     /// Set when `total` changed, so every share must be recomputed.
     pub(crate) dirty: bool,
 }
@@ -152,10 +156,12 @@ impl Book {
         let slot = match self.free.pop() {
             Some(slot) => {
                 self.frameworks[slot as usize] = Some(fw);
+                self.fw_names[slot as usize] = id.clone();
                 slot
             }
             None => {
                 self.frameworks.push(Some(fw));
+                self.fw_names.push(id.clone());
                 FwId::try_from(self.frameworks.len() - 1).unwrap_or(FwId::MAX)
             }
         };
@@ -187,9 +193,10 @@ impl Book {
             weight: 1.0,
             allocated: Quantities::default(),
             count: 0,
-            order: BTreeSet::new(),
+            order: Order::default(),
             key: None,
         });
+        self.role_names.push(name.clone());
         self.role_ids.insert(name, id);
         id
     }
@@ -212,6 +219,18 @@ impl Book {
         self.names.scalars(resources, sign, &mut self.delta);
         self.total.apply(&self.delta);
         self.dirty = true;
+    }
+
+    /// The numbering of scalar resource names.
+    #[cfg(test)]
+    pub(crate) fn names(&self) -> &Names {
+        &self.names
+    }
+
+    /// The scalars (times `sign`) of the last [`Book::add_total`], [`Book::charge`] or
+    /// [`Book::charge_quantities`].
+    pub(crate) fn last_delta(&self) -> &[(usize, i64)] {
+        &self.delta
     }
 
     /// A framework's dominant share over all its roles.
@@ -240,35 +259,49 @@ impl Book {
         };
         let r = &mut self.roles[role as usize];
         let eligible = f.eligible(&r.name);
-        let name = f.id.clone();
         let entry = f.role_mut(role);
-        if let Some(old) = entry.key.take() {
-            r.order.remove(&old);
+        let names = &self.fw_names;
+        let name = |id: FwId| &*names[id as usize];
+        let new = eligible.then(|| {
+            let share = entry.allocated.share(&self.total);
+            match entry.key {
+                Some(old) => old.with(share, entry.count),
+                None => Key::new(share, entry.count, name(fw), fw),
+            }
+        });
+        match (entry.key, new) {
+            (Some(old), Some(new)) => r.order.replace(&old, new, &name),
+            (Some(old), None) => {
+                r.order.remove(&old, &name);
+            }
+            (None, Some(new)) => r.order.insert(new, &name),
+            (None, None) => {}
         }
-        if eligible {
-            let key = Key::new(entry.allocated.share(&self.total), entry.count, name, fw);
-            r.order.insert(key.clone());
-            entry.key = Some(key);
-        }
+        entry.key = new;
         self.reindex_role(role);
     }
 
     /// Puts `role` at its place in the role order (if it has eligible frameworks).
     pub(crate) fn reindex_role(&mut self, role: RoleId) {
         let r = &mut self.roles[role as usize];
-        if let Some(old) = r.key.take() {
-            self.order.remove(&old);
+        let names = &self.role_names;
+        let name = |id: RoleId| &*names[id as usize];
+        let new = (!r.order.is_empty()).then(|| {
+            let share = r.allocated.share(&self.total) / r.weight;
+            match r.key {
+                Some(old) => old.with(share, r.count),
+                None => Key::new(share, r.count, name(role), role),
+            }
+        });
+        match (r.key, new) {
+            (Some(old), Some(new)) => self.order.replace(&old, new, &name),
+            (Some(old), None) => {
+                self.order.remove(&old, &name);
+            }
+            (None, Some(new)) => self.order.insert(new, &name),
+            (None, None) => {}
         }
-        if !r.order.is_empty() {
-            let key = Key::new(
-                r.allocated.share(&self.total) / r.weight,
-                r.count,
-                r.name.clone(),
-                role,
-            );
-            self.order.insert(key.clone());
-            r.key = Some(key);
-        }
+        r.key = new;
     }
 
     /// Reindexes a framework in every role it is subscribed to.
@@ -302,47 +335,71 @@ impl Book {
     }
 
     /// Records that framework `fw` received (`sign = 1`) or returned (`sign = -1`)
-    /// `resources` in `role`.
+    /// `resources` in `role`, and moves both in their orders.
     pub(crate) fn charge(&mut self, fw: FwId, role: RoleId, resources: &Resources, sign: i64) {
         self.names.scalars(resources, sign, &mut self.delta);
+        self.charge_delta(fw, role, sign);
+    }
+
+    /// [`Book::charge`] of resources whose scalars are `q` (already numbered: no
+    /// resource names to look up), received by `fw`.
+    pub(crate) fn charge_quantities(&mut self, fw: FwId, role: RoleId, q: &Quantities) {
+        q.delta(&mut self.delta);
+        self.charge_delta(fw, role, 1);
+    }
+
+    /// [`Book::charge`] of the scalars in `self.delta`.
+    fn charge_delta(&mut self, fw: FwId, role: RoleId, sign: i64) {
         let r = &mut self.roles[role as usize];
         r.allocated.apply(&self.delta);
         if sign > 0 {
             r.count += 1;
         }
-        if let Some(f) = self
+        let Some(f) = self
             .frameworks
             .get_mut(fw as usize)
             .and_then(Option::as_mut)
-        {
-            f.allocated.apply(&self.delta);
-            let entry = f.role_mut(role);
-            entry.allocated.apply(&self.delta);
-            if sign > 0 {
-                entry.count += 1;
-            }
+        else {
+            return;
+        };
+        f.allocated.apply(&self.delta);
+        let entry = f.role_mut(role);
+        entry.allocated.apply(&self.delta);
+        if sign > 0 {
+            entry.count += 1;
         }
-        self.reindex(fw, role);
+        // Only the share and count changed, not whether the framework is eligible: it
+        // is in the order exactly when it has a key (see `reindex`).
+        if let Some(old) = entry.key {
+            let new = old.with(entry.allocated.share(&self.total), entry.count);
+            let names = &self.fw_names;
+            r.order.replace(&old, new, &|id: FwId| &*names[id as usize]);
+            entry.key = Some(new);
+        }
+        self.reindex_role(role);
     }
 
     /// The next offer on one agent: the lowest weighted-share role with something
     /// allocatable there, and its lowest-share framework that has not filtered it.
     /// The offer is `None` when it is everything in `available`.
+    /// `reserved` says whether the agent has reserved resources at all (if not,
+    /// `available` need not be searched for any).
     pub(crate) fn pick(
         &self,
         agent_id: &str,
         available: &Resources,
+        reserved: bool,
         now: Instant,
     ) -> Option<(RoleId, FwId, Option<Resources>)> {
-        let unreserved = available.iter().all(|r| r.reservations.is_empty());
-        for role_key in &self.order {
+        let unreserved = !reserved || available.iter().all(|r| r.reservations.is_empty());
+        for role_key in self.order.iter() {
             let role = &self.roles[role_key.id as usize];
             let part = (!unreserved).then(|| available.allocatable_to(&role.name));
             let offer = part.as_ref().unwrap_or(available);
             if offer.is_empty() {
                 continue;
             }
-            for fw_key in &role.order {
+            for fw_key in role.order.iter() {
                 let Some(f) = self.framework(fw_key.id) else {
                     continue;
                 };

@@ -150,6 +150,7 @@ impl Allocator {
             .retain(|h| h.resources.as_ref().is_none_or(|r| !r.is_empty()));
         agent.total -= &from_u;
         agent.total += &to_u;
+        agent.reserved = super::has_reservations(&agent.total);
         let same_quantities = from_u
             .names()
             .union(&to_u.names())
@@ -203,8 +204,11 @@ impl Allocator {
         agent.available += &to_u;
         agent.total -= &from_u;
         agent.total += &to_u;
+        agent.reserved = super::has_reservations(&agent.total);
         self.book.add_total(&from_u, -1);
+        agent.available_q.apply(self.book.last_delta());
         self.book.add_total(&to_u, 1);
+        agent.available_q.apply(self.book.last_delta());
         tracing::debug!(agent_id, from = %from_u, to = %to_u, "available resources converted");
         Ok(())
     }

@@ -4,6 +4,7 @@
 //! and computing a dominant share compare integers, not strings.
 
 use mesos_sdk::resources::Resources;
+use smallvec::SmallVec;
 
 fn fixed(v: f64) -> i64 {
     (v * 1000.0).round() as i64
@@ -39,9 +40,11 @@ impl Names {
 }
 
 /// Scalar quantities by name number (see [`Names`]), ignoring roles and reservations.
+/// The first four (typically cpus, mem, disk and gpus) are stored inline, so that reading
+/// a share costs no pointer chase.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Quantities {
-    items: Vec<i64>,
+    items: SmallVec<[i64; 4]>,
 }
 
 impl Quantities {
@@ -56,6 +59,36 @@ impl Quantities {
             }
             self.items[i] = (self.items[i] + v).max(0);
         }
+    }
+
+    /// Adds `sign` times a delta from [`Names::scalars`]; no quantity goes below zero.
+    pub(crate) fn apply_signed(&mut self, delta: &[(usize, i64)], sign: i64) {
+        for &(i, v) in delta {
+            self.apply(&[(i, v * sign)]);
+        }
+    }
+
+    /// Every quantity, as a delta for [`Quantities::apply`], written into `out` (which is
+    /// cleared first).
+    pub(crate) fn delta(&self, out: &mut Vec<(usize, i64)>) {
+        out.clear();
+        out.extend(
+            self.items
+                .iter()
+                .copied()
+                .enumerate()
+                .filter(|&(_, v)| v != 0),
+        );
+    }
+
+    /// Whether every quantity is zero.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.items.iter().all(|&v| v == 0)
+    }
+
+    /// Sets every quantity to zero.
+    pub(crate) fn clear(&mut self) {
+        self.items.clear();
     }
 
     /// The dominant share: the largest `self[name] / total[name]` over names `total` has.
