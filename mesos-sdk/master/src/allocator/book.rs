@@ -269,14 +269,7 @@ impl Book {
                 None => Key::new(share, entry.count, name(fw), fw),
             }
         });
-        match (entry.key, new) {
-            (Some(old), Some(new)) => r.order.replace(&old, new, &name),
-            (Some(old), None) => {
-                r.order.remove(&old, &name);
-            }
-            (None, Some(new)) => r.order.insert(new, &name),
-            (None, None) => {}
-        }
+        r.order.update(entry.key, new, &name);
         entry.key = new;
         self.reindex_role(role);
     }
@@ -293,14 +286,7 @@ impl Book {
                 None => Key::new(share, r.count, name(role), role),
             }
         });
-        match (r.key, new) {
-            (Some(old), Some(new)) => self.order.replace(&old, new, &name),
-            (Some(old), None) => {
-                self.order.remove(&old, &name);
-            }
-            (None, Some(new)) => self.order.insert(new, &name),
-            (None, None) => {}
-        }
+        self.order.update(r.key, new, &name);
         r.key = new;
     }
 

@@ -124,6 +124,24 @@ impl Order {
         }
     }
 
+    /// Moves a client from key `old` to key `new`; without `old` it joins the order,
+    /// without `new` it leaves it.
+    pub(crate) fn update<'n>(
+        &mut self,
+        old: Option<Key>,
+        new: Option<Key>,
+        name: &impl Fn(u32) -> &'n str,
+    ) {
+        match (old, new) {
+            (Some(old), Some(new)) => self.replace(&old, new, name),
+            (Some(old), None) => {
+                self.remove(&old, name);
+            }
+            (None, Some(new)) => self.insert(new, name),
+            (None, None) => {}
+        }
+    }
+
     /// Replaces `old` (as it was inserted) by `new` (the same client), moving it to its
     /// new place; inserts `new` if `old` was not there.
     pub(crate) fn replace<'n>(&mut self, old: &Key, new: Key, name: &impl Fn(u32) -> &'n str) {
