@@ -178,7 +178,17 @@ pub(crate) fn launch(
                 return;
             }
         };
-        let (child, pid) = match spawn(&spec, cgroup.as_ref()) {
+        let mut tries = 0;
+        let spawned = loop {
+            let result = spawn(&spec, cgroup.as_ref());
+            let Some(pause) = result.as_ref().err().and_then(|e| busy_pause(e, tries)) else {
+                break result;
+            };
+            tracing::debug!("program still open for writing elsewhere; launching again");
+            tries += 1;
+            tokio::time::sleep(pause).await;
+        };
+        let (child, pid) = match spawned {
             Ok(spawned) => spawned,
             Err(e) => {
                 if let Some(cgroup) = &cgroup {
@@ -226,6 +236,26 @@ async fn prepared(prepare: Prepare, stops: &mut mpsc::UnboundedReceiver<Stop>) -
             },
         }
     }
+}
+
+/// A launch whose program is "text file busy" is tried this many times more, pausing
+/// [`BUSY_PAUSE`], then twice as long each time (about 0.6 s in all).
+const BUSY_RETRIES: u32 = 6;
+const BUSY_PAUSE: Duration = Duration::from_millis(10);
+
+/// The pause before launching again after `error` on try `tries` (counted from 0), or
+/// `None` to give up. Only ETXTBSY is retried. The agent writes fetched executors
+/// itself: if another launch forks while such a file is still open for writing, the
+/// forked child holds the write descriptor until its own exec, and an exec of the file
+/// in that window fails although nothing is wrong. (Mesos's fetcher is a separate
+/// process, which has exited before the executor starts.)
+fn busy_pause(error: &AgentError, tries: u32) -> Option<Duration> {
+    (text_file_busy(error) && tries < BUSY_RETRIES).then(|| BUSY_PAUSE * 2u32.pow(tries))
+}
+
+fn text_file_busy(error: &AgentError) -> bool {
+    matches!(error, AgentError::Launch { source, .. }
+        if source.raw_os_error() == Some(nix::errno::Errno::ETXTBSY as i32))
 }
 
 fn spawn(
@@ -399,5 +429,55 @@ async fn monitor(
                 limitation,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn launch_error(source: std::io::Error) -> AgentError {
+        AgentError::Launch {
+            what: "./executor".into(),
+            source,
+        }
+    }
+
+    /// A real ETXTBSY: the program is still open for writing when it is executed; it is
+    /// retried, and starts once the writer has closed it.
+    #[test]
+    fn a_program_still_open_for_writing_is_busy_until_it_is_closed() {
+        let dir = std::env::temp_dir().join(format!("busy-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let program = dir.join("executor");
+        let mut writer = File::create(&program).unwrap();
+        writer.write_all(b"#!/bin/sh\nexit 0\n").unwrap();
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let launch = || {
+            std::process::Command::new(&program)
+                .spawn()
+                .map_err(launch_error)
+        };
+        let busy = launch().expect_err("busy while open for writing");
+        assert!(text_file_busy(&busy), "the kernel's answer: {busy}");
+        assert_eq!(busy_pause(&busy, 0), Some(BUSY_PAUSE));
+        drop(writer);
+        let mut child = launch().expect("launched once the file was closed");
+        assert!(child.wait().unwrap().success());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn busy_launches_back_off_then_give_up_and_other_failures_are_not_retried() {
+        let busy = launch_error(std::io::Error::from_raw_os_error(
+            nix::errno::Errno::ETXTBSY as i32,
+        ));
+        let pauses: Vec<Duration> = (0..).map_while(|t| busy_pause(&busy, t)).collect();
+        let ms: Vec<u128> = pauses.iter().map(Duration::as_millis).collect();
+        assert_eq!(ms, [10, 20, 40, 80, 160, 320]);
+        let missing = launch_error(std::io::ErrorKind::NotFound.into());
+        assert_eq!(busy_pause(&missing, 0), None);
     }
 }
