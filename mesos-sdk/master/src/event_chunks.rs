@@ -13,6 +13,13 @@ use mesos_sdk::codec::{Encoding, WireMessage};
 /// the next chunk), so one chunk stays a bounded buffer.
 pub(crate) const CHUNK_BYTES: usize = 64 * 1024;
 
+/// One event alone, framed as one RecordIO record in `encoding` (a heartbeat).
+pub(crate) fn record<M: WireMessage>(encoding: Encoding, event: &M) -> Bytes {
+    let mut out = BytesMut::new();
+    encoding.encode_record(event, &mut out);
+    out.freeze()
+}
+
 /// `first` and then the events waiting on `waiting`, in order, each framed as one
 /// RecordIO record in `encoding`, until the channel is empty or the chunk holds
 /// [`CHUNK_BYTES`].

@@ -21,10 +21,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::executor_auth::{ExecutorAuth, ExecutorClaims, check_claims};
 use super::runtime::{Internal, Rejection, validate_status};
-use crate::event_chunks::chunk;
+use crate::event_chunks::{chunk, record};
 use crate::http::status::ExecutorApiError;
 use mesos_sdk::codec::Encoding;
-use mesos_sdk::codec::recordio::encode_record_vec;
 use mesos_sdk::v1::executor::{Call, Event, call, event};
 
 /// The path Mesos serves the executor API on.
@@ -214,7 +213,7 @@ fn stream_response(
         move |(mut events, mut ticker)| async move {
             let frame = tokio::select! {
                 event = events.recv() => chunk(encoding, &event?, &mut events),
-                _ = ticker.tick() => Bytes::from(encode_record_vec(&encoding.encode(&heartbeat_event()))),
+                _ = ticker.tick() => record(encoding, &heartbeat_event()),
             };
             Some((Ok::<_, Infallible>(frame), (events, ticker)))
         },

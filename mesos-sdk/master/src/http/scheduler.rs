@@ -4,7 +4,7 @@ use std::convert::Infallible;
 use std::sync::{Arc, Weak};
 
 use axum::Extension;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -15,9 +15,9 @@ use super::status::ApiError;
 use crate::auth::Principal;
 use crate::core::events;
 use crate::core::{Answer, CallError, Subscription};
-use crate::event_chunks::chunk;
+use crate::event_chunks::{chunk, record};
 use crate::shared::Shared;
-use mesos_sdk::codec::{Encoding, recordio};
+use mesos_sdk::codec::Encoding;
 use mesos_sdk::v1::scheduler::{Call, Event, call};
 
 const STREAM_ID: &str = "Mesos-Stream-Id";
@@ -189,11 +189,6 @@ struct StreamState {
     heartbeat: Interval,
     encoding: Encoding,
     _guard: StreamGuard,
-}
-
-/// One RecordIO record: the decimal length, a newline, the encoded event.
-fn record(encoding: Encoding, event: &Event) -> Bytes {
-    Bytes::from(recordio::encode_record_vec(&encoding.encode(event)))
 }
 
 fn stream_response(
