@@ -14,7 +14,7 @@
 //! - [`RecordIoDecoder`] and [`RecordIoEncoder`] also implement
 //!   `tokio_util::codec::{Decoder, Encoder}` for use with `FramedRead`/`FramedWrite`.
 //! - [`decode_stream`] adapts any `Stream` of byte chunks (for example
-//!   `reqwest::Response::bytes_stream()`) into a [`RecordStream`] of records: a
+//!   `transport::Response::bytes_stream()`) into a [`RecordStream`] of records: a
 //!   `FramedRead` with the decoder above. Every RecordIO reader of the SDK (scheduler
 //!   subscriptions, executors, `transport::records`) uses it.
 //!

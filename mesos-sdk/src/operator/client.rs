@@ -6,7 +6,7 @@ use futures::StreamExt as _;
 use super::OperatorError;
 use super::config::{Config, OperatorBuilder};
 use crate::calls::operator as calls;
-use crate::transport::{HttpTransport, TransportError, Url};
+use crate::transport::{self, HttpTransport, TransportError, Url};
 use crate::v1;
 use crate::v1::master::{Call, Response, call, response};
 
@@ -149,7 +149,7 @@ impl OperatorClient {
 
     /// Posts `call` to the leading master and returns its successful HTTP answer
     /// (whose body may be a stream), following redirects.
-    pub(crate) async fn post(&self, call: &Call) -> Result<reqwest::Response, OperatorError> {
+    pub(crate) async fn post(&self, call: &Call) -> Result<transport::Response, OperatorError> {
         let body = self.inner.http.encoding().encode(call);
         let mut last = None;
         for master in self.targets().await? {
@@ -170,7 +170,11 @@ impl OperatorClient {
         )))
     }
 
-    async fn post_at(&self, mut url: Url, body: &[u8]) -> Result<reqwest::Response, OperatorError> {
+    async fn post_at(
+        &self,
+        mut url: Url,
+        body: &[u8],
+    ) -> Result<transport::Response, OperatorError> {
         let max = self.inner.config.max_redirects;
         let mut hops = 0;
         loop {
@@ -216,7 +220,7 @@ impl OperatorClient {
         let mut body = Vec::new();
         let mut chunks = response.bytes_stream();
         while let Some(chunk) = chunks.next().await {
-            let chunk = chunk.map_err(TransportError::Body)?;
+            let chunk = chunk?;
             if body.len() + chunk.len() > limit {
                 return Err(OperatorError::ResponseTooLarge { endpoint, limit });
             }

@@ -2,12 +2,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, LOCATION};
-use reqwest::{Response, Url};
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue, LOCATION};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::sync::Semaphore;
+use url::Url;
 
+use super::connector::{Connector, connector};
 use super::error::{ApiError, TransportError};
+use super::response::Response;
 use crate::codec::Encoding;
+
+/// How long an idle pooled connection is kept.
+const POOL_IDLE: Duration = Duration::from_secs(90);
 
 /// Header naming a scheduler's subscription; sent back on every call.
 pub const STREAM_ID_HEADER: &str = "Mesos-Stream-Id";
@@ -84,8 +93,10 @@ impl Auth {
 /// ```
 #[derive(Clone, Debug)]
 pub struct HttpTransport {
-    client: reqwest::Client,
+    client: Client<Connector, Full<Bytes>>,
     encoding: Encoding,
+    /// The encoding's media type, the value of `Content-Type` and `Accept`.
+    media_type: HeaderValue,
     auth: Option<HeaderValue>,
     /// Turns for calls in flight ([`MAX_CALLS_IN_FLIGHT`]), shared by clones.
     in_flight: Arc<Semaphore>,
@@ -113,30 +124,15 @@ impl HttpTransport {
         auth: Option<Auth>,
         roots: &[Vec<u8>],
     ) -> Result<Self, TransportError> {
-        let mut builder = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(10))
-            .tcp_nodelay(true);
-        for pem in roots {
-            let certificates = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
-                TransportError::Client(format!("invalid root certificate (PEM expected): {e}"))
-            })?;
-            if certificates.is_empty() {
-                return Err(TransportError::Client(
-                    "invalid root certificate: no PEM `CERTIFICATE` block found".into(),
-                ));
-            }
-            for certificate in certificates {
-                builder = builder.add_root_certificate(certificate);
-            }
-        }
-        let client = builder
-            .build()
-            .map_err(|e| TransportError::Client(e.to_string()))?;
+        let client = Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(POOL_IDLE)
+            .build(connector(roots)?);
         let auth = auth.as_ref().map(Auth::header).transpose()?;
         Ok(HttpTransport {
             client,
             encoding,
+            media_type: HeaderValue::from_static(encoding.content_type()),
             auth,
             in_flight: Arc::new(Semaphore::new(MAX_CALLS_IN_FLIGHT)),
         })
@@ -179,29 +175,35 @@ impl HttpTransport {
         body: Vec<u8>,
         headers: &[(&str, &str)],
     ) -> Result<Response, TransportError> {
-        let content_type = self.encoding.content_type();
-        let mut request = self
-            .client
-            .post(url.clone())
-            .header(CONTENT_TYPE, content_type)
-            .header(ACCEPT, content_type)
-            .body(body);
+        let unreachable =
+            |source: Box<dyn std::error::Error + Send + Sync>| TransportError::Unreachable {
+                endpoint: url.to_string(),
+                source,
+            };
+        let mut request = hyper::Request::post(url.as_str())
+            .header(CONTENT_TYPE, self.media_type.clone())
+            .header(ACCEPT, self.media_type.clone());
         if let Some(auth) = &self.auth {
             request = request.header(AUTHORIZATION, auth.clone());
         }
         for &(name, value) in headers {
-            request = request.header(name, value);
+            request = request.header(
+                HeaderName::try_from(name).map_err(|e| unreachable(e.into()))?,
+                value,
+            );
         }
+        let request = request
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| unreachable(e.into()))?;
         // The semaphore is never closed, so a turn always comes.
         let turn = self.in_flight.acquire().await.ok();
-        let response = request
-            .send()
+        let response = self
+            .client
+            .request(request)
             .await
-            .map_err(|source| TransportError::Unreachable {
-                endpoint: url.to_string(),
-                source,
-            })?;
+            .map_err(|e| unreachable(e.into()))?;
         drop(turn);
+        let response = Response::new(response, url.clone());
         if response.status().is_success() {
             return Ok(response);
         }
@@ -210,27 +212,14 @@ impl HttpTransport {
 }
 
 /// Reads at most [`MAX_ERROR_BODY`] bytes of a failed answer.
-async fn api_error(url: &Url, mut response: Response) -> ApiError {
+async fn api_error(url: &Url, response: Response) -> ApiError {
     let status = response.status().as_u16();
     let location = response
         .headers()
         .get(LOCATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let mut body = Vec::new();
-    while body.len() < MAX_ERROR_BODY {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                let take = chunk.len().min(MAX_ERROR_BODY - body.len());
-                body.extend_from_slice(&chunk[..take]);
-            }
-            Ok(None) => break,
-            Err(e) => {
-                tracing::debug!(error = %e, "error body broke off");
-                break;
-            }
-        }
-    }
+    let body = response.prefix(MAX_ERROR_BODY).await;
     ApiError {
         status,
         message: String::from_utf8_lossy(&body).trim().to_owned(),

@@ -47,17 +47,17 @@ pub enum TransportError {
     Api(#[from] ApiError),
     /// No answer: connection refused or reset, DNS, TLS, timeout. Check that the address
     /// is right and the process is up.
-    #[error("could not reach {endpoint}: {source}")]
+    #[error("could not reach {endpoint}: {}", causes(source.as_ref()))]
     Unreachable {
         /// The URL called.
         endpoint: String,
-        /// What reqwest reported.
+        /// What the HTTP client reported.
         #[source]
-        source: reqwest::Error,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The response body broke off or could not be read.
-    #[error("reading the response body failed: {0}")]
-    Body(#[source] reqwest::Error),
+    #[error("reading the response body failed: {}", causes(.0.as_ref()))]
+    Body(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The response's record framing is invalid, a record is larger than allowed, or
     /// the stream was cut inside a record.
     #[error("invalid event stream: {0}")]
@@ -77,6 +77,23 @@ impl From<crate::codec::recordio::RecordStreamError<TransportError>> for Transpo
             RecordStreamError::Transport(e) => e,
         }
     }
+}
+
+/// An error and its causes on one line, outermost first ("client error (Connect): tcp
+/// connect error: Connection refused"): the HTTP client's own message alone rarely says
+/// what went wrong.
+fn causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = error.to_string();
+    let mut next = error.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if !line.ends_with(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        next = cause.source();
+    }
+    line
 }
 
 impl TransportError {
@@ -142,5 +159,22 @@ mod tests {
             "http://m:5050/api/v1/scheduler answered HTTP 400: Framework has been removed"
         );
         assert!(api(503, "").to_string().ends_with("(no message)"));
+    }
+
+    #[derive(Debug, Error)]
+    #[error("client error (Connect)")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn unreachable_names_the_root_cause() {
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let error = TransportError::Unreachable {
+            endpoint: "http://127.0.0.1:5050/api/v1/scheduler".into(),
+            source: Box::new(Outer(refused)),
+        };
+        assert_eq!(
+            error.to_string(),
+            "could not reach http://127.0.0.1:5050/api/v1/scheduler: client error (Connect): refused"
+        );
     }
 }

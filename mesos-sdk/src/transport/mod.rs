@@ -1,18 +1,28 @@
-//! HTTP transport: reqwest client, authentication, TLS, API errors by status code.
+//! HTTP transport: a pooled HTTP/1.1 client, authentication, TLS, API errors by status
+//! code.
 //!
 //! [`HttpTransport`] posts encoded calls to a Mesos endpoint and hands back either the
-//! successful response or an [`ApiError`] carrying the status code and (a bounded prefix
-//! of) the peer's message. Redirects are never followed here: the scheduler follows a
-//! master's `307` itself, because the new leader must also become the target of every
-//! later call. [`records`] turns a streaming response body into RecordIO records (the
-//! SDK's one RecordIO stream, [`crate::codec::recordio::RecordStream`]).
+//! successful [`Response`] or an [`ApiError`] carrying the status code and (a bounded
+//! prefix of) the peer's message. [`records`] turns a streaming response body into
+//! RecordIO records (the SDK's one RecordIO stream,
+//! [`crate::codec::recordio::RecordStream`]).
+//!
+//! Redirects are never followed here: the scheduler follows a master's `307` itself,
+//! because the new leader must also become the target of every later call. The client
+//! is hyper's pooled one with rustls, without reqwest's layers on top: those follow
+//! redirects and re-parse the URL twice per call, which cost more than the rest of the
+//! call. Calls go straight to the endpoint, as libprocess's do: proxy environment
+//! variables are not used.
 
 mod client;
+mod connector;
 mod error;
 mod records;
+mod response;
 
 pub use client::{Auth, HttpTransport, MAX_CALLS_IN_FLIGHT, MAX_ERROR_BODY, STREAM_ID_HEADER};
 pub use error::{ApiError, TransportError};
 pub use records::{Records, records, records_from_stream};
+pub use response::Response;
 /// URLs of masters and agents.
-pub use reqwest::Url;
+pub use url::Url;

@@ -3,6 +3,7 @@ use futures::stream::{BoxStream, MapErr};
 use futures::{Stream, StreamExt as _, TryStreamExt as _};
 
 use super::error::TransportError;
+use super::response::Response;
 use crate::codec::recordio::{self, RecordStreamError};
 
 /// The records of a streaming response body: the one RecordIO stream,
@@ -18,11 +19,8 @@ pub type Records = MapErr<
 >;
 
 /// The records of a streaming HTTP response body, each at most `max_record` bytes.
-pub fn records(response: reqwest::Response, max_record: usize) -> Records {
-    records_from_stream(
-        response.bytes_stream().map_err(TransportError::Body),
-        max_record,
-    )
+pub fn records(response: Response, max_record: usize) -> Records {
+    records_from_stream(response.bytes_stream(), max_record)
 }
 
 /// The records of any stream of byte chunks (chunk boundaries are arbitrary), each at

@@ -13,7 +13,7 @@ use tokio_util::io::StreamReader;
 use super::decoder::RecordIoDecoder;
 use super::error::RecordStreamError;
 
-/// Decodes a stream of byte chunks, such as `reqwest::Response::bytes_stream()`, into
+/// Decodes a stream of byte chunks, such as `transport::Response::bytes_stream()`, into
 /// a stream of RecordIO records of at most `max_record_len` bytes.
 ///
 /// The record stream ends after the first error: a transport error
