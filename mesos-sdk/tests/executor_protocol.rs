@@ -184,6 +184,11 @@ async fn resends_unacknowledged_tasks_and_updates_after_the_agent_restarts() {
     let s = second.request.decode::<Call>().subscribe.unwrap();
     assert_eq!(s.unacknowledged_tasks.len(), 1);
     assert_eq!(s.unacknowledged_tasks[0].task_id.value, "t1");
+    assert_eq!(
+        s.unacknowledged_tasks[0],
+        launch("t1").launch.unwrap().task,
+        "the task exactly as launched"
+    );
     assert_eq!(s.unacknowledged_updates.len(), 1);
     assert_eq!(s.unacknowledged_updates[0].status, status);
     second.send(Encoding::Protobuf, &subscribed());

@@ -14,12 +14,34 @@ use crate::v1::executor::{Call, call};
 /// Tasks and updates the agent has not acknowledged yet; resent in SUBSCRIBE.
 #[derive(Debug, Default)]
 pub(crate) struct Unacked {
-    /// Launched tasks, by task id, until an update for them is acknowledged. Boxed: a
-    /// map node moves its values on every insert and removal, and a `TaskInfo` is large.
-    pub(crate) tasks: BTreeMap<String, Box<v1::TaskInfo>>,
+    /// Launched tasks, by task id, until an update for them is acknowledged.
+    pub(crate) tasks: BTreeMap<String, KeptTask>,
     /// Sent updates, in order, until acknowledged (matched by uuid). Acknowledgements
     /// mostly come oldest first, so the match is usually at the front.
     pub(crate) updates: VecDeque<call::Update>,
+}
+
+/// A launched task kept for a later SUBSCRIBE, which is rare: in its protobuf encoding
+/// when the LAUNCH came in protobuf (a view into the event's bytes, so keeping it costs
+/// no copy), else decoded (boxed: a map node moves its values on every insert and
+/// removal, and a `TaskInfo` is large).
+#[derive(Debug)]
+pub(crate) enum KeptTask {
+    Encoded(Bytes),
+    Decoded(Box<v1::TaskInfo>),
+}
+
+impl KeptTask {
+    /// The task; `None` (logged) if kept bytes do not decode, which they did when the
+    /// LAUNCH arrived.
+    pub(crate) fn task(&self) -> Option<v1::TaskInfo> {
+        match self {
+            KeptTask::Decoded(task) => Some(task.as_ref().clone()),
+            KeptTask::Encoded(bytes) => crate::codec::protobuf::decode(bytes)
+                .inspect_err(|e| tracing::warn!(error = %e, "a kept task does not decode"))
+                .ok(),
+        }
+    }
 }
 
 pub(crate) struct Shared {

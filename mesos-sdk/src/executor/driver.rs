@@ -1,13 +1,14 @@
 use std::time::Duration;
 
+use bytes::Bytes;
 use futures::StreamExt as _;
 use tokio::time::Instant;
 
-use super::client::ExecutorClient;
+use super::client::{ExecutorClient, KeptTask};
 use super::env::{ExecutorConfig, is_executor_env};
 use super::{Executor, ExecutorError};
 use crate::backoff::{Backoff, BackoffConfig};
-use crate::codec::Encoding;
+use crate::codec::{Encoding, protobuf};
 use crate::transport::{Auth, HttpTransport, Records, TransportError, Url, records};
 use crate::v1;
 use crate::v1::executor::{Event, event};
@@ -252,7 +253,7 @@ async fn subscribe(
         crate::calls::executor::subscribe(
             &client.shared.framework_id,
             &client.shared.executor_id,
-            unacked.tasks.values().map(|t| t.as_ref().clone()).collect(),
+            unacked.tasks.values().filter_map(KeptTask::task).collect(),
             unacked.updates.iter().cloned().collect(),
         )
     };
@@ -310,14 +311,25 @@ async fn session(
         if event.r#type == Some(event::Type::Subscribed as i32) {
             got_subscribed = true;
         }
-        if dispatch(client, executor, event).await {
+        if dispatch(client, executor, event, &record).await {
             return (SessionEnd::Shutdown, got_subscribed);
         }
     }
 }
 
-/// Hands one event to the executor; `true` after SHUTDOWN.
-async fn dispatch(client: &ExecutorClient, executor: &mut impl Executor, event: Event) -> bool {
+/// The protobuf bytes of the task of a LAUNCH event's record (`Event.launch` is field 4,
+/// `Event.Launch.task` field 1, in `executor.proto`).
+fn launched_task(record: &Bytes) -> Option<Bytes> {
+    protobuf::sole_field(record, 4).and_then(|launch| protobuf::sole_field(&launch, 1))
+}
+
+/// Hands one event, decoded from `record`, to the executor; `true` after SHUTDOWN.
+async fn dispatch(
+    client: &ExecutorClient,
+    executor: &mut impl Executor,
+    event: Event,
+    record: &Bytes,
+) -> bool {
     use event::Type;
     let kind = event
         .r#type
@@ -330,11 +342,16 @@ async fn dispatch(client: &ExecutorClient, executor: &mut impl Executor, event: 
         },
         Type::Launch => match event.launch {
             Some(l) => {
+                let kept = match client.shared.http.encoding() {
+                    Encoding::Protobuf => launched_task(record).map(KeptTask::Encoded),
+                    Encoding::Json => None,
+                };
+                let kept = kept.unwrap_or_else(|| KeptTask::Decoded(Box::new(l.task.clone())));
                 client
                     .shared
                     .unacked()
                     .tasks
-                    .insert(l.task.task_id.value.clone(), Box::new(l.task.clone()));
+                    .insert(l.task.task_id.value.clone(), kept);
                 executor.launch(client, l.task).await;
             }
             None => tracing::warn!("LAUNCH without payload"),
@@ -344,9 +361,10 @@ async fn dispatch(client: &ExecutorClient, executor: &mut impl Executor, event: 
                 {
                     let mut unacked = client.shared.unacked();
                     for task in &g.task_group.tasks {
-                        unacked
-                            .tasks
-                            .insert(task.task_id.value.clone(), Box::new(task.clone()));
+                        unacked.tasks.insert(
+                            task.task_id.value.clone(),
+                            KeptTask::Decoded(Box::new(task.clone())),
+                        );
                     }
                 }
                 executor.launch_group(client, g.task_group).await;
