@@ -318,9 +318,13 @@ async fn session(
 }
 
 /// The protobuf bytes of the task of a LAUNCH event's record (`Event.launch` is field 4,
-/// `Event.Launch.task` field 1, in `executor.proto`).
+/// `Event.Launch.task` field 1, in `executor.proto`), copied out of the record: one
+/// flat copy, where cloning the decoded task copies every string and list, and a view
+/// would keep the whole buffer the record was read into alive with the task.
 fn launched_task(record: &Bytes) -> Option<Bytes> {
-    protobuf::sole_field(record, 4).and_then(|launch| protobuf::sole_field(&launch, 1))
+    let task =
+        protobuf::sole_field(record, 4).and_then(|launch| protobuf::sole_field(&launch, 1))?;
+    Some(Bytes::copy_from_slice(&task))
 }
 
 /// Hands one event, decoded from `record`, to the executor; `true` after SHUTDOWN.
