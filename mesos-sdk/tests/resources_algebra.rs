@@ -244,6 +244,17 @@ proptest! {
         prop_assert_eq!(again, a);
     }
 
+    /// What the master's allocator relies on when resources come back: what is held of
+    /// a part it contains is that part (`held - (held - part) == part`).
+    #[test]
+    fn a_contained_part_is_all_held(a in arb_resources(), b in arb_resources()) {
+        let part = disjoint_from(&a, b);
+        let held = &a + &part;
+        prop_assert!(held.contains(&part));
+        let kept = &held - &(&held - &part);
+        prop_assert!(kept.contains(&part) && part.contains(&kept), "{} against {}", kept, part);
+    }
+
     #[test]
     fn sub_never_grows_and_is_contained(a in arb_resources(), b in arb_resources()) {
         let d = &a - &b;

@@ -492,15 +492,27 @@ impl Allocator {
             let role = book.role_name(role_id).clone();
             let held = agent.held_mut(i);
             // Everything below is in unallocated form, as `held` is.
-            let tagged = resources.filter(|r| {
+            let in_role = |r: &mesos_sdk::v1::Resource| {
                 r.allocation_info.as_ref().and_then(|a| a.role.as_deref()) == Some(&*role)
-            });
-            let asked = tagged.unallocate() + &unallocated;
+            };
+            // Usually every resource returned is tagged with this one role.
+            let asked = if unallocated.is_empty() && resources.iter().all(in_role) {
+                resources.clone().unallocate()
+            } else {
+                resources.filter(in_role).unallocate() + &unallocated
+            };
             if asked.is_empty() {
                 continue;
             }
-            let actual = &*held - &(&*held - &asked);
-            unallocated -= &actual;
+            // What is held of what is asked: usually all of it.
+            let actual = if held.contains(&asked) {
+                asked.clone()
+            } else {
+                &*held - &(&*held - &asked)
+            };
+            if !unallocated.is_empty() {
+                unallocated -= &actual;
+            }
             *held -= &actual;
             returned.push((role_id, role, asked, actual));
         }
