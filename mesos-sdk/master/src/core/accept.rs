@@ -278,7 +278,7 @@ impl Core {
         for fw in self.frameworks.values() {
             for task in fw.tasks.values() {
                 if task.task.agent_id.value == agent_id && !task.is_terminal() {
-                    used += unallocated(&task.task.resources);
+                    used += task.resources.clone().unallocate();
                 }
             }
             for ((agent, _), executor) in &fw.executors {
@@ -342,13 +342,15 @@ impl Core {
             .get(&(agent_id.to_string(), executor_id.to_string()))
     }
 
-    /// Books a launched task, and its executor unless `executor_running` (the agent
-    /// already runs it for the framework).
+    /// Books a launched task holding `resources` (its own, normalised, allocated
+    /// form), and its executor unless `executor_running` (the agent already runs it
+    /// for the framework).
     fn record_task(
         &mut self,
         fw_id: &str,
         agent_id: &str,
         task: &v1::TaskInfo,
+        resources: Resources,
         executor_running: bool,
     ) {
         let Some(fw) = self.frameworks.get_mut(fw_id) else {
@@ -385,6 +387,7 @@ impl Core {
                     ..Default::default()
                 },
                 latest: None,
+                resources,
             },
         );
         self.notify_task_added(fw_id, &task.task_id.value);
@@ -436,7 +439,13 @@ impl Core {
         }
         *offered -= &need;
         known.insert(task.task_id.value.clone());
-        self.record_task(fw_id, agent_id, &task, executor_running);
+        // What the task itself holds: all it needs, unless it brings its executor.
+        let own = if executor_running || task.executor.is_none() {
+            need
+        } else {
+            unallocated(&task.resources)
+        };
+        self.record_task(fw_id, agent_id, &task, own.allocate(role), executor_running);
         info!(framework = %fw_id, task = %task.task_id.value, agent = %agent_id, "launching task");
         if let Some(agent) = self.agents.get(agent_id) {
             let _ = agent.sender.send(ToAgent::RunTask {
@@ -532,7 +541,8 @@ impl Core {
                     task.executor = None;
                     let mut record = task.clone();
                     record.executor = Some(executor.clone());
-                    self.record_task(fw_id, agent_id, &record, executor_running);
+                    let own = unallocated(&task.resources).allocate(role);
+                    self.record_task(fw_id, agent_id, &record, own, executor_running);
                 }
                 if let Some(agent) = self.agents.get(agent_id) {
                     let _ = agent.sender.send(ToAgent::RunTaskGroup {

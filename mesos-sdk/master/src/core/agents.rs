@@ -214,7 +214,7 @@ impl Core {
                 self.alloc.recover(
                     &framework_id.value,
                     agent_id,
-                    &Resources::from(task.task.resources.clone()),
+                    &task.resources,
                     None,
                     now.into_std(),
                 );
