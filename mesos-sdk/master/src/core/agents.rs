@@ -231,8 +231,10 @@ impl Core {
                 }
             }
         }
-        fw.send(events::update(status.clone()));
-        if known {
+        // Only operator subscribers need the status once the framework has it.
+        let notice = (known && !self.watchers.is_empty()).then(|| status.clone());
+        fw.send(events::update(status));
+        if let Some(status) = notice {
             self.notify_task_updated(&framework_id.value, &status);
         }
     }
