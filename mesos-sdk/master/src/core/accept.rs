@@ -278,7 +278,7 @@ impl Core {
         for fw in self.frameworks.values() {
             for task in fw.tasks.values() {
                 if task.task.agent_id.value == agent_id && !task.is_terminal() {
-                    used += unallocated(&task.task.resources);
+                    used += task.resources.clone().unallocate();
                 }
             }
             for ((agent, _), executor) in &fw.executors {
@@ -342,25 +342,21 @@ impl Core {
             .get(&(agent_id.to_string(), executor_id.to_string()))
     }
 
-    /// Resources a task needs from the offer: its own, plus its executor's when that
-    /// executor is not running yet.
-    fn needs(&self, fw_id: &str, agent_id: &str, task: &v1::TaskInfo) -> Resources {
-        let mut need = unallocated(&task.resources);
-        if let Some(executor) = &task.executor
-            && self
-                .running_executor(fw_id, agent_id, &executor.executor_id.value)
-                .is_none()
-        {
-            need += unallocated(&executor.resources);
-        }
-        need
-    }
-
-    fn record_task(&mut self, fw_id: &str, agent_id: &str, task: &v1::TaskInfo) {
+    /// Books a launched task holding `resources` (its own, normalised, allocated
+    /// form), and its executor unless `executor_running` (the agent already runs it
+    /// for the framework).
+    fn record_task(
+        &mut self,
+        fw_id: &str,
+        agent_id: &str,
+        task: &v1::TaskInfo,
+        resources: Resources,
+        executor_running: bool,
+    ) {
         let Some(fw) = self.frameworks.get_mut(fw_id) else {
             return;
         };
-        if let Some(executor) = &task.executor {
+        if let Some(executor) = task.executor.as_ref().filter(|_| !executor_running) {
             fw.executors
                 .entry((agent_id.to_string(), executor.executor_id.value.clone()))
                 .or_insert_with(|| Executor {
@@ -391,6 +387,7 @@ impl Core {
                     ..Default::default()
                 },
                 latest: None,
+                resources,
             },
         );
         self.notify_task_added(fw_id, &task.task_id.value);
@@ -430,7 +427,8 @@ impl Core {
             running_executor: running,
         };
         validate::task(&task, &books).map_err(|m| invalid(&task, m))?;
-        let need = self.needs(fw_id, agent_id, &task);
+        let executor_running = running.is_some();
+        let need = needs(&task, executor_running);
         if !offered.contains(&need) {
             let message = format!(
                 "Total resources {} required by task and its executor is more than available {}",
@@ -441,7 +439,13 @@ impl Core {
         }
         *offered -= &need;
         known.insert(task.task_id.value.clone());
-        self.record_task(fw_id, agent_id, &task);
+        // What the task itself holds: all it needs, unless it brings its executor.
+        let own = if executor_running || task.executor.is_none() {
+            need
+        } else {
+            unallocated(&task.resources)
+        };
+        self.record_task(fw_id, agent_id, &task, own.allocate(role), executor_running);
         info!(framework = %fw_id, task = %task.task_id.value, agent = %agent_id, "launching task");
         if let Some(agent) = self.agents.get(agent_id) {
             let _ = agent.sender.send(ToAgent::RunTask {
@@ -476,7 +480,7 @@ impl Core {
             validate::normalize_task(task, fw_id);
             tag_role(task, role);
         }
-        let check = || -> Result<Resources, String> {
+        let check = || -> Result<(Resources, bool), String> {
             if tasks.is_empty() {
                 return Err("Task group is empty".into());
             }
@@ -514,7 +518,7 @@ impl Core {
                     offered.clone().allocate(role)
                 ));
             }
-            Ok(need)
+            Ok((need, running.is_some()))
         };
         match check() {
             Err(message) => tasks
@@ -529,7 +533,7 @@ impl Core {
                     )
                 })
                 .collect(),
-            Ok(need) => {
+            Ok((need, executor_running)) => {
                 *offered -= &need;
                 for task in &mut tasks {
                     known.insert(task.task_id.value.clone());
@@ -537,7 +541,8 @@ impl Core {
                     task.executor = None;
                     let mut record = task.clone();
                     record.executor = Some(executor.clone());
-                    self.record_task(fw_id, agent_id, &record);
+                    let own = unallocated(&task.resources).allocate(role);
+                    self.record_task(fw_id, agent_id, &record, own, executor_running);
                 }
                 if let Some(agent) = self.agents.get(agent_id) {
                     let _ = agent.sender.send(ToAgent::RunTaskGroup {
@@ -550,6 +555,16 @@ impl Core {
             }
         }
     }
+}
+
+/// Resources a task needs from the offer: its own, plus its executor's when that
+/// executor is not running yet.
+fn needs(task: &v1::TaskInfo, executor_running: bool) -> Resources {
+    let mut need = unallocated(&task.resources);
+    if let Some(executor) = task.executor.as_ref().filter(|_| !executor_running) {
+        need += unallocated(&executor.resources);
+    }
+    need
 }
 
 /// Sets `allocation_info` on an operation's resources that have none, as Mesos does

@@ -214,7 +214,7 @@ impl Core {
                 self.alloc.recover(
                     &framework_id.value,
                     agent_id,
-                    &Resources::from(task.task.resources.clone()),
+                    &task.resources,
                     None,
                     now.into_std(),
                 );
@@ -231,8 +231,10 @@ impl Core {
                 }
             }
         }
-        fw.send(events::update(status.clone()));
-        if known {
+        // Only operator subscribers need the status once the framework has it.
+        let notice = (known && !self.watchers.is_empty()).then(|| status.clone());
+        fw.send(events::update(status));
+        if let Some(status) = notice {
             self.notify_task_updated(&framework_id.value, &status);
         }
     }

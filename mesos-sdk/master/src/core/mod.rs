@@ -118,7 +118,7 @@ impl Framework {
     pub(crate) fn used(&self) -> Resources {
         let mut used = Resources::new();
         for task in self.tasks.values().filter(|t| !t.is_terminal()) {
-            used += Resources::from(task.task.resources.clone());
+            used += &task.resources;
         }
         for executor in self.executors.values() {
             used += &executor.resources;
@@ -151,6 +151,9 @@ pub(crate) struct Task {
     pub(crate) task: v1::Task,
     /// The latest status (what reconciliation answers).
     pub(crate) latest: Option<v1::TaskStatus>,
+    /// `task.resources` normalised (allocated form), once when booked: what the task
+    /// holds until it ends.
+    pub(crate) resources: Resources,
 }
 
 impl Task {

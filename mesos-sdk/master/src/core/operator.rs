@@ -59,8 +59,7 @@ impl Core {
         let mut usage: HashMap<&str, (Resources, Resources)> = HashMap::new();
         for f in self.frameworks.values() {
             for t in f.tasks.values().filter(|t| !t.is_terminal()) {
-                usage.entry(t.task.agent_id.value.as_str()).or_default().0 +=
-                    Resources::from(t.task.resources.clone());
+                usage.entry(t.task.agent_id.value.as_str()).or_default().0 += &t.resources;
             }
             for ((agent, _), e) in &f.executors {
                 usage.entry(agent.as_str()).or_default().0 += &e.resources;

@@ -112,9 +112,13 @@ impl Core {
                 value: agent_id.to_owned(),
             };
             let latest = task.statuses.last().cloned();
-            let entry = Task { task, latest };
-            let used =
-                (!entry.is_terminal()).then(|| Resources::from(entry.task.resources.clone()));
+            let resources = Resources::from(task.resources.clone());
+            let entry = Task {
+                task,
+                latest,
+                resources,
+            };
+            let used = (!entry.is_terminal()).then(|| entry.resources.clone());
             let task_id = entry.task.task_id.value.clone();
             fw.tasks.insert(task_id.clone(), entry);
             if let Some(used) = used {
@@ -226,7 +230,7 @@ impl Core {
                 );
                 task.task.state = status.state;
                 task.latest = Some(status.clone());
-                freed.push((fw.id.clone(), Resources::from(task.task.resources.clone())));
+                freed.push((fw.id.clone(), task.resources.clone()));
                 lost.push(status);
             }
             lost_count += lost.len() as u64;

@@ -63,7 +63,7 @@ impl Runtime {
             for executor in framework.executors.values() {
                 let mut resources = executor.info.resources.clone();
                 for task in executor.tasks.values().filter(|t| !t.is_terminal()) {
-                    resources.extend(task.info.iter().flat_map(|t| t.resources.iter().cloned()));
+                    resources.extend(task.info.resources.iter().cloned());
                 }
                 let mut info = executor.info.clone();
                 info.framework_id = Some(framework_id.clone());

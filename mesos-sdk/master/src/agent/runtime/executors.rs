@@ -18,29 +18,24 @@ use mesos_sdk::v1::executor::{Event, event};
 use mesos_sdk::v1::task_status::{Reason, Source};
 
 impl Runtime {
-    pub(super) fn launch_on_executor(
+    /// Gets the custom executor `info` ready for a launch of `tasks`: started when the
+    /// framework does not run it yet. `false` when the launch cannot go ahead: the
+    /// executor could not be started or is shutting down (its tasks are then reported
+    /// failed or lost).
+    pub(super) fn prepare_executor(
         &mut self,
         framework_id: &v1::FrameworkId,
-        mut info: v1::ExecutorInfo,
-        task_ids: Vec<String>,
-        launch: Launch,
-    ) {
-        let fid = framework_id.value.clone();
-        let eid = info.executor_id.value.clone();
-        if info.framework_id.is_none() {
-            info.framework_id = Some(framework_id.clone());
-        }
+        info: &v1::ExecutorInfo,
+        tasks: &[&v1::TaskInfo],
+    ) -> bool {
         let exists = self
             .frameworks
-            .get(&fid)
-            .is_some_and(|f| f.executors.contains_key(&eid));
+            .get(&framework_id.value)
+            .is_some_and(|f| f.executors.contains_key(&info.executor_id.value));
         if !exists {
-            let started = self.start_executor(framework_id, &info, &launch);
+            let started = self.start_executor(framework_id, info, tasks);
             if let Err(StartError::Sandbox(e)) = &started {
-                let ids: Vec<v1::TaskId> = task_ids
-                    .iter()
-                    .map(|tid| v1::TaskId { value: tid.clone() })
-                    .collect();
+                let ids: Vec<v1::TaskId> = tasks.iter().map(|t| t.task_id.clone()).collect();
                 self.executor_not_added(framework_id, &ids, &info.executor_id, e);
                 // As Mesos's agent does, so that the master frees what it holds for
                 // the executor; -1: it never ran.
@@ -49,13 +44,12 @@ impl Runtime {
                     executor_id: info.executor_id.clone(),
                     status: Some(-1),
                 });
-                return;
+                return false;
             }
             if let Err(StartError::Launch(message)) = started {
-                for tid in &task_ids {
-                    let task_id = v1::TaskId { value: tid.clone() };
+                for task in tasks {
                     let status = self.agent_status(
-                        &task_id,
+                        &task.task_id,
                         &info.executor_id,
                         v1::TaskState::TaskFailed,
                         Source::Agent,
@@ -64,21 +58,21 @@ impl Runtime {
                     );
                     self.update(framework_id, status);
                 }
-                return;
+                return false;
             }
         }
-        let Some(executor) = self
+        let shutting_down = match self
             .frameworks
-            .get_mut(&fid)
-            .and_then(|f| f.executors.get_mut(&eid))
-        else {
-            return;
+            .get(&framework_id.value)
+            .and_then(|f| f.executors.get(&info.executor_id.value))
+        {
+            None => return false,
+            Some(executor) => executor.shutting_down,
         };
-        if executor.shutting_down {
-            for tid in &task_ids {
-                let task_id = v1::TaskId { value: tid.clone() };
+        if shutting_down {
+            for task in tasks {
                 let status = self.agent_status(
-                    &task_id,
+                    &task.task_id,
                     &info.executor_id,
                     v1::TaskState::TaskFailed,
                     Source::Agent,
@@ -87,12 +81,29 @@ impl Runtime {
                 );
                 self.update(framework_id, status);
             }
-            return;
+            return false;
         }
+        true
+    }
+
+    /// Hands a launch to the executor `eid` that [`Runtime::prepare_executor`] got
+    /// ready, and books its tasks.
+    pub(super) fn launch_on_executor(
+        &mut self,
+        framework_id: &v1::FrameworkId,
+        eid: &str,
+        launch: Launch,
+    ) {
+        let Some(executor) = self
+            .frameworks
+            .get_mut(&framework_id.value)
+            .and_then(|f| f.executors.get_mut(eid))
+        else {
+            return;
+        };
         // A launch that cannot be sent (not subscribed, or the connection just broke)
         // waits for the next SUBSCRIBE, and its tasks count as not launched.
-        let infos: Vec<Option<v1::TaskInfo>> =
-            task_ids.iter().map(|tid| launch.task(tid)).collect();
+        let launched = launch.launched();
         let sent = match executor.send_launch(launch) {
             None => {
                 executor.ever_sent = true;
@@ -103,7 +114,7 @@ impl Runtime {
                 false
             }
         };
-        for (tid, info) in task_ids.into_iter().zip(infos) {
+        for (tid, info) in launched {
             executor.tasks.insert(
                 tid,
                 ExecTask {
@@ -126,7 +137,7 @@ impl Runtime {
                 .tasks
                 .values()
                 .filter(|t| !t.is_terminal())
-                .flat_map(|t| t.info.iter().flat_map(|info| info.resources.iter())),
+                .flat_map(|t| t.info.resources.iter()),
         );
         let limits = Limits::of_all(resources, self.isolator.enable_cfs());
         let container_id = executor.container_id.clone();
@@ -139,7 +150,7 @@ impl Runtime {
         &mut self,
         framework_id: &v1::FrameworkId,
         info: &v1::ExecutorInfo,
-        first: &Launch,
+        first: &[&v1::TaskInfo],
     ) -> Result<(), StartError> {
         let fid = framework_id.value.clone();
         let eid = info.executor_id.value.clone();
@@ -202,10 +213,13 @@ impl Runtime {
             .frameworks
             .get_mut(&fid)
             .ok_or_else(|| StartError::Launch("unknown framework".to_owned()))?;
+        let mut info = info.clone();
+        info.framework_id
+            .get_or_insert_with(|| framework_id.clone());
         framework.executors.insert(
             eid,
             Executor {
-                info: info.clone(),
+                info,
                 container_id,
                 pid: None,
                 process,
@@ -398,13 +412,9 @@ impl Runtime {
 
 /// What the container of a custom executor holds when it starts: the executor's
 /// resources and its first launch's tasks'.
-fn container_resources(info: &v1::ExecutorInfo, first: &Launch) -> Vec<v1::Resource> {
+fn container_resources(info: &v1::ExecutorInfo, first: &[&v1::TaskInfo]) -> Vec<v1::Resource> {
     let mut resources = info.resources.clone();
-    let tasks: Vec<&v1::TaskInfo> = match first {
-        Launch::Task(task) => vec![task.as_ref()],
-        Launch::Group(group) => group.tasks.iter().collect(),
-    };
-    resources.extend(tasks.into_iter().flat_map(|t| t.resources.iter().cloned()));
+    resources.extend(first.iter().flat_map(|t| t.resources.iter().cloned()));
     resources
 }
 

@@ -147,25 +147,46 @@ impl Runtime {
 }
 
 impl Launch {
-    /// The launched task with id `task_id`.
-    fn task(&self, task_id: &str) -> Option<v1::TaskInfo> {
+    /// What the agent keeps of each task of the launch, by task id.
+    fn launched(&self) -> Vec<(String, LaunchedTask)> {
+        let one = |t: &v1::TaskInfo| (t.task_id.value.clone(), LaunchedTask::of(t));
         match self {
-            Launch::Task(task) => {
-                Some(task.as_ref().clone()).filter(|t| t.task_id.value == task_id)
-            }
-            Launch::Group(group) => group
-                .tasks
-                .iter()
-                .find(|t| t.task_id.value == task_id)
-                .cloned(),
+            Launch::Task(task) => vec![one(task)],
+            Launch::Group(group) => group.tasks.iter().map(one).collect(),
+        }
+    }
+}
+
+/// What the agent keeps of a task it handed to a custom executor (the executor gets
+/// the TaskInfo itself): what the re-registration report and the container's limits
+/// need.
+struct LaunchedTask {
+    task_id: v1::TaskId,
+    name: String,
+    resources: Vec<v1::Resource>,
+    labels: Option<v1::Labels>,
+    kill_policy: Option<v1::KillPolicy>,
+    health_check: Option<v1::HealthCheck>,
+}
+
+impl LaunchedTask {
+    fn of(task: &v1::TaskInfo) -> Self {
+        LaunchedTask {
+            task_id: task.task_id.clone(),
+            name: task.name.clone(),
+            resources: task.resources.clone(),
+            labels: task.labels.clone(),
+            kill_policy: task.kill_policy,
+            health_check: task.health_check.clone(),
         }
     }
 }
 
 struct ExecTask {
     launched: bool,
-    /// The task as launched (what the agent reports when it re-registers).
-    info: Option<v1::TaskInfo>,
+    /// What the agent keeps of the task as launched (what it reports when it
+    /// re-registers).
+    info: LaunchedTask,
     /// Latest state reported for the task (`None` before the first update).
     state: Option<i32>,
 }

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use tokio::time::Instant;
 
-use super::Runtime;
+use super::{LaunchedTask, Runtime};
 use crate::agent::protocol::{AgentReport, FromAgent};
 use crate::agent::updates::task_key;
 use mesos_sdk::v1;
@@ -26,7 +26,8 @@ impl Runtime {
             info.id = Some(framework_id.clone());
             report.frameworks.push(info);
             for command in framework.commands.values() {
-                let task = self.task(&framework_id, &agent_id, &command.task, None);
+                let launched = LaunchedTask::of(&command.task);
+                let task = self.task(&framework_id, &agent_id, &launched, None);
                 reported.insert(task_key(&framework_id, &task.task_id));
                 report.tasks.push(task);
             }
@@ -35,9 +36,8 @@ impl Runtime {
                 info.framework_id = Some(framework_id.clone());
                 report.executors.push(info);
                 for task in executor.tasks.values() {
-                    let Some(launched) = &task.info else { continue };
                     let executor_id = Some(executor.info.executor_id.clone());
-                    let task = self.task(&framework_id, &agent_id, launched, executor_id);
+                    let task = self.task(&framework_id, &agent_id, &task.info, executor_id);
                     reported.insert(task_key(&framework_id, &task.task_id));
                     report.tasks.push(task);
                 }
@@ -67,7 +67,7 @@ impl Runtime {
         &self,
         framework_id: &v1::FrameworkId,
         agent_id: &v1::AgentId,
-        info: &v1::TaskInfo,
+        info: &LaunchedTask,
         executor_id: Option<v1::ExecutorId>,
     ) -> v1::Task {
         let state = self

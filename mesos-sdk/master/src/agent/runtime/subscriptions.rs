@@ -25,7 +25,7 @@ impl Runtime {
             r#type: Some(event::Type::Subscribed as i32),
             subscribed: Some(event::Subscribed {
                 executor_info: executor.info.clone(),
-                framework_info,
+                framework_info: framework_info.clone(),
                 agent_info,
                 container_id: Some(v1::ContainerId {
                     value: executor.container_id.clone(),
@@ -79,17 +79,16 @@ impl Runtime {
     fn find_executor(
         &mut self,
         call: &v1::executor::Call,
-    ) -> Result<(v1::FrameworkInfo, &mut Executor), Rejection> {
+    ) -> Result<(&v1::FrameworkInfo, &mut Executor), Rejection> {
         let framework = self
             .frameworks
             .get_mut(&call.framework_id.value)
             .ok_or(Rejection::UnknownFramework)?;
-        let info = framework.info.clone();
         let executor = framework
             .executors
             .get_mut(&call.executor_id.value)
             .ok_or(Rejection::UnknownExecutor)?;
-        Ok((info, executor))
+        Ok((&framework.info, executor))
     }
 
     /// The container the executor `executor` of `framework` runs in.

@@ -20,14 +20,11 @@ impl Runtime {
             );
             return;
         }
-        if let Some(executor) = task.executor.clone() {
-            let task_id = task.task_id.value.clone();
-            self.launch_on_executor(
-                &framework_id,
-                executor,
-                vec![task_id],
-                Launch::Task(Box::new(task)),
-            );
+        if let Some(executor) = &task.executor {
+            let eid = executor.executor_id.value.clone();
+            if self.prepare_executor(&framework_id, executor, &[&task]) {
+                self.launch_on_executor(&framework_id, &eid, Launch::Task(Box::new(task)));
+            }
         } else if task.command.is_some() {
             self.run_command_task(&framework_id, task);
         } else {
@@ -61,12 +58,11 @@ impl Runtime {
             }
             return;
         }
-        let ids = group
-            .tasks
-            .iter()
-            .map(|t| t.task_id.value.clone())
-            .collect();
-        self.launch_on_executor(&framework_id, executor, ids, Launch::Group(group));
+        let tasks: Vec<&v1::TaskInfo> = group.tasks.iter().collect();
+        if self.prepare_executor(&framework_id, &executor, &tasks) {
+            let eid = &executor.executor_id.value;
+            self.launch_on_executor(&framework_id, eid, Launch::Group(group));
+        }
     }
 
     /// A task that cannot run: report it failed from the agent.

@@ -293,7 +293,9 @@ fn disk_info(resources: &[v1::Resource]) -> Result<(), String> {
 }
 
 /// Mesos's `validateUniquePersistenceID`: a persistence id once per role.
-pub(super) fn unique_persistence_ids(resources: &[v1::Resource]) -> Result<(), String> {
+pub(super) fn unique_persistence_ids<'a>(
+    resources: impl IntoIterator<Item = &'a v1::Resource>,
+) -> Result<(), String> {
     let mut seen = std::collections::HashSet::new();
     for r in resources {
         if let Some(p) = r.disk.as_ref().and_then(|d| d.persistence.as_ref())
@@ -307,10 +309,13 @@ pub(super) fn unique_persistence_ids(resources: &[v1::Resource]) -> Result<(), S
 
 /// Mesos's `validateRevocableAndNonRevocableResources`: one resource name is either
 /// all revocable or not at all.
-fn revocable_mix(resources: &[v1::Resource]) -> Result<(), String> {
-    for r in resources {
+fn revocable_mix<'a, I>(resources: I) -> Result<(), String>
+where
+    I: Iterator<Item = &'a v1::Resource> + Clone,
+{
+    for r in resources.clone() {
         let mixed = resources
-            .iter()
+            .clone()
             .any(|o| o.name == r.name && o.revocable.is_some() != r.revocable.is_some());
         if mixed {
             return Err(format!(
@@ -323,9 +328,15 @@ fn revocable_mix(resources: &[v1::Resource]) -> Result<(), String> {
 }
 
 /// The persistence-id and revocable checks Mesos runs on a task's, an executor's or
-/// both's resources; `uses` and `mixes` start its messages (`Task uses`, `Task mixes`).
-pub(super) fn owned(resources: &[v1::Resource], uses: &str, mixes: &str) -> Result<(), String> {
-    unique_persistence_ids(resources)
+/// both's resources (given as one list, or several read as one, without copying them);
+/// `uses` and `mixes` start its messages (`Task uses`, `Task mixes`).
+pub(super) fn owned<'a, I>(resources: I, uses: &str, mixes: &str) -> Result<(), String>
+where
+    I: IntoIterator<Item = &'a v1::Resource>,
+    I::IntoIter: Clone,
+{
+    let resources = resources.into_iter();
+    unique_persistence_ids(resources.clone())
         .map_err(|e| format!("{uses} duplicate persistence ID: {e}"))?;
     revocable_mix(resources)
         .map_err(|e| format!("{mixes} revocable and non-revocable resources: {e}"))

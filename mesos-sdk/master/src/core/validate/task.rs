@@ -124,10 +124,10 @@ fn executor_of(task: &v1::TaskInfo, e: &v1::ExecutorInfo, books: &Books<'_>) -> 
             "The 'share_cgroups' field cannot be set to 'true' on executor containers".into(),
         );
     }
-    let mut total = task.resources.clone();
-    total.extend(e.resources.iter().cloned());
-    resource::master(&total)
-        .map_err(|m| format!("Task and its executor use invalid resources: {m}"))?;
+    // Mesos validates the task's and the executor's resources together here, but every
+    // rule of `resource::master` is one resource at a time and both lists passed it
+    // already (in `fields` and `executor::executor`), so it cannot fail: only the rules
+    // across both lists are left.
     if resource::overlap(&task.resources, &e.resources) {
         return Err(format!(
             "There are overlapping resources in the task resources {} and executor resources {}",
@@ -136,7 +136,7 @@ fn executor_of(task: &v1::TaskInfo, e: &v1::ExecutorInfo, books: &Books<'_>) -> 
         ));
     }
     resource::owned(
-        &total,
+        task.resources.iter().chain(&e.resources),
         "Task and its executor use",
         "Task and its executor mix",
     )
@@ -232,12 +232,12 @@ pub(crate) fn group(
     if amount("disk").is_none() {
         return Err(format!("Executor '{eid}' uses no disk"));
     }
-    let mut total = e.resources.clone();
-    for task in tasks {
-        total.extend(task.resources.iter().cloned());
-    }
+    let total = e
+        .resources
+        .iter()
+        .chain(tasks.iter().flat_map(|t| &t.resources));
     resource::owned(
-        &total,
+        total,
         "Task group and executor use",
         "Task group and executor mix",
     )?;
