@@ -26,6 +26,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     prost_build::Config::new()
         .enable_type_names()
         .bytes(["."])
+        .boxed(".mesos.v1.Resource.disk")
+        .boxed(".mesos.v1.TaskInfo.container")
+        .boxed(".mesos.v1.TaskInfo.health_check")
+        .boxed(".mesos.v1.TaskInfo.check")
+        .boxed(".mesos.v1.TaskInfo.discovery")
+        .boxed(".mesos.v1.ExecutorInfo.container")
+        .boxed(".mesos.v1.ExecutorInfo.discovery")
         .compile_fds(fds)?;
     Ok(())
 }

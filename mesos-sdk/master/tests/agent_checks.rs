@@ -26,7 +26,7 @@ fn fast(kind: Type) -> v1::CheckInfo {
 
 fn checked(id: &str, command: &str, check: v1::CheckInfo) -> v1::TaskInfo {
     let mut task = shell_task(id, command);
-    task.check = Some(check);
+    task.check = Some(Box::new(check));
     task
 }
 
@@ -191,7 +191,7 @@ async fn a_check_and_a_health_check_do_not_shadow_each_other() {
         ..Default::default()
     };
     let mut task = checked("t1", "sleep 30", check);
-    task.health_check = Some(health);
+    task.health_check = Some(Box::new(health));
     h.run_task(task);
     started(&mut h, Type::Command).await;
     // One check update and one health update, in either order; the later one carries

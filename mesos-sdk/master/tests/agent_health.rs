@@ -27,7 +27,7 @@ fn fast(kind: Type) -> v1::HealthCheck {
 
 fn checked(id: &str, command: &str, check: v1::HealthCheck) -> v1::TaskInfo {
     let mut task = shell_task(id, command);
-    task.health_check = Some(check);
+    task.health_check = Some(Box::new(check));
     task
 }
 

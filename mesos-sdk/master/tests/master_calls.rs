@@ -304,7 +304,7 @@ async fn reserve_and_create_change_the_agents_resources() {
     let mut reserved_disk = scalar("disk", 100.0);
     reserved_disk.reservations = vec![reservation];
     let mut volume = reserved_disk.clone();
-    volume.disk = Some(v1::resource::DiskInfo {
+    volume.disk = Some(Box::new(v1::resource::DiskInfo {
         persistence: Some(v1::resource::disk_info::Persistence {
             id: "vol-1".into(),
             principal: None,
@@ -315,7 +315,7 @@ async fn reserve_and_create_change_the_agents_resources() {
             ..Default::default()
         }),
         source: None,
-    });
+    }));
     let mut accept = s.call(call::Type::Accept);
     accept.accept = Some(call::Accept {
         offer_ids: vec![offer.id.clone()],

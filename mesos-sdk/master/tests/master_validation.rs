@@ -128,10 +128,10 @@ async fn every_task_rule_ends_the_task_task_error_with_mesos_message() {
     );
     case(
         v1::TaskInfo {
-            check: Some(v1::CheckInfo {
+            check: Some(Box::new(v1::CheckInfo {
                 r#type: Some(v1::check_info::Type::Tcp as i32),
                 ..Default::default()
-            }),
+            })),
             ..t("check")
         },
         "Task uses invalid check: Expecting 'tcp' to be set for TCP check",
@@ -139,10 +139,10 @@ async fn every_task_rule_ends_the_task_task_error_with_mesos_message() {
     case(
         v1::TaskInfo {
             // No type: the master infers COMMAND from `command`, which has no value.
-            health_check: Some(v1::HealthCheck {
+            health_check: Some(Box::new(v1::HealthCheck {
                 command: Some(v1::CommandInfo::default()),
                 ..Default::default()
-            }),
+            })),
             ..t("health")
         },
         "Task uses invalid health check: Command health check must contain 'shell command'",

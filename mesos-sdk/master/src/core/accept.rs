@@ -380,9 +380,9 @@ impl Core {
                     state: v1::TaskState::TaskStaging as i32,
                     resources: task.resources.clone(),
                     labels: task.labels.clone(),
-                    discovery: task.discovery.clone(),
-                    container: task.container.clone(),
-                    health_check: task.health_check.clone(),
+                    discovery: task.discovery.as_deref().cloned(),
+                    container: task.container.as_deref().cloned(),
+                    health_check: task.health_check.as_deref().cloned(),
                     kill_policy: task.kill_policy,
                     ..Default::default()
                 },

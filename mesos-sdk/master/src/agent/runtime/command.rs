@@ -123,7 +123,7 @@ impl Runtime {
         // with an empty result, as Mesos's command executor does.
         let check_status = task
             .check
-            .as_ref()
+            .as_deref()
             .and_then(health::check_kind)
             .map(health::empty_check_status);
         command.check_status = check_status;

@@ -177,7 +177,7 @@ impl LaunchedTask {
             resources: task.resources.clone(),
             labels: task.labels.clone(),
             kill_policy: task.kill_policy,
-            health_check: task.health_check.clone(),
+            health_check: task.health_check.as_deref().cloned(),
         }
     }
 }

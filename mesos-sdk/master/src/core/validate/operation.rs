@@ -348,7 +348,7 @@ mod tests {
             volumes: vec![{
                 let mut v = reserved("db", None);
                 v.name = "disk".into();
-                v.disk = Some(v1::resource::DiskInfo {
+                v.disk = Some(Box::new(v1::resource::DiskInfo {
                     persistence: Some(v1::resource::disk_info::Persistence {
                         id: "v1".into(),
                         principal: None,
@@ -359,7 +359,7 @@ mod tests {
                         ..Default::default()
                     }),
                     ..Default::default()
-                });
+                }));
                 v
             }],
         };

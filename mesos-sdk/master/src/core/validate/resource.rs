@@ -501,7 +501,7 @@ mod tests {
     #[test]
     fn disk_persistence_and_revocable_rules_follow_mesos() {
         let mut volume = scalar("disk", 10.0);
-        volume.disk = Some(v1::resource::DiskInfo {
+        volume.disk = Some(Box::new(v1::resource::DiskInfo {
             persistence: Some(v1::resource::disk_info::Persistence {
                 id: "v1".into(),
                 principal: None,
@@ -512,7 +512,7 @@ mod tests {
                 ..Default::default()
             }),
             ..Default::default()
-        });
+        }));
         assert_eq!(
             master(std::slice::from_ref(&volume)).unwrap_err(),
             "Invalid DiskInfo: Persistent volumes cannot be created from unreserved resources"

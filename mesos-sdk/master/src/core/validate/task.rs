@@ -51,7 +51,7 @@ pub(crate) fn task(task: &v1::TaskInfo, books: &Books<'_>) -> Result<(), String>
     if let Some(e) = &task.executor {
         executor_of(task, e, books)?;
     }
-    if checks::share_cgroups(task.container.as_ref()) == Some(false) {
+    if checks::share_cgroups(task.container.as_deref()) == Some(false) {
         return Err("Only tasks in a task group may have 'share_cgroups' set to 'false'".into());
     }
     Ok(())
@@ -119,7 +119,7 @@ fn executor_of(task: &v1::TaskInfo, e: &v1::ExecutorInfo, books: &Books<'_>) -> 
             resource::text(&e.resources)
         ));
     }
-    if checks::share_cgroups(e.container.as_ref()) == Some(true) {
+    if checks::share_cgroups(e.container.as_deref()) == Some(true) {
         return Err(
             "The 'share_cgroups' field cannot be set to 'true' on executor containers".into(),
         );
@@ -170,12 +170,13 @@ pub(crate) fn group(
                 "HTTP and TCP health checks are not supported for nested containers not joining parent's network".into(),
             ));
         }
-        if checks::is_docker(task.container.as_ref()) {
+        if checks::is_docker(task.container.as_deref()) {
             return Err(prefix(
                 "Docker ContainerInfo is not supported on the task".into(),
             ));
         }
-        if !task.limits.is_empty() && checks::share_cgroups(task.container.as_ref()) != Some(false)
+        if !task.limits.is_empty()
+            && checks::share_cgroups(task.container.as_deref()) != Some(false)
         {
             return Err(prefix(
                 "Resource limits may only be set for tasks within a task group when the 'share_cgroups' field is set to 'false'.".into(),
@@ -193,7 +194,7 @@ pub(crate) fn group(
         }
         Some(Ok(_)) => {}
     }
-    if checks::is_docker(e.container.as_ref()) {
+    if checks::is_docker(e.container.as_deref()) {
         return Err("Docker ContainerInfo is not supported on the executor".into());
     }
     for task in tasks {
@@ -259,14 +260,14 @@ pub(crate) fn group(
         checks::command(command)
             .map_err(|m| format!("Executor '{eid}'contains an invalid command: {m}"))?;
     }
-    if checks::share_cgroups(e.container.as_ref()) == Some(true) {
+    if checks::share_cgroups(e.container.as_deref()) == Some(true) {
         return Err(
             "The 'share_cgroups' field cannot be set to 'true' on executor containers".into(),
         );
     }
     let shares: Vec<bool> = tasks
         .iter()
-        .map(|t| checks::share_cgroups(t.container.as_ref()).unwrap_or(true))
+        .map(|t| checks::share_cgroups(t.container.as_deref()).unwrap_or(true))
         .collect();
     if shares.windows(2).any(|w| w[0] != w[1]) {
         return Err("If set, the value of 'share_cgroups' must be the same for all tasks in each task group and under a single executor".into());
@@ -363,21 +364,21 @@ mod tests {
             ),
             (
                 v1::TaskInfo {
-                    check: Some(v1::CheckInfo::default()),
+                    check: Some(Box::new(v1::CheckInfo::default())),
                     ..command_task()
                 },
                 "Task uses invalid check: CheckInfo must specify 'type'",
             ),
             (
                 v1::TaskInfo {
-                    health_check: Some(v1::HealthCheck {
+                    health_check: Some(Box::new(v1::HealthCheck {
                         r#type: Some(v1::health_check::Type::Http as i32),
                         http: Some(v1::health_check::HttpCheckInfo {
                             path: Some("health".into()),
                             ..Default::default()
                         }),
                         ..Default::default()
-                    }),
+                    })),
                     ..command_task()
                 },
                 "Task uses invalid health check: The path 'health' of HTTP health check must start with '/'",
@@ -487,14 +488,14 @@ mod tests {
         let cases: Vec<(v1::TaskInfo, &str)> = vec![
             (
                 v1::TaskInfo {
-                    container: Some(docker),
+                    container: Some(Box::new(docker)),
                     ..command_task()
                 },
                 "Task's `ContainerInfo` is invalid: DockerInfo 'docker' is not set for DOCKER typed ContainerInfo",
             ),
             (
                 v1::TaskInfo {
-                    container: Some(volume),
+                    container: Some(Box::new(volume)),
                     ..command_task()
                 },
                 "Task's `ContainerInfo` is invalid: Invalid volume: Only one of them should be set: 'host_path', 'image' and 'source'",
@@ -515,7 +516,7 @@ mod tests {
             ),
             (
                 v1::TaskInfo {
-                    container: Some(separate),
+                    container: Some(Box::new(separate)),
                     ..command_task()
                 },
                 "Only tasks in a task group may have 'share_cgroups' set to 'false'",
@@ -598,10 +599,10 @@ mod tests {
             "The `ExecutorInfo` of task 't1' is different from executor 'e'"
         );
         let mut docker = tasks.clone();
-        docker[0].container = Some(v1::ContainerInfo {
+        docker[0].container = Some(Box::new(v1::ContainerInfo {
             r#type: v1::container_info::Type::Docker as i32,
             ..Default::default()
-        });
+        }));
         assert_eq!(
             group(&docker, &executor, &books).unwrap_err(),
             "Task 't1' is invalid: Docker ContainerInfo is not supported on the task"
