@@ -96,14 +96,20 @@ async fn a_success_carries_the_call_and_streams_the_answer() {
     );
 }
 
-#[tokio::test]
-async fn a_refusal_is_an_api_error_with_a_bounded_message() {
+/// Posts an empty call to `path` of a fresh server; the call must fail.
+async fn refused(path: &str) -> (Url, TransportError) {
     let base = serve().await;
-    let url = Url::parse(&format!("{base}/refuse")).unwrap();
+    let url = Url::parse(&format!("{base}{path}")).unwrap();
     let error = tokio::time::timeout(LIMIT, transport().post(&url, Vec::new(), None))
         .await
         .unwrap()
         .unwrap_err();
+    (url, error)
+}
+
+#[tokio::test]
+async fn a_refusal_is_an_api_error_with_a_bounded_message() {
+    let (url, error) = refused("/refuse").await;
     let api = error.api().expect("an HTTP answer");
     assert_eq!(api.status, 400);
     assert_eq!(api.message.len(), MAX_ERROR_BODY);
@@ -113,12 +119,7 @@ async fn a_refusal_is_an_api_error_with_a_bounded_message() {
 
 #[tokio::test]
 async fn a_redirect_is_reported_with_its_location_not_followed() {
-    let base = serve().await;
-    let url = Url::parse(&format!("{base}/redirect")).unwrap();
-    let error = tokio::time::timeout(LIMIT, transport().post(&url, Vec::new(), None))
-        .await
-        .unwrap()
-        .unwrap_err();
+    let (_, error) = refused("/redirect").await;
     let api = error.api().expect("an HTTP answer");
     assert!(api.is_redirect());
     assert_eq!(api.location(), Some("//10.0.0.2:5050/api/v1/scheduler"));
