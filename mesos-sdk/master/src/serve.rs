@@ -47,6 +47,12 @@ pub(crate) async fn serve(
                 continue;
             }
         };
+        // Answers and stream events are written whole, each as soon as it is ready:
+        // Nagle's algorithm would hold a small event back until the peer acknowledged
+        // the previous one.
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%peer, %error, "TCP_NODELAY not set");
+        }
         let app = app.clone();
         let http = http.clone();
         let watcher = graceful.watcher();
