@@ -23,8 +23,7 @@ pub(crate) struct Unacked {
 
 /// A launched task kept for a later SUBSCRIBE, which is rare: in its protobuf encoding
 /// when the LAUNCH came in protobuf (one flat copy of its bytes in the event), else
-/// decoded (boxed: a map node moves its values on every insert and
-/// removal, and a `TaskInfo` is large).
+/// decoded (boxed: a map node moves its values on every insert and removal).
 #[derive(Debug)]
 pub(crate) enum KeptTask {
     Encoded(Bytes),
