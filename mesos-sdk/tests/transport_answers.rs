@@ -143,3 +143,37 @@ async fn no_server_is_unreachable_and_the_message_says_why() {
     let message = error.to_string().to_lowercase();
     assert!(message.contains("connection refused"), "{message}");
 }
+
+/// An executor whose agent serves `MESOS_DOMAIN_SOCKET`: every call goes over the
+/// socket, whatever host its URL names (nothing listens on that port here).
+#[tokio::test]
+async fn a_unix_socket_transport_posts_over_the_socket_whatever_the_url() {
+    let dir = std::env::temp_dir().join(format!("transport-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let socket = dir.join("agent.sock");
+    let _ = std::fs::remove_file(&socket);
+    let app = Router::new().route("/echo", post(echo));
+    let listener = tokio::net::UnixListener::bind(&socket).unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let http = HttpTransport::over_unix_socket(Encoding::Json, None, &socket).unwrap();
+    let url = Url::parse("http://127.0.0.1:1/echo").unwrap();
+    let response = tokio::time::timeout(LIMIT, http.post(&url, b"{}".to_vec(), None))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    // Without the socket a new transport's call is unreachable, and the error names
+    // the socket.
+    std::fs::remove_file(&socket).unwrap();
+    let http = HttpTransport::over_unix_socket(Encoding::Json, None, &socket).unwrap();
+    let error = tokio::time::timeout(LIMIT, http.post(&url, b"{}".to_vec(), None))
+        .await
+        .unwrap()
+        .unwrap_err();
+    let message = error.to_string();
+    assert!(error.is_retryable(), "{error:?}");
+    assert!(message.contains(&socket.display().to_string()), "{message}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

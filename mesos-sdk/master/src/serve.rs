@@ -4,6 +4,8 @@
 //! With TLS, the handshake must also complete within that bound: a client that
 //! connects and never finishes it is dropped.
 
+use std::future::Future;
+use std::io;
 use std::time::Duration;
 
 use axum::Router;
@@ -11,7 +13,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use tokio::sync::watch;
 use tower::ServiceExt as _;
 
@@ -20,10 +22,43 @@ use crate::tls::TlsConfig;
 /// How long open connections may take to finish once the server stops.
 const DRAIN: Duration = Duration::from_secs(5);
 
+/// Where connections come from: a TCP listener or a Unix domain socket.
+pub(crate) trait Listener: Send + 'static {
+    /// An accepted connection.
+    type Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static;
+
+    /// The next connection, and its peer's name for logs.
+    fn accept(&self) -> impl Future<Output = io::Result<(Self::Stream, String)>> + Send;
+}
+
+impl Listener for TcpListener {
+    type Stream = TcpStream;
+
+    async fn accept(&self) -> io::Result<(TcpStream, String)> {
+        let (stream, peer) = TcpListener::accept(self).await?;
+        // Answers and stream events are written whole, each as soon as it is ready:
+        // Nagle's algorithm would hold a small event back until the peer acknowledged
+        // the previous one.
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%peer, %error, "TCP_NODELAY not set");
+        }
+        Ok((stream, peer.to_string()))
+    }
+}
+
+impl Listener for UnixListener {
+    type Stream = UnixStream;
+
+    async fn accept(&self) -> io::Result<(UnixStream, String)> {
+        let (stream, _) = UnixListener::accept(self).await?;
+        Ok((stream, "a Unix domain socket peer".to_owned()))
+    }
+}
+
 /// Serves `app` on `listener` until `stop` turns true; a connection whose request
 /// headers (and TLS handshake, with `tls`) take longer than `header_timeout` is closed.
-pub(crate) async fn serve(
-    listener: TcpListener,
+pub(crate) async fn serve<L: Listener>(
+    listener: L,
     app: Router,
     header_timeout: Duration,
     tls: Option<TlsConfig>,
@@ -47,12 +82,6 @@ pub(crate) async fn serve(
                 continue;
             }
         };
-        // Answers and stream events are written whole, each as soon as it is ready:
-        // Nagle's algorithm would hold a small event back until the peer acknowledged
-        // the previous one.
-        if let Err(error) = stream.set_nodelay(true) {
-            tracing::debug!(%peer, %error, "TCP_NODELAY not set");
-        }
         let app = app.clone();
         let http = http.clone();
         let watcher = graceful.watcher();

@@ -15,7 +15,6 @@ use mesos_sdk::v1::executor::{Call, call, event};
 use mesos_sdk::v1::task_status::Source;
 use support::agent::*;
 use support::executor::Events;
-use support::*;
 
 fn placeholder_executor() -> v1::ExecutorInfo {
     v1::ExecutorInfo {
@@ -115,18 +114,7 @@ async fn start_executor(h: &Harness, tasks: &[&str]) {
             .unwrap();
     }
     // The executor process exists once its sandbox does.
-    wait_for_sandbox(h).await;
-}
-
-/// Waits until the agent has created the executor's sandbox (its stdout file).
-async fn wait_for_sandbox(h: &Harness) {
-    tokio::time::timeout(WAIT, async {
-        while find_files(&h.scratch.0, "stdout").is_empty() {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await
-    .expect("executor started");
+    h.wait_for_sandbox().await;
 }
 
 #[tokio::test]
@@ -300,7 +288,7 @@ async fn killing_a_queued_group_task_kills_the_group_and_the_idle_executor() {
             },
         })
         .unwrap();
-    wait_for_sandbox(&h).await;
+    h.wait_for_sandbox().await;
     // The executor never subscribes; killing one task kills the whole group.
     h.to_agent
         .send(ToAgent::KillTask {

@@ -156,17 +156,23 @@ impl ExecutorDriver {
             })
         })?;
         let auth = self.config.authentication_token.clone().map(Auth::Bearer);
-        let roots = match &self.config.ssl_ca_file {
-            Some(path) => vec![std::fs::read(path).map_err(|e| {
-                ExecutorError::Env(super::EnvError::Invalid {
-                    name: "LIBPROCESS_SSL_CA_FILE",
-                    value: path.display().to_string(),
-                    reason: format!("cannot read it: {e}"),
-                })
-            })?],
-            None => Vec::new(),
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let http = match self.config.socket_path(&cwd).map_err(ExecutorError::Env)? {
+            Some(socket) => HttpTransport::over_unix_socket(self.encoding, auth, &socket)?,
+            None => {
+                let roots = match &self.config.ssl_ca_file {
+                    Some(path) => vec![std::fs::read(path).map_err(|e| {
+                        ExecutorError::Env(super::EnvError::Invalid {
+                            name: "LIBPROCESS_SSL_CA_FILE",
+                            value: path.display().to_string(),
+                            reason: format!("cannot read it: {e}"),
+                        })
+                    })?],
+                    None => Vec::new(),
+                };
+                HttpTransport::with_root_certificates(self.encoding, auth, &roots)?
+            }
         };
-        let http = HttpTransport::with_root_certificates(self.encoding, auth, &roots)?;
         let client = ExecutorClient::new(
             http,
             url,

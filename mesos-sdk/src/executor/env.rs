@@ -79,6 +79,10 @@ pub struct ExecutorConfig {
     /// `LIBPROCESS_SSL_CA_FILE`: a PEM CA certificate (bundle) trusted for the agent's
     /// TLS certificate, besides the bundled web PKI roots.
     pub ssl_ca_file: Option<PathBuf>,
+    /// `MESOS_DOMAIN_SOCKET`: the Unix domain socket of an agent started with
+    /// `--http_executor_domain_sockets`. When set, the executor API is reached over it,
+    /// in plain HTTP as in Mesos (the TLS settings are then unused), and not over TCP.
+    pub domain_socket: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for ExecutorConfig {
@@ -99,6 +103,7 @@ impl std::fmt::Debug for ExecutorConfig {
             )
             .field("ssl_enabled", &self.ssl_enabled)
             .field("ssl_ca_file", &self.ssl_ca_file)
+            .field("domain_socket", &self.domain_socket)
             .finish()
     }
 }
@@ -187,6 +192,9 @@ impl ExecutorConfig {
         let ssl_ca_file = get("LIBPROCESS_SSL_CA_FILE")
             .filter(|f| !f.is_empty())
             .map(PathBuf::from);
+        let domain_socket = get("MESOS_DOMAIN_SOCKET")
+            .filter(|f| !f.is_empty())
+            .map(PathBuf::from);
         Ok(ExecutorConfig {
             framework_id,
             executor_id,
@@ -200,13 +208,67 @@ impl ExecutorConfig {
             authentication_token,
             ssl_enabled,
             ssl_ca_file,
+            domain_socket,
+        })
+    }
+
+    /// The path to connect to [`ExecutorConfig::domain_socket`] by, if there is one. A
+    /// socket address holds at most [`MAX_SOCKET_PATH`] bytes with its final NUL; a
+    /// longer path is tried relative to `cwd` (the sandbox the agent starts the
+    /// executor in), as Mesos's executor library does.
+    ///
+    /// ```
+    /// use std::path::{Path, PathBuf};
+    /// use mesos_sdk::executor::ExecutorConfig;
+    ///
+    /// let deep = format!("/var/lib/mesos/{}/agent.sock", "d".repeat(100));
+    /// let config = ExecutorConfig::from_vars(|k| match k {
+    ///     "MESOS_FRAMEWORK_ID" | "MESOS_EXECUTOR_ID" => Some("x".into()),
+    ///     "MESOS_AGENT_ENDPOINT" => Some("127.0.0.1:5051".into()),
+    ///     "MESOS_DIRECTORY" => Some("/sandbox".into()),
+    ///     "MESOS_DOMAIN_SOCKET" => Some(deep.clone()),
+    ///     _ => None,
+    /// })
+    /// .unwrap();
+    /// let cwd = Path::new("/var/lib/mesos").join("d".repeat(100));
+    /// assert_eq!(config.socket_path(&cwd).unwrap(), Some(PathBuf::from("./agent.sock")));
+    /// assert!(config.socket_path(Path::new("/elsewhere")).is_err());
+    /// ```
+    ///
+    /// [`MAX_SOCKET_PATH`]: crate::transport::MAX_SOCKET_PATH
+    ///
+    /// # Errors
+    /// [`EnvError::Invalid`] for `MESOS_DOMAIN_SOCKET` when no path to it fits.
+    pub fn socket_path(&self, cwd: &std::path::Path) -> Result<Option<PathBuf>, EnvError> {
+        let Some(path) = &self.domain_socket else {
+            return Ok(None);
+        };
+        let fits = |p: &std::path::Path| p.as_os_str().len() < crate::transport::MAX_SOCKET_PATH;
+        if fits(path) {
+            return Ok(Some(path.clone()));
+        }
+        let relative = path
+            .strip_prefix(cwd)
+            .ok()
+            .map(|rest| std::path::Path::new(".").join(rest))
+            .filter(|p| fits(p));
+        relative.map(Some).ok_or_else(|| EnvError::Invalid {
+            name: "MESOS_DOMAIN_SOCKET",
+            value: path.display().to_string(),
+            reason: format!(
+                "a socket path must be shorter than {} bytes, and it is not inside the working directory {}",
+                crate::transport::MAX_SOCKET_PATH,
+                cwd.display()
+            ),
         })
     }
 
     /// The agent's executor API URL, `http://<endpoint>/api/v1/executor`
-    /// (`https://` with [`ExecutorConfig::ssl_enabled`]).
+    /// (`https://` with [`ExecutorConfig::ssl_enabled`], unless the calls go over
+    /// [`ExecutorConfig::domain_socket`], which is plain HTTP).
     pub fn executor_url(&self) -> String {
-        if self.ssl_enabled && !self.agent_endpoint.contains("://") {
+        if self.ssl_enabled && self.domain_socket.is_none() && !self.agent_endpoint.contains("://")
+        {
             return executor_url(&format!("https://{}", self.agent_endpoint));
         }
         executor_url(&self.agent_endpoint)
@@ -276,6 +338,8 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     fn with_endpoint(endpoint: &str) -> Result<ExecutorConfig, EnvError> {
@@ -336,5 +400,33 @@ mod tests {
             let config = with_endpoint(endpoint).unwrap();
             assert!(crate::transport::Url::parse(&config.executor_url()).is_ok());
         }
+    }
+
+    /// An agent with `--http_executor_domain_sockets` names its socket in
+    /// `MESOS_DOMAIN_SOCKET`: calls then go over it in plain HTTP, even from an agent
+    /// built with SSL, as Mesos's executor library does.
+    #[test]
+    fn a_domain_socket_is_used_in_plain_http() {
+        let config = ExecutorConfig::from_vars(|name| match name {
+            "MESOS_FRAMEWORK_ID" => Some("f".into()),
+            "MESOS_EXECUTOR_ID" => Some("e".into()),
+            "MESOS_AGENT_ENDPOINT" => Some("127.0.0.1:5051".into()),
+            "MESOS_DIRECTORY" => Some("/tmp".into()),
+            "LIBPROCESS_SSL_ENABLED" => Some("true".into()),
+            "MESOS_DOMAIN_SOCKET" => Some("/run/mesos/agent.sock".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(
+            config.executor_url(),
+            "http://127.0.0.1:5051/api/v1/executor"
+        );
+        assert_eq!(
+            config.socket_path(Path::new("/anywhere")).unwrap(),
+            Some(PathBuf::from("/run/mesos/agent.sock"))
+        );
+        let tcp = with_endpoint("127.0.0.1:5051").unwrap();
+        assert_eq!(tcp.domain_socket, None);
+        assert_eq!(tcp.socket_path(Path::new("/")).unwrap(), None);
     }
 }

@@ -13,6 +13,7 @@ use url::Url;
 use super::connector::{Connector, connector};
 use super::error::{ApiError, TransportError};
 use super::response::Response;
+use super::unix_socket::UnixConnector;
 use crate::codec::Encoding;
 
 /// How long an idle pooled connection is kept.
@@ -93,13 +94,32 @@ impl Auth {
 /// ```
 #[derive(Clone, Debug)]
 pub struct HttpTransport {
-    client: Client<Connector, Full<Bytes>>,
+    client: Pool,
     encoding: Encoding,
     /// The encoding's media type, the value of `Content-Type` and `Accept`.
     media_type: HeaderValue,
     auth: Option<HeaderValue>,
     /// Turns for calls in flight ([`MAX_CALLS_IN_FLIGHT`]), shared by clones.
     in_flight: Arc<Semaphore>,
+}
+
+/// The pooled client of a transport, by the way it reaches endpoints.
+#[derive(Clone, Debug)]
+enum Pool {
+    /// TCP to the URL's host and port, with TLS for `https://`.
+    Network(Client<Connector, Full<Bytes>>),
+    /// One Unix domain socket, whatever the URL.
+    Unix(Client<UnixConnector, Full<Bytes>>, UnixConnector),
+}
+
+fn pooled<C>(connector: C) -> Client<C, Full<Bytes>>
+where
+    C: hyper_util::client::legacy::connect::Connect + Clone,
+{
+    Client::builder(TokioExecutor::new())
+        .pool_timer(TokioTimer::new())
+        .pool_idle_timeout(POOL_IDLE)
+        .build(connector)
 }
 
 impl HttpTransport {
@@ -124,10 +144,44 @@ impl HttpTransport {
         auth: Option<Auth>,
         roots: &[Vec<u8>],
     ) -> Result<Self, TransportError> {
-        let client = Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(POOL_IDLE)
-            .build(connector(roots)?);
+        Self::with_pool(Pool::Network(pooled(connector(roots)?)), encoding, auth)
+    }
+
+    /// A transport whose calls all go over the Unix domain socket at `path`, in plain
+    /// HTTP/1.1, whatever the host of their URL (sent only as the `Host` header): an
+    /// executor reaching its agent through `MESOS_DOMAIN_SOCKET`, as Mesos's executor
+    /// library does. The socket is connected to on the first call.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), mesos_sdk::transport::TransportError> {
+    /// use mesos_sdk::codec::Encoding;
+    /// use mesos_sdk::transport::{HttpTransport, Url};
+    /// let http = HttpTransport::over_unix_socket(Encoding::Protobuf, None, "/run/mesos/agent.sock".as_ref())?;
+    /// let url = Url::parse("http://127.0.0.1:5051/api/v1/executor").unwrap();
+    /// let response = http.post(&url, b"...".to_vec(), None).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`TransportError::Client`] if the credentials cannot be put in a header.
+    pub fn over_unix_socket(
+        encoding: Encoding,
+        auth: Option<Auth>,
+        path: &std::path::Path,
+    ) -> Result<Self, TransportError> {
+        let connector = UnixConnector::new(path);
+        Self::with_pool(
+            Pool::Unix(pooled(connector.clone()), connector),
+            encoding,
+            auth,
+        )
+    }
+
+    fn with_pool(
+        client: Pool,
+        encoding: Encoding,
+        auth: Option<Auth>,
+    ) -> Result<Self, TransportError> {
         let auth = auth.as_ref().map(Auth::header).transpose()?;
         Ok(HttpTransport {
             client,
@@ -177,7 +231,7 @@ impl HttpTransport {
     ) -> Result<Response, TransportError> {
         let unreachable =
             |source: Box<dyn std::error::Error + Send + Sync>| TransportError::Unreachable {
-                endpoint: url.to_string(),
+                endpoint: self.endpoint(url),
                 source,
             };
         let mut request = hyper::Request::post(url.as_str())
@@ -197,17 +251,26 @@ impl HttpTransport {
             .map_err(|e| unreachable(e.into()))?;
         // The semaphore is never closed, so a turn always comes.
         let turn = self.in_flight.acquire().await.ok();
-        let response = self
-            .client
-            .request(request)
-            .await
-            .map_err(|e| unreachable(e.into()))?;
+        let response = match &self.client {
+            Pool::Network(client) => client.request(request),
+            Pool::Unix(client, _) => client.request(request),
+        }
+        .await
+        .map_err(|e| unreachable(e.into()))?;
         drop(turn);
         let response = Response::new(response, url.clone());
         if response.status().is_success() {
             return Ok(response);
         }
         Err(api_error(url, response).await.into())
+    }
+
+    /// How errors name the endpoint of `url`: the URL, and the socket it went over.
+    fn endpoint(&self, url: &Url) -> String {
+        match &self.client {
+            Pool::Network(_) => url.to_string(),
+            Pool::Unix(_, socket) => format!("{url} (over {})", socket.path().display()),
+        }
     }
 }
 

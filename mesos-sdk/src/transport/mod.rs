@@ -12,17 +12,20 @@
 //! is hyper's pooled one with rustls, without reqwest's layers on top: those follow
 //! redirects and re-parse the URL twice per call, which cost more than the rest of the
 //! call. Calls go straight to the endpoint, as libprocess's do: proxy environment
-//! variables are not used.
+//! variables are not used. An executor whose agent serves a Unix domain socket
+//! (`MESOS_DOMAIN_SOCKET`) reaches it with [`HttpTransport::over_unix_socket`].
 
 mod client;
 mod connector;
 mod error;
 mod records;
 mod response;
+mod unix_socket;
 
 pub use client::{Auth, HttpTransport, MAX_CALLS_IN_FLIGHT, MAX_ERROR_BODY, STREAM_ID_HEADER};
 pub use error::{ApiError, TransportError};
 pub use records::{Records, records, records_from_stream};
 pub use response::Response;
+pub use unix_socket::MAX_SOCKET_PATH;
 /// URLs of masters and agents.
 pub use url::Url;

@@ -63,6 +63,13 @@ pub struct AgentConfig {
     pub executor_heartbeat_interval: Duration,
     /// Where the executor HTTP API (`/api/v1/executor`) listens; port 0 picks a free port.
     pub executor_api_addr: SocketAddr,
+    /// Mesos's `--http_executor_domain_sockets` with `--domain_socket_location`: also
+    /// serve the executor API on a Unix domain socket at this path, and name it to
+    /// executors in `MESOS_DOMAIN_SOCKET` (the SDK's executors then use it instead of
+    /// TCP). The path must be shorter than 108 bytes; a socket an earlier run left there
+    /// is replaced. Only the executor API is served on it (other paths: 403). `None`
+    /// (the default, as in Mesos): TCP only.
+    pub executor_domain_socket: Option<PathBuf>,
     /// Largest executor call body accepted, in bytes (larger bodies are answered 413).
     pub max_call_body: usize,
     /// Remote agents: the longest first delay before registering again after losing
@@ -129,6 +136,7 @@ impl AgentConfig {
             executor_registration_timeout: Duration::from_secs(60),
             executor_heartbeat_interval: Duration::from_secs(30 * 60),
             executor_api_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            executor_domain_socket: None,
             max_call_body: 4 * 1024 * 1024,
             registration_backoff: Duration::from_secs(1),
             registration_backoff_max: Duration::from_secs(60),

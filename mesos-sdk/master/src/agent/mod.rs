@@ -46,6 +46,7 @@ mod config;
 mod error;
 mod executor_api;
 pub mod executor_auth;
+mod executor_socket;
 pub mod fetcher;
 mod flags;
 mod health;
@@ -91,6 +92,8 @@ pub struct AgentHandle {
     endpoint: SocketAddr,
     runtime: JoinHandle<()>,
     server: JoinHandle<()>,
+    /// The executor API on a Unix domain socket, and the socket's path.
+    socket_server: Option<(JoinHandle<()>, std::path::PathBuf)>,
 }
 
 impl std::fmt::Debug for Internal {
@@ -134,15 +137,28 @@ pub(crate) fn start(
         }),
         domain: None,
     };
+    let socket = match &config.executor_domain_socket {
+        Some(path) => Some((executor_socket::bind(path)?, path.clone())),
+        None => None,
+    };
     let (to_agent, from_master) = mpsc::unbounded_channel();
     let (internal, internal_rx) = mpsc::unbounded_channel();
-    let router = executor_api::router(
+    let executor_api = executor_api::router(
         internal.clone(),
         config.executor_heartbeat_interval,
         config.max_call_body,
         config.executor_auth.clone(),
-    )
-    .merge(monitor::router(internal.clone()));
+    );
+    let socket_server = socket.map(|(listener, path)| {
+        let router = executor_socket::router(executor_api.clone());
+        let server = tokio::spawn(async move {
+            // Never stopped: the task is aborted when the agent shuts down.
+            let (_keep, never) = tokio::sync::watch::channel(false);
+            crate::serve::serve(listener, router, EXECUTOR_API_HEADER_TIMEOUT, None, never).await;
+        });
+        (server, path)
+    });
+    let router = executor_api.merge(monitor::router(internal.clone()));
     let tls = config.tls.clone();
     let server = tokio::spawn(async move {
         // Never stopped: the task is aborted when the agent shuts down.
@@ -159,6 +175,7 @@ pub(crate) fn start(
         endpoint,
         runtime,
         server,
+        socket_server,
     })
 }
 
@@ -205,5 +222,10 @@ impl AgentHandle {
         }
         self.server.abort();
         let _ = self.server.await;
+        if let Some((server, path)) = self.socket_server {
+            server.abort();
+            let _ = server.await;
+            executor_socket::remove(&path);
+        }
     }
 }

@@ -80,6 +80,17 @@ struct Args {
     #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:0")]
     executor_api: SocketAddr,
 
+    /// Also serve the executor API on a Unix domain socket, named to executors in
+    /// `MESOS_DOMAIN_SOCKET` (Mesos's `--http_executor_domain_sockets`); executors on
+    /// this host then reach the agent without TCP.
+    #[arg(long)]
+    http_executor_domain_sockets: bool,
+
+    /// Where that socket is created (Mesos's `--domain_socket_location`); shorter than
+    /// 108 bytes. Default: `agent.sock` in `--work-dir`.
+    #[arg(long, value_name = "PATH", requires = "http_executor_domain_sockets")]
+    domain_socket_location: Option<PathBuf>,
+
     /// Serve the executor API over TLS.
     #[command(flatten)]
     tls: TlsFlags,
@@ -122,6 +133,20 @@ fn config(args: &Args) -> Result<AgentConfig, String> {
     config.attributes = attributes;
     config.hostname = args.hostname.clone().unwrap_or_else(machine_hostname);
     config.executor_api_addr = args.executor_api;
+    if args.http_executor_domain_sockets {
+        let socket = args
+            .domain_socket_location
+            .clone()
+            .unwrap_or_else(|| args.work_dir.join("agent.sock"));
+        if socket.as_os_str().len() >= mesos_sdk::transport::MAX_SOCKET_PATH {
+            return Err(format!(
+                "the executor domain socket {} must be shorter than {} bytes (--domain-socket-location)",
+                socket.display(),
+                mesos_sdk::transport::MAX_SOCKET_PATH
+            ));
+        }
+        config.executor_domain_socket = Some(socket);
+    }
     config.switch_user = args.switch_user.enabled();
     config.isolation = args.isolation.config();
     config.fetcher = args.fetcher.config()?;

@@ -72,6 +72,7 @@ pub struct LocalClusterBuilder {
     isolation: IsolationConfig,
     fetcher: FetcherConfig,
     executor_auth: Option<ExecutorAuth>,
+    executor_domain_sockets: bool,
 }
 
 impl Default for LocalClusterBuilder {
@@ -91,6 +92,7 @@ impl Default for LocalClusterBuilder {
             isolation: IsolationConfig::default(),
             fetcher: FetcherConfig::default(),
             executor_auth: None,
+            executor_domain_sockets: false,
         }
     }
 }
@@ -199,6 +201,16 @@ impl LocalClusterBuilder {
         self
     }
 
+    /// Whether every agent also serves its executor API on a Unix domain socket in the
+    /// work directory, `agent-<master>-<i>.sock` (Mesos's
+    /// `--http_executor_domain_sockets`, off by default as there; see
+    /// [`AgentConfig::executor_domain_socket`]). A work directory whose socket path
+    /// would not fit in 108 bytes gets TCP only.
+    pub fn executor_domain_sockets(mut self, on: bool) -> Self {
+        self.executor_domain_sockets = on;
+        self
+    }
+
     /// Where task sandboxes go (default: a fresh directory under the system temp dir,
     /// removed again by [`LocalCluster::shutdown`]; a directory given here is kept).
     pub fn work_dir(mut self, dir: impl Into<PathBuf>) -> Self {
@@ -262,6 +274,17 @@ impl LocalClusterBuilder {
             config.isolation = self.isolation.clone();
             config.fetcher = self.fetcher.clone();
             config.executor_auth = self.executor_auth.clone();
+            if self.executor_domain_sockets {
+                // Named after the master too: clusters may share a work directory.
+                let master_id = master.state().id;
+                let short = master_id.get(..8).unwrap_or(&master_id);
+                let socket = work_dir.join(format!("agent-{short}-{i}.sock"));
+                if socket.as_os_str().len() < mesos_sdk::transport::MAX_SOCKET_PATH {
+                    config.executor_domain_socket = Some(socket);
+                } else {
+                    tracing::info!(path = %socket.display(), "executor socket path too long; executors use TCP");
+                }
+            }
             let agent = match spawn(config, master.agent_events()).await {
                 Ok(agent) => agent,
                 Err(source) => {

@@ -140,6 +140,18 @@ pub fn state(status: &v1::TaskStatus) -> v1::TaskState {
 }
 
 impl Harness {
+    /// Waits until the agent has created an executor's sandbox (its stdout file): the
+    /// executor process exists from then on.
+    pub async fn wait_for_sandbox(&self) {
+        tokio::time::timeout(WAIT, async {
+            while super::find_files(&self.scratch.0, "stdout").is_empty() {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await
+        .expect("executor started");
+    }
+
     /// Sends the agent a task of framework `f1` to run.
     pub fn run_task(&self, task: v1::TaskInfo) {
         self.to_agent

@@ -182,6 +182,9 @@ impl Runtime {
                 .map_err(|e| StartError::Launch(e.to_string()))?;
             env.push((crate::agent::executor_auth::TOKEN_ENV.into(), token));
         }
+        if let Some(socket) = &self.config.executor_domain_socket {
+            env.push(("MESOS_DOMAIN_SOCKET".into(), socket.display().to_string()));
+        }
         if self.config.tls.is_some() {
             env.push(("LIBPROCESS_SSL_ENABLED".into(), "true".into()));
             if let Some(ca) = &self.config.tls_ca_file {
