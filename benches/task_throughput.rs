@@ -43,6 +43,12 @@ use mesos_sdk::v1;
 use mesos_sdk::v1::scheduler::{Call, Event, event};
 use tokio::sync::mpsc;
 
+/// The allocator of the reference master's binaries (`mesos-local`, `mesos-master`,
+/// `mesos-agent`): this process stands for one of them, and its executors for an SDK
+/// executor built the same way. `docs/benchmarks.md` compares it with glibc's malloc.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Tasks per measured iteration.
 const TASKS: usize = 2_000;
 /// Agents in the cluster (one executor each).

@@ -23,6 +23,11 @@ use mesos_master::tls::{TlsFlags, read_ca};
 use mesos_sdk::resources::Resources;
 use tracing_subscriber::EnvFilter;
 
+/// jemalloc, as Mesos can be built with (the `jemalloc` feature, on by default).
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// An agent for the mesos-rs reference master: registers with the master over HTTP
 /// and runs its tasks as local processes.
 #[derive(Debug, Parser)]

@@ -16,6 +16,11 @@ use mesos_master::tls::TlsFlags;
 use mesos_master::{LocalCluster, MasterFlags};
 use tracing::info;
 
+/// jemalloc, as Mesos can be built with (the `jemalloc` feature, on by default).
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// A Mesos master with in-process agents, speaking the v1 scheduler HTTP API.
 #[derive(Debug, Parser)]
 #[command(

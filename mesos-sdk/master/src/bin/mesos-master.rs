@@ -19,6 +19,11 @@ use mesos_master::tls::TlsFlags;
 use mesos_master::{ElectionFlags, Master, MasterFlags};
 use tracing::{info, warn};
 
+/// jemalloc, as Mesos can be built with (the `jemalloc` feature, on by default).
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// A Mesos master speaking the v1 scheduler HTTP API, for remote agents, with
 /// optional ZooKeeper leader election.
 #[derive(Debug, Parser)]
