@@ -1,4 +1,5 @@
-//! Serving the master's router on a listener, with the limits a slow or hostile client
+//! Serving a router (the master's, an agent's) on a TCP listener or a Unix domain
+//! socket, with the limits a slow or hostile client
 //! cannot get around: request headers must arrive within a bound (else the connection
 //! is closed), and shutdown is graceful (open connections are given a bound to finish).
 //! With TLS, the handshake must also complete within that bound: a client that
