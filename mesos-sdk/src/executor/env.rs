@@ -343,12 +343,21 @@ mod tests {
     use super::*;
 
     fn with_endpoint(endpoint: &str) -> Result<ExecutorConfig, EnvError> {
-        ExecutorConfig::from_vars(|name| match name {
-            "MESOS_FRAMEWORK_ID" => Some("f".into()),
-            "MESOS_EXECUTOR_ID" => Some("e".into()),
-            "MESOS_AGENT_ENDPOINT" => Some(endpoint.into()),
-            "MESOS_DIRECTORY" => Some("/tmp".into()),
-            _ => None,
+        with_vars(&[("MESOS_AGENT_ENDPOINT", endpoint)])
+    }
+
+    /// The variables every agent sets, with `extra` added (or replacing them).
+    fn with_vars(extra: &[(&str, &str)]) -> Result<ExecutorConfig, EnvError> {
+        ExecutorConfig::from_vars(|name| {
+            let base = match name {
+                "MESOS_FRAMEWORK_ID" => Some("f"),
+                "MESOS_EXECUTOR_ID" => Some("e"),
+                "MESOS_AGENT_ENDPOINT" => Some("127.0.0.1:5051"),
+                "MESOS_DIRECTORY" => Some("/tmp"),
+                _ => None,
+            };
+            let extra = extra.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+            extra.or(base).map(str::to_owned)
         })
     }
 
@@ -356,15 +365,10 @@ mod tests {
     /// uses https and trusts `LIBPROCESS_SSL_CA_FILE`.
     #[test]
     fn libprocess_ssl_variables_turn_https_on() {
-        let config = ExecutorConfig::from_vars(|name| match name {
-            "MESOS_FRAMEWORK_ID" => Some("f".into()),
-            "MESOS_EXECUTOR_ID" => Some("e".into()),
-            "MESOS_AGENT_ENDPOINT" => Some("127.0.0.1:5051".into()),
-            "MESOS_DIRECTORY" => Some("/tmp".into()),
-            "LIBPROCESS_SSL_ENABLED" => Some("true".into()),
-            "LIBPROCESS_SSL_CA_FILE" => Some("/etc/ca.pem".into()),
-            _ => None,
-        })
+        let config = with_vars(&[
+            ("LIBPROCESS_SSL_ENABLED", "true"),
+            ("LIBPROCESS_SSL_CA_FILE", "/etc/ca.pem"),
+        ])
         .unwrap();
         assert_eq!(
             config.executor_url(),
@@ -407,15 +411,10 @@ mod tests {
     /// built with SSL, as Mesos's executor library does.
     #[test]
     fn a_domain_socket_is_used_in_plain_http() {
-        let config = ExecutorConfig::from_vars(|name| match name {
-            "MESOS_FRAMEWORK_ID" => Some("f".into()),
-            "MESOS_EXECUTOR_ID" => Some("e".into()),
-            "MESOS_AGENT_ENDPOINT" => Some("127.0.0.1:5051".into()),
-            "MESOS_DIRECTORY" => Some("/tmp".into()),
-            "LIBPROCESS_SSL_ENABLED" => Some("true".into()),
-            "MESOS_DOMAIN_SOCKET" => Some("/run/mesos/agent.sock".into()),
-            _ => None,
-        })
+        let config = with_vars(&[
+            ("LIBPROCESS_SSL_ENABLED", "true"),
+            ("MESOS_DOMAIN_SOCKET", "/run/mesos/agent.sock"),
+        ])
         .unwrap();
         assert_eq!(
             config.executor_url(),
