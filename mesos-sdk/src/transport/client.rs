@@ -62,7 +62,7 @@ impl std::fmt::Debug for Auth {
 }
 
 impl Auth {
-    fn header(&self) -> Result<HeaderValue, TransportError> {
+    pub(super) fn header(&self) -> Result<HeaderValue, TransportError> {
         let text = match self {
             Auth::Basic { principal, secret } => format!(
                 "Basic {}",
