@@ -11,6 +11,10 @@
 //! UPDATE event (HTTP stream) → scheduler ACKNOWLEDGE (HTTP POST) → master → agent →
 //! executor ACKNOWLEDGED event.
 //!
+//! The scheduler's calls (ACCEPT, ACKNOWLEDGE) are pipelined on one connection
+//! ([`Pipeline`]), as Mesos's own scheduler library sends its calls; every answer is
+//! still checked.
+//!
 //! The executor is this very binary, re-run by the agent (it sees `MESOS_EXECUTOR_ID`
 //! and becomes the SDK's [`ExecutorDriver`]); one executor per agent runs every task
 //! launched there. A Mesos executor may report TASK_FINISHED without TASK_RUNNING
@@ -38,7 +42,7 @@ use mesos_sdk::codec::Encoding;
 use mesos_sdk::codec::recordio::decode_stream;
 use mesos_sdk::executor::{Executor, ExecutorClient, ExecutorConfig, ExecutorDriver};
 use mesos_sdk::resources::{self, Resources};
-use mesos_sdk::transport::{HttpTransport, Url};
+use mesos_sdk::transport::{Pipeline, Url};
 use mesos_sdk::v1;
 use mesos_sdk::v1::scheduler::{Call, Event, event};
 use tokio::sync::mpsc;
@@ -110,10 +114,9 @@ fn run_executor() -> ! {
 // The scheduler.
 
 struct Scheduler {
-    /// Calls go through the SDK's transport (its bound on calls in flight included).
-    calls: HttpTransport,
-    url: Url,
-    stream_id: Arc<str>,
+    /// Calls are pipelined on one connection (`mesos_sdk::transport::Pipeline`), as
+    /// Mesos's own scheduler library sends them.
+    calls: Pipeline,
     framework_id: v1::FrameworkId,
     events: mpsc::UnboundedReceiver<Event>,
     executor: v1::ExecutorInfo,
@@ -165,7 +168,6 @@ impl Scheduler {
             .to_str()
             .expect("stream id")
             .to_owned();
-        let stream_id: Arc<str> = stream_id.into();
         let (tx, mut events) = mpsc::unbounded_channel();
         tokio::spawn(async move {
             let mut records = decode_stream(response.bytes_stream(), 16 << 20);
@@ -181,10 +183,17 @@ impl Scheduler {
             .subscribed
             .expect("SUBSCRIBED first")
             .framework_id;
+        let url = Url::parse(&url).expect("scheduler API URL");
+        let calls = Pipeline::connect(
+            &url,
+            Encoding::Protobuf,
+            None,
+            &[("Mesos-Stream-Id", &stream_id)],
+        )
+        .await
+        .expect("pipelined calls");
         Self {
-            calls: HttpTransport::new(Encoding::Protobuf, None).expect("transport"),
-            url: Url::parse(&url).expect("scheduler API URL"),
-            stream_id,
+            calls,
             framework_id,
             events,
             executor: executor_info(),
@@ -198,13 +207,11 @@ impl Scheduler {
     /// Posts a call without waiting for the answer (the caller's loop keeps going).
     fn post(&self, call: &Call) {
         let body = Encoding::Protobuf.encode(call);
-        let (calls, url, stream_id) =
-            (self.calls.clone(), self.url.clone(), self.stream_id.clone());
+        let calls = self.calls.clone();
         let failed = self.failed.clone();
         tokio::spawn(async move {
-            let error = match calls.post(&url, body, Some(&stream_id)).await {
-                Ok(r) if r.status() == 202 => return,
-                Ok(r) => format!("call refused: {}", r.status()),
+            let error = match calls.post(body).await {
+                Ok(()) => return,
                 Err(e) => format!("call failed: {e}"),
             };
             if let Ok(mut first) = failed.lock() {
