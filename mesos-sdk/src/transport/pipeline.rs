@@ -18,7 +18,7 @@ use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 use url::Url;
 
 use super::client::{Auth, MAX_ERROR_BODY};
@@ -57,6 +57,8 @@ struct Call {
 #[derive(Clone, Debug)]
 pub struct Pipeline {
     calls: mpsc::Sender<Call>,
+    /// Turns for calls queued or unanswered ([`MAX_PIPELINED_CALLS`]), shared by clones.
+    turns: Arc<Semaphore>,
     /// The request head, up to the body's length.
     head: Arc<str>,
     endpoint: Arc<str>,
@@ -119,12 +121,13 @@ impl Pipeline {
             })?;
         let _ = stream.set_nodelay(true);
         let (reader, writer) = stream.into_split();
-        let (calls, queued) = mpsc::channel(MAX_PIPELINED_CALLS);
+        let (calls, queued) = mpsc::channel(64);
         let (sent_tx, sent_rx) = mpsc::unbounded_channel();
         tokio::spawn(write_calls(writer, queued, sent_tx, endpoint.clone()));
         tokio::spawn(read_answers(reader, sent_rx, endpoint.clone()));
         Ok(Pipeline {
             calls,
+            turns: Arc::new(Semaphore::new(MAX_PIPELINED_CALLS)),
             head: head.into(),
             endpoint,
         })
@@ -143,6 +146,9 @@ impl Pipeline {
         request.extend_from_slice(&body);
         let (answer, answered) = oneshot::channel();
         let gone = || self.unreachable("the pipelined connection is closed");
+        // Held until the answer: a server that stops answering stops the callers, not
+        // the memory. The semaphore is never closed.
+        let _turn = self.turns.acquire().await.map_err(|_| gone())?;
         self.calls
             .send(Call { request, answer })
             .await
