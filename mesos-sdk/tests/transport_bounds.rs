@@ -1,6 +1,8 @@
 //! The transport's bound on calls in flight: a burst of concurrent calls shares a few
 //! connections instead of opening one per call, against a real HTTP server.
 
+mod support;
+
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -41,15 +43,7 @@ async fn a_burst_of_calls_shares_a_bounded_set_of_connections() {
     let app = Router::new()
         .route("/api/v1/executor", post(call))
         .with_state(server.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-    });
+    let addr = support::serve_with_peers(app).await;
     let http = HttpTransport::new(Encoding::Protobuf, None).unwrap();
     let url = Url::parse(&format!("http://{addr}/api/v1/executor")).unwrap();
     let calls = MAX_CALLS_IN_FLIGHT * 12;

@@ -2,6 +2,8 @@
 //! answered with its own answer, in order; a connection that fails fails every call
 //! still waiting, and later calls too.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -56,15 +58,7 @@ async fn calls_share_one_connection_and_each_gets_its_own_answer_in_order() {
     let app = Router::new()
         .route("/api/v1/scheduler", post(call))
         .with_state(seen.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-    });
+    let addr = support::serve_with_peers(app).await;
     let url = Url::parse(&format!("http://{addr}/api/v1/scheduler")).unwrap();
     let auth = Auth::Basic {
         principal: "fw".into(),

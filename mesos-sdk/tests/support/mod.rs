@@ -262,3 +262,19 @@ async fn handle(State(inner): State<Arc<Inner>>, request: Request) -> Response {
         }
     }
 }
+
+/// Serves `app` on `127.0.0.1:0` with each request's peer address available to its
+/// handlers (`ConnectInfo<SocketAddr>`: one peer per connection), and returns the
+/// address.
+pub async fn serve_with_peers(app: axum::Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+    });
+    addr
+}
