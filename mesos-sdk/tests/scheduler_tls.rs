@@ -1,66 +1,49 @@
-//! `https://` masters: the scheduler subscribes over TLS (rustls) when it trusts the
-//! master's CA, and refuses a certificate it does not trust.
+//! `https://` masters: the scheduler subscribes and calls over TLS (rustls) when it
+//! trusts the master's CA, and refuses a certificate it does not trust.
 
-use std::sync::Arc;
+mod support;
+
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::post;
 use bytes::Bytes;
 use futures::StreamExt;
-use hyper_util::rt::TokioIo;
-use hyper_util::service::TowerToHyperService;
 use mesos_sdk::backoff::BackoffConfig;
 use mesos_sdk::calls;
 use mesos_sdk::codec::{Encoding, recordio};
 use mesos_sdk::scheduler::{Scheduler, SchedulerClient, SchedulerDriver};
 use mesos_sdk::v1;
-use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-use tokio_rustls::TlsAcceptor;
-use tokio_rustls::rustls::{self, pki_types};
 
-/// A master that answers every SUBSCRIBE with SUBSCRIBED over TLS, and the PEM of the
-/// certificate it presents (self-signed for `localhost`).
-async fn tls_master() -> (String, String) {
-    let key = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    let cert_pem = key.cert.pem();
-    let cert_der = pki_types::CertificateDer::from(key.cert.der().to_vec());
-    let key_der = pki_types::PrivateKeyDer::try_from(key.signing_key.serialize_der()).unwrap();
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(vec![cert_der], key_der)
-    .unwrap();
-    let acceptor = TlsAcceptor::from(Arc::new(config));
+/// A master that answers every SUBSCRIBE with SUBSCRIBED, and every other call with
+/// 202 (sending the call and its `Mesos-Stream-Id` to the returned channel), over TLS;
+/// its URL and the PEM of the certificate it presents (self-signed for `localhost`).
+async fn tls_master() -> (String, String, mpsc::UnboundedReceiver<(i32, String)>) {
+    let (calls, seen) = mpsc::unbounded_channel();
+    let app = Router::new()
+        .route("/api/v1/scheduler", post(call))
+        .with_state(calls);
+    let (port, cert_pem) = support::serve_tls(app).await;
+    (format!("https://localhost:{port}"), cert_pem, seen)
+}
 
-    let app = Router::new().route("/api/v1/scheduler", post(subscribed));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        loop {
-            let Ok((tcp, _)) = listener.accept().await else {
-                return;
-            };
-            let acceptor = acceptor.clone();
-            let app = app.clone();
-            tokio::spawn(async move {
-                // A client that does not trust the certificate aborts the handshake.
-                let Ok(tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(tls), TowerToHyperService::new(app))
-                    .await;
-            });
-        }
-    });
-    (format!("https://localhost:{port}"), cert_pem)
+async fn call(
+    State(calls): State<mpsc::UnboundedSender<(i32, String)>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let call: v1::scheduler::Call = Encoding::Protobuf.decode(&body).unwrap();
+    if call.r#type == Some(v1::scheduler::call::Type::Subscribe as i32) {
+        return subscribed().await;
+    }
+    let stream_id = headers["mesos-stream-id"].to_str().unwrap().to_owned();
+    let _ = calls.send((call.r#type.unwrap_or_default(), stream_id));
+    Response::builder().status(202).body(Body::empty()).unwrap()
 }
 
 async fn subscribed() -> Response {
@@ -88,38 +71,44 @@ async fn subscribed() -> Response {
         .unwrap()
 }
 
-struct StopOnSubscribed(mpsc::UnboundedSender<String>);
+/// Sends REVIVE once subscribed, then stops; reports the framework id and how the
+/// call went.
+struct ReviveThenStop(mpsc::UnboundedSender<(String, Result<(), String>)>);
 
 #[async_trait::async_trait]
-impl Scheduler for StopOnSubscribed {
+impl Scheduler for ReviveThenStop {
     async fn subscribed(
         &mut self,
         client: &SchedulerClient,
         subscribed: v1::scheduler::event::Subscribed,
     ) {
-        let _ = self.0.send(subscribed.framework_id.value);
+        let revived = client.revive(Vec::new()).await.map_err(|e| e.to_string());
+        let _ = self.0.send((subscribed.framework_id.value, revived));
         client.stop();
     }
 }
 
 #[tokio::test]
-async fn subscribes_over_https_to_a_master_whose_ca_it_trusts() {
-    let (url, ca) = tls_master().await;
+async fn subscribes_and_calls_over_https_to_a_master_whose_ca_it_trusts() {
+    let (url, ca, mut seen) = tls_master().await;
     let (tx, mut rx) = mpsc::unbounded_channel();
     let driver = SchedulerDriver::builder(url, calls::framework_info("tls", "").build())
         .tls_root_certificate(ca)
         .build()
         .unwrap();
-    tokio::time::timeout(Duration::from_secs(20), driver.run(StopOnSubscribed(tx)))
+    tokio::time::timeout(Duration::from_secs(20), driver.run(ReviveThenStop(tx)))
         .await
         .expect("the driver stops after SUBSCRIBED")
         .expect("a clean stop");
-    assert_eq!(rx.recv().await.as_deref(), Some("tls-framework"));
+    assert_eq!(rx.recv().await, Some(("tls-framework".into(), Ok(()))));
+    // The call went over its own (pipelined) TLS connection, with the stream id.
+    let revive = v1::scheduler::call::Type::Revive as i32;
+    assert_eq!(seen.recv().await, Some((revive, "tls-stream".into())));
 }
 
 #[tokio::test]
 async fn refuses_a_master_certificate_it_does_not_trust() {
-    let (url, _ca) = tls_master().await;
+    let (url, _ca, _seen) = tls_master().await;
     let (tx, mut rx) = mpsc::unbounded_channel();
     let driver = SchedulerDriver::builder(url, calls::framework_info("tls", "").build())
         .max_reconnect_attempts(Some(1))
@@ -130,7 +119,7 @@ async fn refuses_a_master_certificate_it_does_not_trust() {
         })
         .build()
         .unwrap();
-    let result = tokio::time::timeout(Duration::from_secs(20), driver.run(StopOnSubscribed(tx)))
+    let result = tokio::time::timeout(Duration::from_secs(20), driver.run(ReviveThenStop(tx)))
         .await
         .expect("the driver gives up within its attempts");
     assert!(

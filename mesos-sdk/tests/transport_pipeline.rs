@@ -1,6 +1,7 @@
 //! `transport::Pipeline` against real servers: many calls on one connection, each
-//! answered with its own answer, in order; a connection that fails fails every call
-//! still waiting, and later calls too.
+//! answered with its own answer, in order, over TCP, TLS or a Unix socket; a
+//! connection that fails fails every call still waiting, and later calls too.
+//! `ReconnectingPipeline` opens a connection per stream id, and again after one ends.
 
 mod support;
 
@@ -10,10 +11,14 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, State};
+use axum::http::header::CONNECTION;
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
 use axum::routing::post;
 use mesos_sdk::codec::Encoding;
-use mesos_sdk::transport::{Auth, Pipeline, TransportError, Url};
+use mesos_sdk::transport::{
+    Auth, HttpTransport, Pipeline, ReconnectingPipeline, TransportError, Url,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const LIMIT: Duration = Duration::from_secs(10);
@@ -157,8 +162,8 @@ async fn a_connection_that_fails_fails_every_waiting_call_and_later_ones() {
 }
 
 #[tokio::test]
-async fn only_plain_http_is_pipelined() {
-    let url = Url::parse("https://127.0.0.1:1/api/v1/scheduler").unwrap();
+async fn other_schemes_and_headers_that_cannot_be_sent_are_refused() {
+    let url = Url::parse("ftp://127.0.0.1:1/api/v1/scheduler").unwrap();
     let refused = Pipeline::connect(&url, Encoding::Protobuf, None, &[]).await;
     assert!(
         matches!(refused, Err(TransportError::Client(_))),
@@ -170,4 +175,123 @@ async fn only_plain_http_is_pipelined() {
         matches!(header, Err(TransportError::Client(_))),
         "{header:?}"
     );
+    // https is dialled (nothing listens on port 1).
+    let url = Url::parse("https://127.0.0.1:1/api/v1/scheduler").unwrap();
+    let unreachable = Pipeline::connect(&url, Encoding::Protobuf, None, &[]).await;
+    assert!(
+        matches!(unreachable, Err(TransportError::Unreachable { .. })),
+        "{unreachable:?}"
+    );
+}
+
+/// 202 for every call: the route of the TLS and Unix socket tests.
+async fn accepted() -> StatusCode {
+    StatusCode::ACCEPTED
+}
+
+#[tokio::test]
+async fn calls_are_pipelined_over_tls_to_a_server_the_transport_trusts() {
+    let app = Router::new().route("/api/v1/scheduler", post(accepted));
+    let (port, ca) = support::serve_tls(app).await;
+    let url = Url::parse(&format!("https://localhost:{port}/api/v1/scheduler")).unwrap();
+    let http =
+        HttpTransport::with_root_certificates(Encoding::Protobuf, None, &[ca.into()]).unwrap();
+    let pipeline = tokio::time::timeout(LIMIT, http.pipeline(&url, &[]))
+        .await
+        .unwrap()
+        .unwrap();
+    let calls = (0..50u32).map(|n| pipeline.post(n.to_string().into_bytes()));
+    let answers = tokio::time::timeout(LIMIT, futures::future::join_all(calls))
+        .await
+        .unwrap();
+    assert!(answers.iter().all(Result::is_ok), "{answers:?}");
+
+    // Without the CA, the handshake fails.
+    let untrusting = HttpTransport::new(Encoding::Protobuf, None).unwrap();
+    let refused = tokio::time::timeout(LIMIT, untrusting.pipeline(&url, &[]))
+        .await
+        .unwrap();
+    assert!(
+        matches!(refused, Err(TransportError::Unreachable { .. })),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_unix_socket_transport_pipelines_over_its_socket() {
+    let dir = std::env::temp_dir().join(format!("pipeline-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let socket = dir.join("agent.sock");
+    let _ = std::fs::remove_file(&socket);
+    let app = Router::new().route("/api/v1/executor", post(accepted));
+    let listener = tokio::net::UnixListener::bind(&socket).unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    // Nothing listens on the URL's port: the calls go over the socket.
+    let url = Url::parse("http://127.0.0.1:1/api/v1/executor").unwrap();
+    let http = HttpTransport::over_unix_socket(Encoding::Protobuf, None, &socket).unwrap();
+    let pipeline = http.pipeline(&url, &[]).await.unwrap();
+    let calls = (0..20u32).map(|n| pipeline.post(n.to_string().into_bytes()));
+    let answers = tokio::time::timeout(LIMIT, futures::future::join_all(calls))
+        .await
+        .unwrap();
+    assert!(answers.iter().all(Result::is_ok), "{answers:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Each call's peer and stream id, in order.
+type Calls = Arc<Mutex<Vec<(SocketAddr, String)>>>;
+
+/// 202 for every call, recording its peer and stream id; the body `close` is answered
+/// with `Connection: close`.
+async fn accept_or_close(
+    State(seen): State<Calls>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: String,
+) -> impl IntoResponse {
+    let stream_id = headers["mesos-stream-id"].to_str().unwrap().to_owned();
+    seen.lock().unwrap().push((peer, stream_id));
+    let close = if body == "close" {
+        "close"
+    } else {
+        "keep-alive"
+    };
+    (StatusCode::ACCEPTED, [(CONNECTION, close)])
+}
+
+#[tokio::test]
+async fn a_reconnecting_pipeline_opens_one_connection_per_stream_and_again_after_a_close() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let app = Router::new()
+        .route("/api/v1/scheduler", post(accept_or_close))
+        .with_state(seen.clone());
+    let addr = support::serve_with_peers(app).await;
+    let url = Url::parse(&format!("http://{addr}/api/v1/scheduler")).unwrap();
+    let calls = ReconnectingPipeline::new(HttpTransport::new(Encoding::Protobuf, None).unwrap());
+    let post = |body: &str, stream: &'static str| {
+        let call = calls.post(&url, body.as_bytes().to_vec(), Some(stream));
+        async move { tokio::time::timeout(LIMIT, call).await.unwrap() }
+    };
+    let peers = |seen: &Calls| {
+        let seen = seen.lock().unwrap();
+        let mut peers: Vec<SocketAddr> = seen.iter().map(|(peer, _)| *peer).collect();
+        peers.dedup();
+        (peers, seen.last().unwrap().1.clone())
+    };
+
+    // A burst of first calls opens one connection.
+    let burst = futures::future::join_all((0..40).map(|_| post("call", "s1"))).await;
+    assert!(burst.iter().all(Result::is_ok), "{burst:?}");
+    assert_eq!(peers(&seen).0.len(), 1, "one connection for the burst");
+    // An answer that closes the connection: the next call opens a new one.
+    post("close", "s1").await.unwrap();
+    post("call", "s1").await.unwrap();
+    let (after_close, stream) = peers(&seen);
+    assert_eq!((after_close.len(), stream.as_str()), (2, "s1"));
+    // Another stream id (a resubscription) gets its own connection, kept for its calls.
+    post("call", "s2").await.unwrap();
+    post("call", "s2").await.unwrap();
+    let (after_resubscribing, stream) = peers(&seen);
+    assert_eq!((after_resubscribing.len(), stream.as_str()), (3, "s2"));
 }

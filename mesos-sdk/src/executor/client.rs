@@ -7,7 +7,7 @@ use tokio::sync::watch;
 
 use super::ExecutorError;
 use crate::calls::executor as ec;
-use crate::transport::{HttpTransport, Url};
+use crate::transport::{HttpTransport, ReconnectingPipeline, Url};
 use crate::v1;
 use crate::v1::executor::{Call, call};
 
@@ -44,7 +44,10 @@ impl KeptTask {
 }
 
 pub(crate) struct Shared {
+    /// SUBSCRIBE, whose answer is the event stream.
     pub(crate) http: HttpTransport,
+    /// UPDATE and MESSAGE, pipelined on one connection.
+    calls: ReconnectingPipeline,
     pub(crate) url: Url,
     pub(crate) framework_id: v1::FrameworkId,
     pub(crate) executor_id: v1::ExecutorId,
@@ -60,7 +63,8 @@ impl Shared {
 
 /// A handle for an executor's calls to its agent. Cheap to clone.
 ///
-/// Calls go on their own connection (the subscription keeps one open for events) and
+/// Calls go on their own connection (the subscription keeps one open for events),
+/// pipelined in the order they are made, as Mesos's executor library sends them, and
 /// carry no stream id, as the executor API requires.
 #[derive(Clone)]
 pub struct ExecutorClient {
@@ -85,6 +89,7 @@ impl ExecutorClient {
     ) -> Self {
         ExecutorClient {
             shared: Arc::new(Shared {
+                calls: ReconnectingPipeline::new(http.clone()),
                 http,
                 url,
                 framework_id,
@@ -107,7 +112,7 @@ impl ExecutorClient {
 
     async fn send(&self, call: &Call) -> Result<(), ExecutorError> {
         let body = self.shared.http.encoding().encode(call);
-        self.shared.http.post(&self.shared.url, body, None).await?;
+        self.shared.calls.post(&self.shared.url, body, None).await?;
         Ok(())
     }
 

@@ -7,13 +7,16 @@ use tokio::sync::watch;
 use super::SchedulerError;
 use super::config::Config;
 use crate::calls::scheduler as sc;
-use crate::transport::{HttpTransport, Url};
+use crate::transport::{HttpTransport, ReconnectingPipeline, Url};
 use crate::v1;
 use crate::v1::scheduler::{Call, call};
 
 /// Subscription state shared by the driver, its event stream and every client clone.
 pub(crate) struct Shared {
+    /// SUBSCRIBE, whose answer is the event stream.
     pub(crate) http: HttpTransport,
+    /// Every other call, pipelined on one connection to the leader.
+    calls: ReconnectingPipeline,
     pub(crate) config: Config,
     state: Mutex<State>,
     pub(crate) stop: watch::Sender<bool>,
@@ -46,7 +49,9 @@ impl Shared {
 /// SUBSCRIBED event fail with [`SchedulerError::NotSubscribed`].
 ///
 /// Each method sends one call and returns once the master accepted it (HTTP 202);
-/// the outcome arrives later as events.
+/// the outcome arrives later as events. Calls are pipelined on one connection to the
+/// leader (its own, beside the subscription's), as Mesos's scheduler library sends
+/// them, so concurrent calls reach the master in the order they were made.
 #[derive(Clone)]
 pub struct SchedulerClient {
     pub(crate) shared: Arc<Shared>,
@@ -76,6 +81,7 @@ impl SchedulerClient {
         };
         Ok(SchedulerClient {
             shared: Arc::new(Shared {
+                calls: ReconnectingPipeline::new(http.clone()),
                 http,
                 config,
                 state: Mutex::new(state),
@@ -124,7 +130,7 @@ impl SchedulerClient {
         let body = self.shared.http.encoding().encode(&call);
         let kind = call.r#type;
         tracing::debug!(call = ?kind.and_then(|t| call::Type::try_from(t).ok()), "sending call");
-        self.shared.http.post(&url, body, Some(&stream_id)).await?;
+        self.shared.calls.post(&url, body, Some(&stream_id)).await?;
         Ok(())
     }
 

@@ -10,8 +10,9 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::sync::Semaphore;
 use url::Url;
 
-use super::connector::{Connector, connector};
+use super::connector::{Connector, connector, tls_config};
 use super::error::{ApiError, TransportError};
+use super::pipeline::{Dial, Pipeline};
 use super::response::Response;
 use super::unix_socket::UnixConnector;
 use crate::codec::Encoding;
@@ -106,8 +107,9 @@ pub struct HttpTransport {
 /// The pooled client of a transport, by the way it reaches endpoints.
 #[derive(Clone, Debug)]
 enum Pool {
-    /// TCP to the URL's host and port, with TLS for `https://`.
-    Network(Client<Connector, Full<Bytes>>),
+    /// TCP to the URL's host and port, with TLS for `https://` (the configuration
+    /// kept for pipelines).
+    Network(Client<Connector, Full<Bytes>>, Arc<rustls::ClientConfig>),
     /// One Unix domain socket, whatever the URL.
     Unix(Client<UnixConnector, Full<Bytes>>, UnixConnector),
 }
@@ -144,7 +146,8 @@ impl HttpTransport {
         auth: Option<Auth>,
         roots: &[Vec<u8>],
     ) -> Result<Self, TransportError> {
-        Self::with_pool(Pool::Network(pooled(connector(roots)?)), encoding, auth)
+        let tls = tls_config(roots)?;
+        Self::with_pool(Pool::Network(pooled(connector(&tls)), tls), encoding, auth)
     }
 
     /// A transport whose calls all go over the Unix domain socket at `path`, in plain
@@ -252,7 +255,7 @@ impl HttpTransport {
         // The semaphore is never closed, so a turn always comes.
         let turn = self.in_flight.acquire().await.ok();
         let response = match &self.client {
-            Pool::Network(client) => client.request(request),
+            Pool::Network(client, _) => client.request(request),
             Pool::Unix(client, _) => client.request(request),
         }
         .await
@@ -265,10 +268,49 @@ impl HttpTransport {
         Err(api_error(url, response).await.into())
     }
 
+    /// Opens a [`Pipeline`] for calls to `url`, reached as this transport reaches it
+    /// (TCP, TLS with its trusted roots for `https://`, or its Unix socket), with its
+    /// encoding and credentials, and `headers` on every call (such as
+    /// [`STREAM_ID_HEADER`]). The pipeline is independent of this transport once open.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), mesos_sdk::transport::TransportError> {
+    /// use mesos_sdk::codec::Encoding;
+    /// use mesos_sdk::transport::{HttpTransport, Url};
+    /// let http = HttpTransport::new(Encoding::Protobuf, None)?;
+    /// let url = Url::parse("https://master.example:5050/api/v1/scheduler").unwrap();
+    /// let calls = http.pipeline(&url, &[("Mesos-Stream-Id", "s1")]).await?;
+    /// calls.post(b"...".to_vec()).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`TransportError::Client`] for a scheme other than `http` or `https` (over TCP)
+    /// or a header that cannot be sent; [`TransportError::Unreachable`] when the
+    /// connection (and its TLS session) cannot be opened within the connect timeout.
+    pub async fn pipeline(
+        &self,
+        url: &Url,
+        headers: &[(&str, &str)],
+    ) -> Result<Pipeline, TransportError> {
+        let dial = match &self.client {
+            Pool::Unix(_, socket) => Dial::Unix(socket.path()),
+            Pool::Network(_, _) if url.scheme() == "http" => Dial::Tcp,
+            Pool::Network(_, tls) if url.scheme() == "https" => Dial::Tls(tls),
+            Pool::Network(_, _) => {
+                return Err(TransportError::Client(format!(
+                    "calls need an http:// or https:// URL, not {url}"
+                )));
+            }
+        };
+        let auth = self.auth.as_ref().map(HeaderValue::as_bytes);
+        Pipeline::open(url, dial, self.encoding, auth, headers, self.endpoint(url)).await
+    }
+
     /// How errors name the endpoint of `url`: the URL, and the socket it went over.
     fn endpoint(&self, url: &Url) -> String {
         match &self.client {
-            Pool::Network(_) => url.to_string(),
+            Pool::Network(..) => url.to_string(),
             Pool::Unix(_, socket) => format!("{url} (over {})", socket.path().display()),
         }
     }

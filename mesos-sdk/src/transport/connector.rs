@@ -14,13 +14,14 @@ use rustls_pki_types::pem::PemObject as _;
 use super::error::TransportError;
 
 /// How long a TCP connection (without TLS) may take to open.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The connector of every transport: plain `http://` and `https://` alike.
 pub(super) type Connector = HttpsConnector<HttpConnector>;
 
-/// A connector trusting the web PKI roots and the PEM-encoded CA certificates `roots`.
-pub(super) fn connector(roots: &[Vec<u8>]) -> Result<Connector, TransportError> {
+/// The TLS client configuration trusting the web PKI roots and the PEM-encoded CA
+/// certificates `roots`.
+pub(super) fn tls_config(roots: &[Vec<u8>]) -> Result<Arc<rustls::ClientConfig>, TransportError> {
     let mut trusted = RootCertStore::empty();
     trusted.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     for pem in roots {
@@ -46,16 +47,21 @@ pub(super) fn connector(roots: &[Vec<u8>]) -> Result<Connector, TransportError> 
         .map_err(|e| TransportError::Client(format!("TLS backend: {e}")))?
         .with_root_certificates(trusted)
         .with_no_client_auth();
+    Ok(Arc::new(tls))
+}
+
+/// A connector for `http://` and, with `tls`, `https://` endpoints.
+pub(super) fn connector(tls: &rustls::ClientConfig) -> Connector {
     let mut tcp = HttpConnector::new();
     tcp.set_nodelay(true);
     tcp.set_connect_timeout(Some(CONNECT_TIMEOUT));
     // The scheme is checked by the TLS layer wrapped around it.
     tcp.enforce_http(false);
-    Ok(HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
+    HttpsConnectorBuilder::new()
+        .with_tls_config(tls.clone())
         .https_or_http()
         .enable_http1()
-        .wrap_connector(tcp))
+        .wrap_connector(tcp)
 }
 
 #[cfg(test)]
@@ -63,7 +69,7 @@ mod tests {
     use super::*;
 
     fn refusal(roots: &[Vec<u8>]) -> String {
-        match connector(roots) {
+        match tls_config(roots) {
             Err(TransportError::Client(message)) => message,
             Err(other) => panic!("unexpected error: {other}"),
             Ok(_) => panic!("roots {roots:?} accepted"),
@@ -77,8 +83,8 @@ mod tests {
             .unwrap()
             .self_signed(&key)
             .unwrap();
-        assert!(connector(&[ca.pem().into_bytes()]).is_ok());
-        assert!(connector(&[]).is_ok(), "the web PKI roots alone");
+        assert!(tls_config(&[ca.pem().into_bytes()]).is_ok());
+        assert!(tls_config(&[]).is_ok(), "the web PKI roots alone");
     }
 
     #[test]

@@ -14,12 +14,15 @@
 //! call. Calls go straight to the endpoint, as libprocess's do: proxy environment
 //! variables are not used. An executor whose agent serves a Unix domain socket
 //! (`MESOS_DOMAIN_SOCKET`) reaches it with [`HttpTransport::over_unix_socket`].
-//! [`Pipeline`] carries many calls on one connection, pipelined, as libprocess does.
+//! [`Pipeline`] carries many calls on one connection, pipelined, as libprocess does;
+//! [`ReconnectingPipeline`] opens one when needed and again after it ends, and carries
+//! the drivers' calls.
 
 mod client;
 mod connector;
 mod error;
 mod pipeline;
+mod reconnecting;
 mod records;
 mod response;
 mod unix_socket;
@@ -27,6 +30,7 @@ mod unix_socket;
 pub use client::{Auth, HttpTransport, MAX_CALLS_IN_FLIGHT, MAX_ERROR_BODY, STREAM_ID_HEADER};
 pub use error::{ApiError, TransportError};
 pub use pipeline::{MAX_PIPELINED_CALLS, Pipeline};
+pub use reconnecting::ReconnectingPipeline;
 pub use records::{Records, records, records_from_stream};
 pub use response::Response;
 pub use unix_socket::MAX_SOCKET_PATH;

@@ -12,16 +12,19 @@
 //! update is resent by the agent, a missing acknowledgement by the scheduler).
 
 use std::collections::VecDeque;
+use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use bytes::{Buf, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use bytes::{Buf, Bytes, BytesMut};
+use rustls_pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpStream, UnixStream};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use url::Url;
 
-use super::client::{Auth, MAX_ERROR_BODY};
+use super::client::{Auth, HttpTransport, MAX_ERROR_BODY};
+use super::connector::CONNECT_TIMEOUT;
 use super::error::{ApiError, TransportError};
 use crate::codec::Encoding;
 
@@ -38,8 +41,27 @@ const MAX_HEADERS: usize = 32;
 
 /// One call: the request's bytes, and where its answer goes.
 struct Call {
-    request: Vec<u8>,
+    request: Bytes,
     answer: oneshot::Sender<Result<(), TransportError>>,
+}
+
+/// What became of one request.
+pub(super) enum Sent {
+    /// It was written, or may have been: its answer, or how the connection failed.
+    Answered(Result<(), TransportError>),
+    /// The connection had ended before the request was written: it may be sent again
+    /// on a new one.
+    NotSent,
+}
+
+/// How a pipeline reaches its endpoint.
+pub(super) enum Dial<'a> {
+    /// TCP to the URL's host and port.
+    Tcp,
+    /// TCP, then TLS with this configuration.
+    Tls(&'a Arc<rustls::ClientConfig>),
+    /// The Unix domain socket at this path, whatever the URL's host.
+    Unix(&'a Path),
 }
 
 /// A connection carrying calls pipelined (see the module documentation). Cheap to
@@ -57,76 +79,88 @@ struct Call {
 #[derive(Clone, Debug)]
 pub struct Pipeline {
     calls: mpsc::Sender<Call>,
+    /// Set by the writer or the reader once the connection has ended (or is about to:
+    /// an answer said `Connection: close`).
+    ended: Arc<AtomicBool>,
     /// Turns for calls queued or unanswered ([`MAX_PIPELINED_CALLS`]), shared by clones.
     turns: Arc<Semaphore>,
     /// The request head, up to the body's length.
-    head: Arc<str>,
+    head: Arc<[u8]>,
     endpoint: Arc<str>,
 }
 
 impl Pipeline {
-    /// Connects to `url`'s host and port; every call will be a POST to `url`'s path
-    /// with `encoding`'s `Content-Type` and `Accept`, the credentials of `auth`, and
-    /// `headers` (such as `Mesos-Stream-Id`).
+    /// Connects to `url`'s host and port (TLS for `https://`, trusting the web PKI
+    /// roots); every call will be a POST to `url`'s path with `encoding`'s
+    /// `Content-Type` and `Accept`, the credentials of `auth`, and `headers` (such as
+    /// `Mesos-Stream-Id`). [`HttpTransport::pipeline`] opens one reached as a transport
+    /// reaches its endpoints (a cluster's CA, a Unix socket).
     ///
     /// # Errors
-    /// [`TransportError::Client`] for an `https://` URL or a header that cannot be
-    /// sent; [`TransportError::Unreachable`] when the connection cannot be opened.
+    /// [`TransportError::Client`] for a URL that is neither `http://` nor `https://`,
+    /// or a header that cannot be sent; [`TransportError::Unreachable`] when the
+    /// connection cannot be opened within the connect timeout.
     pub async fn connect(
         url: &Url,
         encoding: Encoding,
         auth: Option<Auth>,
         headers: &[(&str, &str)],
     ) -> Result<Self, TransportError> {
-        if url.scheme() != "http" {
-            return Err(TransportError::Client(format!(
-                "pipelined calls need an http:// URL, not {url}"
-            )));
-        }
+        HttpTransport::new(encoding, auth)?
+            .pipeline(url, headers)
+            .await
+    }
+
+    /// Opens the connection `dial` names and starts its writer and reader; `endpoint`
+    /// names it in errors.
+    pub(super) async fn open(
+        url: &Url,
+        dial: Dial<'_>,
+        encoding: Encoding,
+        auth: Option<&[u8]>,
+        headers: &[(&str, &str)],
+        endpoint: String,
+    ) -> Result<Self, TransportError> {
         let host = url
             .host_str()
             .ok_or_else(|| TransportError::Client(format!("{url} has no host")))?;
+        let head = request_head(url, host, encoding, auth, headers)?;
+        let endpoint: Arc<str> = endpoint.into();
         let port = url.port_or_known_default().unwrap_or(80);
-        let authority = match url.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_owned(),
+        let host = host.trim_matches(['[', ']']);
+        let ended = Arc::new(AtomicBool::new(false));
+        let connected = async {
+            Ok::<_, std::io::Error>(match dial {
+                Dial::Unix(path) => start(UnixStream::connect(path).await?, &ended, &endpoint),
+                Dial::Tcp => start(tcp(host, port).await?, &ended, &endpoint),
+                Dial::Tls(config) => {
+                    let name = ServerName::try_from(host.to_owned())
+                        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+                    let stream = tokio_rustls::TlsConnector::from(config.clone())
+                        .connect(name, tcp(host, port).await?)
+                        .await?;
+                    start(stream, &ended, &endpoint)
+                }
+            })
         };
-        let mut head = format!(
-            "POST {} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: {media}\r\nAccept: {media}\r\n",
-            url.path(),
-            media = encoding.content_type(),
-        );
-        let auth = auth.as_ref().map(Auth::header).transpose()?;
-        let auth = auth.as_ref().map(|v| v.to_str().unwrap_or_default());
-        for (name, value) in auth
-            .map(|v| ("Authorization", v))
-            .into_iter()
-            .chain(headers.iter().copied())
-        {
-            let bad = |c: char| c == '\r' || c == '\n';
-            if name.is_empty() || name.contains(bad) || name.contains(':') || value.contains(bad) {
-                return Err(TransportError::Client(format!(
-                    "header {name:?} cannot be sent"
-                )));
+        let calls = match tokio::time::timeout(CONNECT_TIMEOUT, connected).await {
+            Ok(Ok(calls)) => calls,
+            Ok(Err(error)) => {
+                return Err(TransportError::Unreachable {
+                    endpoint: endpoint.to_string(),
+                    source: error.into(),
+                });
             }
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("Content-Length: ");
-        let endpoint: Arc<str> = url.as_str().into();
-        let stream = TcpStream::connect((host.trim_matches(['[', ']']), port))
-            .await
-            .map_err(|e| TransportError::Unreachable {
-                endpoint: endpoint.to_string(),
-                source: e.into(),
-            })?;
-        let _ = stream.set_nodelay(true);
-        let (reader, writer) = stream.into_split();
-        let (calls, queued) = mpsc::channel(64);
-        let (sent_tx, sent_rx) = mpsc::unbounded_channel();
-        tokio::spawn(write_calls(writer, queued, sent_tx, endpoint.clone()));
-        tokio::spawn(read_answers(reader, sent_rx, endpoint.clone()));
+            Err(_) => {
+                return Err(unreachable(
+                    &endpoint,
+                    &format!("connecting timed out after {CONNECT_TIMEOUT:?}"),
+                ));
+            }
+        };
         Ok(Pipeline {
             calls,
+            ended,
             turns: Arc::new(Semaphore::new(MAX_PIPELINED_CALLS)),
             head: head.into(),
             endpoint,
@@ -140,25 +174,123 @@ impl Pipeline {
     /// with at most [`MAX_ERROR_BODY`] bytes of the body; [`TransportError::Unreachable`]
     /// when the connection failed before the answer came.
     pub async fn post(&self, body: Vec<u8>) -> Result<(), TransportError> {
-        let mut request = Vec::with_capacity(self.head.len() + 16 + body.len());
-        request.extend_from_slice(self.head.as_bytes());
-        request.extend_from_slice(format!("{}\r\n\r\n", body.len()).as_bytes());
-        request.extend_from_slice(&body);
-        let (answer, answered) = oneshot::channel();
-        let gone = || self.unreachable("the pipelined connection is closed");
-        // Held until the answer: a server that stops answering stops the callers, not
-        // the memory. The semaphore is never closed.
-        let _turn = self.turns.acquire().await.map_err(|_| gone())?;
-        self.calls
-            .send(Call { request, answer })
-            .await
-            .map_err(|_| gone())?;
-        answered.await.map_err(|_| gone())?
+        match self.send(self.request(&body)).await {
+            Sent::Answered(result) => result,
+            Sent::NotSent => Err(self.unreachable("the pipelined connection is closed")),
+        }
     }
 
-    fn unreachable(&self, why: &str) -> TransportError {
+    /// The whole request of a call with `body`.
+    pub(super) fn request(&self, body: &[u8]) -> Bytes {
+        let length = body.len().to_string();
+        let mut request = Vec::with_capacity(self.head.len() + length.len() + 4 + body.len());
+        request.extend_from_slice(&self.head);
+        request.extend_from_slice(length.as_bytes());
+        request.extend_from_slice(b"\r\n\r\n");
+        request.extend_from_slice(body);
+        request.into()
+    }
+
+    /// Sends `request` (made by [`Pipeline::request`]) and waits for its answer.
+    pub(super) async fn send(&self, request: Bytes) -> Sent {
+        let (answer, answered) = oneshot::channel();
+        // Held until the answer: a server that stops answering stops the callers, not
+        // the memory. The semaphore is never closed.
+        let Ok(_turn) = self.turns.acquire().await else {
+            return Sent::NotSent;
+        };
+        if self.calls.send(Call { request, answer }).await.is_err() {
+            return Sent::NotSent; // The writer is gone.
+        }
+        // Every answer handed to the reader is answered, even when the connection fails:
+        // one dropped unanswered never reached the reader, and so was never written.
+        match answered.await {
+            Ok(result) => Sent::Answered(result),
+            Err(_) => Sent::NotSent,
+        }
+    }
+
+    /// `true` once the connection has ended, or its last answer said it will: later
+    /// calls fail, and a new pipeline is needed.
+    pub fn is_closed(&self) -> bool {
+        self.ended.load(Ordering::Acquire) || self.calls.is_closed()
+    }
+
+    /// [`TransportError::Unreachable`] naming this pipeline's endpoint and `why`.
+    pub(super) fn unreachable(&self, why: &str) -> TransportError {
         unreachable(&self.endpoint, why)
     }
+}
+
+/// Every call's request head, up to the value of its `Content-Length`.
+fn request_head(
+    url: &Url,
+    host: &str,
+    encoding: Encoding,
+    auth: Option<&[u8]>,
+    headers: &[(&str, &str)],
+) -> Result<Vec<u8>, TransportError> {
+    let authority = match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    };
+    let mut head = format!(
+        "POST {} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: {media}\r\nAccept: {media}\r\n",
+        url.path(),
+        media = encoding.content_type(),
+    )
+    .into_bytes();
+    let bad = |c: &u8| *c == b'\r' || *c == b'\n';
+    let headers = auth
+        .map(|v| ("Authorization".as_bytes(), v))
+        .into_iter()
+        .chain(headers.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())));
+    for (name, value) in headers {
+        if name.is_empty() || name.iter().any(bad) || name.contains(&b':') || value.iter().any(bad)
+        {
+            return Err(TransportError::Client(format!(
+                "header {:?} cannot be sent",
+                String::from_utf8_lossy(name)
+            )));
+        }
+        head.extend_from_slice(name);
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(value);
+        head.extend_from_slice(b"\r\n");
+    }
+    head.extend_from_slice(b"Content-Length: ");
+    Ok(head)
+}
+
+/// A TCP connection without Nagle's delay (calls are small and answered at once).
+async fn tcp(host: &str, port: u16) -> std::io::Result<TcpStream> {
+    let stream = TcpStream::connect((host, port)).await?;
+    let _ = stream.set_nodelay(true);
+    Ok(stream)
+}
+
+/// Starts the writer and the reader of `stream`; returns where calls are queued.
+fn start<S>(stream: S, ended: &Arc<AtomicBool>, endpoint: &Arc<str>) -> mpsc::Sender<Call>
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (reader, writer) = tokio::io::split(stream);
+    let (calls, queued) = mpsc::channel(64);
+    let (sent_tx, sent_rx) = mpsc::unbounded_channel();
+    tokio::spawn(write_calls(
+        writer,
+        queued,
+        sent_tx,
+        ended.clone(),
+        endpoint.clone(),
+    ));
+    tokio::spawn(read_answers(
+        reader,
+        sent_rx,
+        ended.clone(),
+        endpoint.clone(),
+    ));
+    calls
 }
 
 fn unreachable(endpoint: &str, why: &str) -> TransportError {
@@ -171,34 +303,49 @@ fn unreachable(endpoint: &str, why: &str) -> TransportError {
 /// Writes calls as they come, every call already queued in the same write; hands each
 /// answer's sender to the reader, in order, before its request goes out.
 async fn write_calls(
-    mut writer: OwnedWriteHalf,
+    mut writer: impl AsyncWrite + Unpin,
     mut queued: mpsc::Receiver<Call>,
     sent: mpsc::UnboundedSender<oneshot::Sender<Result<(), TransportError>>>,
+    ended: Arc<AtomicBool>,
     endpoint: Arc<str>,
 ) {
+    // Set before `queued` is dropped, so a call that finds the queue closed also finds
+    // the pipeline closed.
+    let end = || ended.store(true, Ordering::Release);
     let mut batch = Vec::new();
-    while let Some(call) = queued.recv().await {
+    loop {
+        let call = tokio::select! {
+            call = queued.recv() => call,
+            // The reader ended: the connection failed.
+            () = sent.closed() => None,
+        };
+        let Some(call) = call else { break };
         batch.clear();
         let mut next = Some(call);
         while let Some(Call { request, answer }) = next {
             batch.extend_from_slice(&request);
             if sent.send(answer).is_err() {
-                return; // The reader is gone: the connection failed.
+                return end(); // The reader is gone: the connection failed.
             }
             next = queued.try_recv().ok();
         }
         if let Err(error) = writer.write_all(&batch).await {
             tracing::debug!(%endpoint, %error, "pipelined calls not sent");
-            return;
+            return end();
         }
     }
+    // Every pipeline handle is gone (or the reader ended): say so to the server, which
+    // then closes its side and ends the reader.
+    end();
+    let _ = writer.shutdown().await;
 }
 
 /// Reads answers in order and gives each to its call; on a failure, or an answer that
 /// closes the connection, fails every call still waiting.
 async fn read_answers(
-    mut reader: OwnedReadHalf,
+    mut reader: impl AsyncRead + Unpin,
     mut sent: mpsc::UnboundedReceiver<oneshot::Sender<Result<(), TransportError>>>,
+    ended: Arc<AtomicBool>,
     endpoint: Arc<str>,
 ) {
     let mut buffer = BytesMut::with_capacity(8 * 1024);
@@ -213,10 +360,13 @@ async fn read_answers(
                 let Some(answer) = waiting.pop_front() else {
                     break "an answer came for no call".to_owned();
                 };
-                let _ = answer.send(outcome);
                 if close {
+                    // Closed before the caller hears: its next call opens a new one.
+                    ended.store(true, Ordering::Release);
+                    let _ = answer.send(outcome);
                     break "the server closed the connection".to_owned();
                 }
+                let _ = answer.send(outcome);
                 continue;
             }
             Ok(None) => {}
@@ -232,6 +382,7 @@ async fn read_answers(
         }
     };
     tracing::debug!(%endpoint, reason = %why, "pipelined connection ends");
+    ended.store(true, Ordering::Release);
     sent.close();
     while let Ok(answer) = sent.try_recv() {
         waiting.push_back(answer);
@@ -338,5 +489,44 @@ mod tests {
         let error = outcome.unwrap_err();
         let api = error.api().unwrap();
         assert_eq!(api.location(), Some("//10.0.0.2:5050/api/v1/scheduler"));
+    }
+
+    /// After the connection ended, a call is not written, and says so: the caller may
+    /// send it on a new connection.
+    #[tokio::test]
+    async fn a_call_after_the_connection_ended_is_not_sent() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            // Reads the first request, then closes without answering.
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut seen = Vec::new();
+            while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                let mut chunk = [0u8; 512];
+                let n = socket.read(&mut chunk).await.unwrap();
+                seen.extend_from_slice(&chunk[..n]);
+            }
+        });
+        let url = Url::parse(&format!("http://{addr}/api")).unwrap();
+        let pipeline = Pipeline::connect(&url, Encoding::Protobuf, None, &[])
+            .await
+            .unwrap();
+        assert!(!pipeline.is_closed());
+        let limit = std::time::Duration::from_secs(10);
+        let first = tokio::time::timeout(limit, pipeline.send(pipeline.request(b"1")))
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                first,
+                Sent::Answered(Err(TransportError::Unreachable { .. }))
+            ),
+            "the written call fails as unreachable"
+        );
+        assert!(pipeline.is_closed());
+        let second = tokio::time::timeout(limit, pipeline.send(pipeline.request(b"2")))
+            .await
+            .unwrap();
+        assert!(matches!(second, Sent::NotSent));
     }
 }

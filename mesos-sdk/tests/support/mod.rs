@@ -278,3 +278,46 @@ pub async fn serve_with_peers(app: axum::Router) -> SocketAddr {
     });
     addr
 }
+
+/// Serves `app` over TLS on `127.0.0.1:0` with a self-signed certificate for
+/// `localhost`, and returns the port and the certificate's PEM (the CA to trust). A
+/// client that does not trust it has its handshake refused.
+pub async fn serve_tls(app: axum::Router) -> (u16, String) {
+    use hyper_util::rt::TokioIo;
+    use hyper_util::service::TowerToHyperService;
+    use tokio_rustls::rustls::{self, pki_types};
+
+    let key = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let cert_pem = key.cert.pem();
+    let cert_der = pki_types::CertificateDer::from(key.cert.der().to_vec());
+    let key_der = pki_types::PrivateKeyDer::try_from(key.signing_key.serialize_der()).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![cert_der], key_der)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let acceptor = acceptor.clone();
+            let app = app.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(tls), TowerToHyperService::new(app))
+                    .await;
+            });
+        }
+    });
+    (port, cert_pem)
+}
