@@ -364,8 +364,6 @@ impl Cluster {
 #[derive(Default, Debug)]
 struct Record {
     agent: String,
-    /// Terminal states it was told, in order: `(state, uuid)`, the uuid empty for an
-    /// answer of the master's reconciliation.
     /// Terminal updates: state, uuid (empty for the master's answers), and why (reason,
     /// source, message) for the report of a violation.
     ended: Vec<(i32, Vec<u8>, String)>,
@@ -468,6 +466,10 @@ async fn tasks_survive_injected_faults_with_every_invariant_kept() {
     let mut finished = 0usize;
     let mut next_work = target;
     let mut last_end = tokio::time::Instant::now();
+    // Terminal updates whose acknowledgement failed (the master was lost meanwhile,
+    // or the scheduler was resubscribing), by task: the agent resends the update until
+    // one is acknowledged, and the scheduler acknowledges it again after the run.
+    let mut unacknowledged: HashMap<String, v1::scheduler::call::Acknowledge> = HashMap::new();
     // At least `target` tasks finish, and work goes on until every fault is injected.
     while finished < target || !injector.is_finished() || !open.lock().unwrap().is_empty() {
         let seen = tokio::time::timeout(
@@ -554,6 +556,14 @@ async fn tasks_survive_injected_faults_with_every_invariant_kept() {
                         .await;
                     if status.is_terminal() && acked.is_ok() {
                         record.acknowledged = true;
+                        unacknowledged.remove(&id);
+                    } else if status.is_terminal() && !record.acknowledged {
+                        let ack = v1::scheduler::call::Acknowledge {
+                            agent_id: status.agent_id.clone().unwrap_or_default(),
+                            task_id: status.task_id.clone(),
+                            uuid: uuid.clone(),
+                        };
+                        unacknowledged.insert(id.clone(), ack);
                     }
                 }
                 if !status.is_terminal() {
@@ -588,6 +598,25 @@ async fn tasks_survive_injected_faults_with_every_invariant_kept() {
     }
     reconciler.abort();
     let (cluster, injected) = injector.await.expect("the injector did not panic");
+    // An acknowledgement that failed near the end may not have been resent yet (the
+    // agent waits 10 s), or it took effect and only its answer was lost: the scheduler
+    // sends it again now that no fault is injected (a repeated one is accepted).
+    for (id, ack) in unacknowledged {
+        for attempt in 1.. {
+            let client = &fw.client;
+            let acked =
+                client.acknowledge(ack.agent_id.clone(), ack.task_id.clone(), ack.uuid.clone());
+            match acked.await {
+                Ok(()) => break,
+                Err(error) if attempt < 20 => {
+                    eprintln!("acknowledging {id} again: {error}");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(error) => panic!("{id}: terminal update never acknowledged: {error}"),
+            }
+        }
+        records.get_mut(&id).expect("a launched task").acknowledged = true;
+    }
 
     // Invariants from the scheduler's record.
     let total_faults: usize = injected.values().sum();
