@@ -35,6 +35,7 @@ pub mod agent;
 pub mod allocator;
 pub mod auth;
 mod cluster;
+mod coalesced_writes;
 mod config;
 mod core;
 pub mod election;

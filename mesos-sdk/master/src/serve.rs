@@ -18,6 +18,7 @@ use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use tokio::sync::watch;
 use tower::ServiceExt as _;
 
+use crate::coalesced_writes::coalesce;
 use crate::tls::TlsConfig;
 
 /// How long open connections may take to finish once the server stops.
@@ -132,11 +133,20 @@ async fn serve_connection<S>(
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    // Answers to pipelined calls leave together (see `coalesced_writes`).
+    let (stream, sender) = coalesce(stream);
+    let answering = sender.answering();
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-        app.clone().oneshot(request)
+        let answer = answering.start();
+        let response = app.clone().oneshot(request);
+        async move {
+            let response = response.await;
+            drop(answer);
+            response
+        }
     });
     let connection = http.serve_connection(TokioIo::new(stream), service);
-    if let Err(error) = watcher.watch(connection).await {
+    if let Err(error) = sender.run(watcher.watch(connection)).await {
         tracing::debug!(%error, "connection ended with an error");
     }
 }
