@@ -2,6 +2,8 @@
 //! streamed success, a refusal (its message bounded), a redirect (not followed), and
 //! no server at all.
 
+mod support;
+
 use std::time::Duration;
 
 use axum::Router;
@@ -148,13 +150,7 @@ async fn no_server_is_unreachable_and_the_message_says_why() {
 /// socket, whatever host its URL names (nothing listens on that port here).
 #[tokio::test]
 async fn a_unix_socket_transport_posts_over_the_socket_whatever_the_url() {
-    let dir = std::env::temp_dir().join(format!("transport-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let socket = dir.join("agent.sock");
-    let _ = std::fs::remove_file(&socket);
-    let app = Router::new().route("/echo", post(echo));
-    let listener = tokio::net::UnixListener::bind(&socket).unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let socket = support::serve_unix("transport", Router::new().route("/echo", post(echo)));
 
     let http = HttpTransport::over_unix_socket(Encoding::Json, None, &socket).unwrap();
     let url = Url::parse("http://127.0.0.1:1/echo").unwrap();
@@ -175,5 +171,5 @@ async fn a_unix_socket_transport_posts_over_the_socket_whatever_the_url() {
     let message = error.to_string();
     assert!(error.is_retryable(), "{error:?}");
     assert!(message.contains(&socket.display().to_string()), "{message}");
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(socket.parent().unwrap());
 }

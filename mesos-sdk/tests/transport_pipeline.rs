@@ -219,13 +219,8 @@ async fn calls_are_pipelined_over_tls_to_a_server_the_transport_trusts() {
 
 #[tokio::test]
 async fn a_unix_socket_transport_pipelines_over_its_socket() {
-    let dir = std::env::temp_dir().join(format!("pipeline-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let socket = dir.join("agent.sock");
-    let _ = std::fs::remove_file(&socket);
     let app = Router::new().route("/api/v1/executor", post(accepted));
-    let listener = tokio::net::UnixListener::bind(&socket).unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let socket = support::serve_unix("pipeline", app);
 
     // Nothing listens on the URL's port: the calls go over the socket.
     let url = Url::parse("http://127.0.0.1:1/api/v1/executor").unwrap();
@@ -236,7 +231,7 @@ async fn a_unix_socket_transport_pipelines_over_its_socket() {
         .await
         .unwrap();
     assert!(answers.iter().all(Result::is_ok), "{answers:?}");
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(socket.parent().unwrap());
 }
 
 /// Each call's peer and stream id, in order.

@@ -321,3 +321,16 @@ pub async fn serve_tls(app: axum::Router) -> (u16, String) {
     });
     (port, cert_pem)
 }
+
+/// Serves `app` on a Unix domain socket in a directory of its own under the system's
+/// temporary directory (named after `name` and this process), and returns the
+/// socket's path. The caller removes the directory (the socket's parent) when done.
+pub fn serve_unix(name: &str, app: axum::Router) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let socket = dir.join("agent.sock");
+    let _ = std::fs::remove_file(&socket);
+    let listener = tokio::net::UnixListener::bind(&socket).unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    socket
+}
