@@ -5,11 +5,12 @@
 //! calls instead of a request and an answer each.
 //!
 //! For calls whose answer is a status and a small body (`202 Accepted`, or a refusal):
-//! never SUBSCRIBE, whose answer is a stream. Plain `http://` only. The connection is
-//! opened by [`Pipeline::connect`] and used until it fails; then every call in flight
-//! and every later one fails with [`TransportError::Unreachable`], and the caller
-//! connects again (calls are retried by the protocol's own rules: an unacknowledged
-//! update is resent by the agent, a missing acknowledgement by the scheduler).
+//! never SUBSCRIBE, whose answer is a stream. Over TCP, TLS or a Unix domain socket, as
+//! the [`HttpTransport`] that opens it ([`HttpTransport::pipeline`]). The connection is
+//! used until it fails; then every call in flight and every later one fails with
+//! [`TransportError::Unreachable`], and a new pipeline is needed
+//! ([`super::ReconnectingPipeline`] opens one). Calls are resent by the protocol's own
+//! rules: an unacknowledged status update is resent by the agent.
 
 use std::collections::VecDeque;
 use std::path::Path;
