@@ -1,7 +1,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine as _;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue, LOCATION};
@@ -10,9 +9,10 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::sync::Semaphore;
 use url::Url;
 
+use super::auth::Auth;
 use super::connector::{Connector, connector, tls_config};
-use super::error::{ApiError, TransportError};
-use super::pipeline::{Dial, Pipeline};
+use super::error::{ApiError, MAX_ERROR_BODY, TransportError};
+use super::pipeline::{Dial, Pipeline, network_dial};
 use super::response::Response;
 use super::unix_socket::UnixConnector;
 use crate::codec::Encoding;
@@ -23,9 +23,6 @@ const POOL_IDLE: Duration = Duration::from_secs(90);
 /// Header naming a scheduler's subscription; sent back on every call.
 pub const STREAM_ID_HEADER: &str = "Mesos-Stream-Id";
 
-/// At most this many bytes of an error body are read into [`ApiError::message`].
-pub const MAX_ERROR_BODY: usize = 4096;
-
 /// At most this many calls of one transport (and its clones) wait for their answer at
 /// once; more wait their turn, in order. An HTTP/1.1 connection carries one call at a
 /// time, so without a bound a burst of concurrent calls (an executor reporting hundreds
@@ -33,51 +30,6 @@ pub const MAX_ERROR_BODY: usize = 4096;
 /// queue, whose dropped connections are retried only after a second or more. A call
 /// counts until its answer's headers arrive, so open event streams do not.
 pub const MAX_CALLS_IN_FLIGHT: usize = 16;
-
-/// How a client proves who it is.
-#[derive(Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Auth {
-    /// HTTP Basic with a framework principal and its secret.
-    Basic {
-        /// The principal.
-        principal: String,
-        /// The secret.
-        secret: String,
-    },
-    /// `Authorization: Bearer <token>` (executors: `MESOS_EXECUTOR_AUTHENTICATION_TOKEN`).
-    Bearer(String),
-}
-
-impl std::fmt::Debug for Auth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Auth::Basic { principal, .. } => f
-                .debug_struct("Basic")
-                .field("principal", principal)
-                .field("secret", &"<redacted>")
-                .finish(),
-            Auth::Bearer(_) => f.write_str("Bearer(<redacted>)"),
-        }
-    }
-}
-
-impl Auth {
-    pub(super) fn header(&self) -> Result<HeaderValue, TransportError> {
-        let text = match self {
-            Auth::Basic { principal, secret } => format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(format!("{principal}:{secret}"))
-            ),
-            Auth::Bearer(token) => format!("Bearer {token}"),
-        };
-        let mut value = HeaderValue::from_str(&text).map_err(|_| {
-            TransportError::Client("credentials contain characters not allowed in a header".into())
-        })?;
-        value.set_sensitive(true);
-        Ok(value)
-    }
-}
 
 /// Posts encoded calls to Mesos endpoints.
 ///
@@ -295,13 +247,7 @@ impl HttpTransport {
     ) -> Result<Pipeline, TransportError> {
         let dial = match &self.client {
             Pool::Unix(_, socket) => Dial::Unix(socket.path()),
-            Pool::Network(_, _) if url.scheme() == "http" => Dial::Tcp,
-            Pool::Network(_, tls) if url.scheme() == "https" => Dial::Tls(tls),
-            Pool::Network(_, _) => {
-                return Err(TransportError::Client(format!(
-                    "calls need an http:// or https:// URL, not {url}"
-                )));
-            }
+            Pool::Network(_, tls) => network_dial(url, tls)?,
         };
         let auth = self.auth.as_ref().map(HeaderValue::as_bytes);
         Pipeline::open(url, dial, self.encoding, auth, headers, self.endpoint(url)).await

@@ -1,5 +1,8 @@
 use thiserror::Error;
 
+/// At most this many bytes of an error body are read into [`ApiError::message`].
+pub const MAX_ERROR_BODY: usize = 4096;
+
 /// A non-success HTTP answer from a Mesos endpoint.
 ///
 /// Mesos reports call errors through the status code with a short plain-text message
@@ -12,7 +15,7 @@ use thiserror::Error;
 pub struct ApiError {
     /// The HTTP status code.
     pub status: u16,
-    /// The body of the answer (at most [`super::MAX_ERROR_BODY`] bytes, lossily UTF-8).
+    /// The body of the answer (at most [`MAX_ERROR_BODY`] bytes, lossily UTF-8).
     pub message: String,
     /// The `Location` header, present on redirects.
     pub location: Option<String>,

@@ -18,6 +18,7 @@
 //! [`ReconnectingPipeline`] opens one when needed and again after it ends, and carries
 //! the drivers' calls.
 
+mod auth;
 mod client;
 mod connector;
 mod error;
@@ -27,8 +28,9 @@ mod records;
 mod response;
 mod unix_socket;
 
-pub use client::{Auth, HttpTransport, MAX_CALLS_IN_FLIGHT, MAX_ERROR_BODY, STREAM_ID_HEADER};
-pub use error::{ApiError, TransportError};
+pub use auth::Auth;
+pub use client::{HttpTransport, MAX_CALLS_IN_FLIGHT, STREAM_ID_HEADER};
+pub use error::{ApiError, MAX_ERROR_BODY, TransportError};
 pub use pipeline::{MAX_PIPELINED_CALLS, Pipeline};
 pub use reconnecting::ReconnectingPipeline;
 pub use records::{Records, records, records_from_stream};

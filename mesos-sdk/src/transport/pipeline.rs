@@ -6,8 +6,9 @@
 //!
 //! For calls whose answer is a status and a small body (`202 Accepted`, or a refusal):
 //! never SUBSCRIBE, whose answer is a stream. Over TCP, TLS or a Unix domain socket, as
-//! the [`HttpTransport`] that opens it ([`HttpTransport::pipeline`]). The connection is
-//! used until it fails; then every call in flight and every later one fails with
+//! the transport that opens it reaches its endpoints
+//! ([`HttpTransport::pipeline`](crate::transport::HttpTransport::pipeline)). The
+//! connection is used until it fails; then every call in flight and every later one fails with
 //! [`TransportError::Unreachable`], and a new pipeline is needed
 //! ([`super::ReconnectingPipeline`] opens one). Calls are resent by the protocol's own
 //! rules: an unacknowledged status update is resent by the agent.
@@ -24,9 +25,9 @@ use tokio::net::{TcpStream, UnixStream};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use url::Url;
 
-use super::client::{Auth, HttpTransport, MAX_ERROR_BODY};
-use super::connector::CONNECT_TIMEOUT;
-use super::error::{ApiError, TransportError};
+use super::auth::Auth;
+use super::connector::{CONNECT_TIMEOUT, tls_config};
+use super::error::{ApiError, MAX_ERROR_BODY, TransportError};
 use crate::codec::Encoding;
 
 /// At most this many calls are queued or unanswered on one pipeline; a caller past it
@@ -94,7 +95,7 @@ impl Pipeline {
     /// Connects to `url`'s host and port (TLS for `https://`, trusting the web PKI
     /// roots); every call will be a POST to `url`'s path with `encoding`'s
     /// `Content-Type` and `Accept`, the credentials of `auth`, and `headers` (such as
-    /// `Mesos-Stream-Id`). [`HttpTransport::pipeline`] opens one reached as a transport
+    /// `Mesos-Stream-Id`). [`HttpTransport::pipeline`](crate::transport::HttpTransport::pipeline) opens one reached as a transport
     /// reaches its endpoints (a cluster's CA, a Unix socket).
     ///
     /// # Errors
@@ -107,9 +108,11 @@ impl Pipeline {
         auth: Option<Auth>,
         headers: &[(&str, &str)],
     ) -> Result<Self, TransportError> {
-        HttpTransport::new(encoding, auth)?
-            .pipeline(url, headers)
-            .await
+        let auth = auth.as_ref().map(Auth::header).transpose()?;
+        let auth = auth.as_ref().map(|value| value.as_bytes());
+        let tls = tls_config(&[])?;
+        let dial = network_dial(url, &tls)?;
+        Pipeline::open(url, dial, encoding, auth, headers, url.to_string()).await
     }
 
     /// Opens the connection `dial` names and starts its writer and reader; `endpoint`
@@ -220,6 +223,21 @@ impl Pipeline {
     /// [`TransportError::Unreachable`] naming this pipeline's endpoint and `why`.
     pub(super) fn unreachable(&self, why: &str) -> TransportError {
         unreachable(&self.endpoint, why)
+    }
+}
+
+/// How a pipeline to `url` goes over the network: TCP for `http://`, TLS with `tls`
+/// for `https://`.
+pub(super) fn network_dial<'a>(
+    url: &Url,
+    tls: &'a Arc<rustls::ClientConfig>,
+) -> Result<Dial<'a>, TransportError> {
+    match url.scheme() {
+        "http" => Ok(Dial::Tcp),
+        "https" => Ok(Dial::Tls(tls)),
+        _ => Err(TransportError::Client(format!(
+            "calls need an http:// or https:// URL, not {url}"
+        ))),
     }
 }
 
