@@ -1,7 +1,8 @@
 //! `transport::Pipeline` against real servers: many calls on one connection, each
 //! answered with its own answer, in order, over TCP, TLS or a Unix socket; a
 //! connection that fails fails every call still waiting, and later calls too.
-//! `ReconnectingPipeline` opens a connection per stream id, and again after one ends.
+//! At most `MAX_PIPELINED_CALLS` calls are unanswered. `ReconnectingPipeline` opens a
+//! connection per stream id, and again after one ends.
 
 mod support;
 
@@ -289,4 +290,55 @@ async fn a_reconnecting_pipeline_opens_one_connection_per_stream_and_again_after
     post("call", "s2").await.unwrap();
     let (after_resubscribing, stream) = peers(&seen);
     assert_eq!((after_resubscribing.len(), stream.as_str()), (3, "s2"));
+}
+
+/// At most `MAX_PIPELINED_CALLS` calls are unanswered: against a server that answers
+/// nothing until it has that many, the next call is written only after an answer.
+#[tokio::test]
+async fn at_most_max_pipelined_calls_are_unanswered() {
+    use mesos_sdk::transport::MAX_PIPELINED_CALLS;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut received = Vec::new();
+        let mut chunk = vec![0u8; 64 * 1024];
+        let count = |received: &[u8]| received.windows(6).filter(|w| w == b"POST /").count();
+        let mut answered = 0;
+        while answered <= MAX_PIPELINED_CALLS {
+            let n = socket.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "the client closed first");
+            received.extend_from_slice(&chunk[..n]);
+            let calls = count(&received);
+            assert!(
+                calls <= MAX_PIPELINED_CALLS + answered,
+                "{calls} calls written with {answered} answered"
+            );
+            if answered == 0 && calls == MAX_PIPELINED_CALLS {
+                // The bound is reached: one answer makes room for one more call.
+                let one = b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n";
+                socket.write_all(one).await.unwrap();
+                answered = 1;
+            } else if answered == 1 && calls == MAX_PIPELINED_CALLS + 1 {
+                let rest = b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"
+                    .repeat(MAX_PIPELINED_CALLS);
+                socket.write_all(&rest).await.unwrap();
+                answered += MAX_PIPELINED_CALLS;
+            }
+        }
+        socket
+    });
+    let url = Url::parse(&format!("http://{addr}/api/v1/scheduler")).unwrap();
+    let pipeline = Pipeline::connect(&url, Encoding::Protobuf, None, &[])
+        .await
+        .unwrap();
+    let calls = (0..=MAX_PIPELINED_CALLS).map(|_| pipeline.post(b"x".to_vec()));
+    let answers = tokio::time::timeout(LIMIT, futures::future::join_all(calls))
+        .await
+        .expect("every call answered");
+    assert!(answers.iter().all(Result::is_ok));
+    tokio::time::timeout(LIMIT, server)
+        .await
+        .unwrap()
+        .expect("the server saw the bound kept");
 }
