@@ -15,7 +15,8 @@
 //! answer at once. Otherwise the buffer is sent at the end of the poll that filled it.
 //! It holds at most [`MAX_BUFFERED`] bytes: past that, a write first sends what is
 //! buffered, and waits, as a plain socket would, while the peer does not read, so
-//! hyper's own bounds on what it buffers for a slow reader still hold.
+//! hyper's own bounds on what it buffers for a slow reader still hold. A write that
+//! large (a big `/state`) goes to the socket directly, uncopied.
 
 use std::future::Future;
 use std::io::{self, IoSlice};
@@ -27,8 +28,13 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-/// The most bytes buffered before a write must wait for the socket.
+/// The most bytes buffered before a write must wait for the socket; a write at least
+/// this large goes to the socket directly, uncopied.
 const MAX_BUFFERED: usize = 64 * 1024;
+
+/// The buffer's capacity kept once it is sent: a connection that once sent a burst
+/// does not keep its memory.
+const KEPT_CAPACITY: usize = 8 * 1024;
 
 /// The longest an answer is held for the one being made after it.
 const MAX_HOLD: Duration = Duration::from_millis(1);
@@ -103,6 +109,9 @@ impl<S: AsyncWrite + Unpin> Outgoing<S> {
             }
         };
         self.buffer.drain(..sent);
+        if self.buffer.is_empty() && self.buffer.capacity() > KEPT_CAPACITY {
+            self.buffer.shrink_to(KEPT_CAPACITY);
+        }
         result
     }
 }
@@ -129,17 +138,19 @@ impl<S: AsyncRead + Unpin> AsyncRead for CoalescedStream<S> {
 }
 
 impl<S: AsyncWrite + Unpin> CoalescedStream<S> {
-    /// Room for `len` more bytes: sends the buffer first when it is full.
+    /// The socket, with room in the buffer for `len` more bytes, or `None` when the
+    /// write is at least [`MAX_BUFFERED`] bytes and goes to the socket directly (after
+    /// what is buffered). Sends the buffer first when the write does not fit.
     fn poll_room(
         &self,
         cx: &mut Context<'_>,
         len: usize,
-    ) -> Poll<io::Result<MutexGuard<'_, Outgoing<S>>>> {
+    ) -> Poll<io::Result<(MutexGuard<'_, Outgoing<S>>, bool)>> {
         let mut outgoing = lock(&self.shared);
-        if !outgoing.buffer.is_empty() && outgoing.buffer.len() + len > MAX_BUFFERED {
+        if outgoing.buffer.len() + len > MAX_BUFFERED {
             ready!(outgoing.poll_send(cx))?;
         }
-        Poll::Ready(Ok(outgoing))
+        Poll::Ready(Ok((outgoing, len < MAX_BUFFERED)))
     }
 }
 
@@ -149,7 +160,10 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for CoalescedStream<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let mut outgoing = ready!(self.poll_room(cx, buf.len()))?;
+        let (mut outgoing, fits) = ready!(self.poll_room(cx, buf.len()))?;
+        if !fits {
+            return Pin::new(&mut outgoing.stream).poll_write(cx, buf);
+        }
         outgoing.buffer.extend_from_slice(buf);
         Poll::Ready(Ok(buf.len()))
     }
@@ -160,7 +174,10 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for CoalescedStream<S> {
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let len = bufs.iter().map(|b| b.len()).sum();
-        let mut outgoing = ready!(self.poll_room(cx, len))?;
+        let (mut outgoing, fits) = ready!(self.poll_room(cx, len))?;
+        if !fits {
+            return Pin::new(&mut outgoing.stream).poll_write_vectored(cx, bufs);
+        }
         for buf in bufs {
             outgoing.buffer.extend_from_slice(buf);
         }
@@ -340,5 +357,28 @@ mod tests {
             .unwrap();
         assert_eq!(&received, b"held");
         assert!(start.elapsed() >= MAX_HOLD, "{:?}", start.elapsed());
+    }
+
+    /// A write larger than the buffer goes to the socket as it is, after what was
+    /// buffered, and is taken only as far as the socket takes it.
+    #[tokio::test]
+    async fn a_large_write_goes_to_the_socket_after_the_buffer() {
+        let (ours, mut peer) = tokio::io::duplex(1024);
+        let (mut stream, _sender) = coalesce(ours);
+        let large = vec![9u8; MAX_BUFFERED];
+        let taken = std::future::poll_fn(|cx| {
+            assert!(matches!(
+                Pin::new(&mut stream).poll_write(cx, b"head"),
+                Poll::Ready(Ok(4))
+            ));
+            Pin::new(&mut stream).poll_write(cx, &large)
+        })
+        .await
+        .unwrap();
+        assert!(taken <= 1024 - 4, "{taken} bytes taken by a 1 KiB socket");
+        let mut received = vec![0u8; 4 + taken];
+        peer.read_exact(&mut received).await.unwrap();
+        assert_eq!(&received[..4], b"head");
+        assert!(received[4..].iter().all(|b| *b == 9));
     }
 }
